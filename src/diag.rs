@@ -1,0 +1,109 @@
+//! Diagnostics as data: every error or finding has a stable code, a severity, a location,
+//! a message and (where there is one) a help text.
+
+use serde::Serialize;
+use std::fmt;
+
+use crate::ast::Loc;
+
+/// How bad a finding is (IAM Access Analyzer's four levels).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Severity {
+    /// The policy is rejected.
+    Error,
+    /// Accepted, but grants more than it seems to.
+    SecurityWarning,
+    /// Accepted, but probably not what was meant.
+    Warning,
+    /// Accepted; could be simpler.
+    Suggestion,
+}
+
+impl Severity {
+    /// The name used in output.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Error => "error",
+            Severity::SecurityWarning => "security-warning",
+            Severity::Warning => "warning",
+            Severity::Suggestion => "suggestion",
+        }
+    }
+}
+
+/// One diagnostic.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Diagnostic {
+    /// Stable code, e.g. `IAM012`. Codes never change meaning.
+    pub code: &'static str,
+    /// Severity.
+    pub severity: Severity,
+    /// What is wrong, naming the rule.
+    pub message: String,
+    /// Where.
+    #[serde(flatten)]
+    pub loc: Loc,
+    /// How to fix it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub help: Option<String>,
+}
+
+impl Diagnostic {
+    /// An error.
+    pub fn error(code: &'static str, message: impl Into<String>, loc: Loc) -> Diagnostic {
+        Diagnostic {
+            code,
+            severity: Severity::Error,
+            message: message.into(),
+            loc,
+            help: None,
+        }
+    }
+
+    /// A finding of another severity.
+    pub fn new(
+        code: &'static str,
+        severity: Severity,
+        message: impl Into<String>,
+        loc: Loc,
+    ) -> Diagnostic {
+        Diagnostic {
+            code,
+            severity,
+            message: message.into(),
+            loc,
+            help: None,
+        }
+    }
+
+    /// Adds a help text.
+    pub fn with_help(mut self, help: impl Into<String>) -> Diagnostic {
+        self.help = Some(help.into());
+        self
+    }
+
+    /// Whether this is an error.
+    pub fn is_error(&self) -> bool {
+        self.severity == Severity::Error
+    }
+}
+
+impl fmt::Display for Diagnostic {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{}[{}]: {} at {}",
+            self.severity.as_str(),
+            self.code,
+            self.message,
+            self.loc
+        )?;
+        if let Some(h) = &self.help {
+            write!(f, "\n  help: {h}")?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for Diagnostic {}
