@@ -1,0 +1,227 @@
+//! The service catalog: actions, access levels, resource types, ARN formats and condition keys.
+//!
+//! Amazon Kinesis Data Streams first (spec §7). The data is compiled into the crate
+//! (`kinesis.rs`, generated from `data/kinesis-actions.json` by `gen.py`), so a lookup is a
+//! binary search with no parsing at run time. Other services are added the same way.
+
+mod kinesis;
+
+use serde::Serialize;
+
+/// An action's access level in the Service Authorization Reference.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
+pub enum AccessLevel {
+    /// List.
+    List,
+    /// Read.
+    Read,
+    /// Write.
+    Write,
+    /// "Tagging, Write".
+    TaggingWrite,
+}
+
+/// A resource type of a service.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+pub enum ResourceType {
+    /// `arn:${Partition}:kinesis:${Region}:${Account}:stream/${StreamName}`
+    Stream,
+    /// `arn:${Partition}:kinesis:${Region}:${Account}:stream/${StreamName}/consumer/${ConsumerName}:${Timestamp}`
+    Consumer,
+    /// `arn:${Partition}:kms:${Region}:${Account}:key/${KeyId}`
+    KmsKey,
+    /// `arn:${Partition}:kinesis:${Region}:${Account}:channel/${ChannelId}`
+    Channel,
+}
+
+impl ResourceType {
+    /// The SAR name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ResourceType::Stream => "stream",
+            ResourceType::Consumer => "consumer",
+            ResourceType::KmsKey => "kmsKey",
+            ResourceType::Channel => "channel",
+        }
+    }
+
+    /// Classifies an ARN by the catalog's ARN formats; `None` when it is none of them.
+    pub fn of_arn(arn: &str) -> Option<ResourceType> {
+        let mut parts = arn.splitn(6, ':');
+        let (arn_, _partition, service, _region, account, resource) = (
+            parts.next()?,
+            parts.next()?,
+            parts.next()?,
+            parts.next()?,
+            parts.next()?,
+            parts.next()?,
+        );
+        if arn_ != "arn" || account.is_empty() {
+            return None;
+        }
+        match service {
+            "kms" => resource.starts_with("key/").then_some(ResourceType::KmsKey),
+            "kinesis" => {
+                if let Some(rest) = resource.strip_prefix("stream/") {
+                    match rest.split_once("/consumer/") {
+                        Some((stream, consumer)) => {
+                            let (name, ts) = consumer.rsplit_once(':')?;
+                            let ok = !stream.is_empty()
+                                && !name.is_empty()
+                                && !ts.is_empty()
+                                && ts.bytes().all(|b| b.is_ascii_digit());
+                            ok.then_some(ResourceType::Consumer)
+                        }
+                        None => (!rest.is_empty() && !rest.contains('/'))
+                            .then_some(ResourceType::Stream),
+                    }
+                } else {
+                    resource
+                        .strip_prefix("channel/")
+                        .filter(|r| !r.is_empty())
+                        .map(|_| ResourceType::Channel)
+                }
+            }
+            _ => None,
+        }
+    }
+}
+
+/// Which resources an action is authorized against.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub enum ResourceRequirement {
+    /// No resource type: authorized against the resource `*` (spec §2.2 rule 7).
+    WildcardOnly,
+    /// One resource of one of these types per request.
+    OneOf(&'static [ResourceType]),
+    /// A resource of every one of these types; each must be allowed (spec §2.2 rule 9).
+    AllOf(&'static [ResourceType]),
+}
+
+/// What the catalog knows of one action.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub struct ActionInfo {
+    /// Service prefix, lower case.
+    pub service: &'static str,
+    /// The action name as the SAR spells it.
+    pub name: &'static str,
+    /// Access level.
+    pub access_level: AccessLevel,
+    /// Resource types.
+    pub resources: ResourceRequirement,
+    /// Condition keys the action supports (besides the global ones).
+    pub condition_keys: &'static [&'static str],
+    /// For the eight actions Kinesis lets a resource policy share: the resource type the policy
+    /// is attached to.
+    pub shareable: Option<ResourceType>,
+}
+
+impl ActionInfo {
+    /// `service:Name`.
+    pub fn full_name(&self) -> String {
+        format!("{}:{}", self.service, self.name)
+    }
+}
+
+/// Every action the catalog knows, sorted by service then lower-cased name.
+pub fn actions() -> &'static [ActionInfo] {
+    kinesis::ACTIONS
+}
+
+/// Looks up `service:Name`, ignoring case.
+pub fn lookup(action: &str) -> Option<&'static ActionInfo> {
+    let (service, name) = action.split_once(':')?;
+    if !service.eq_ignore_ascii_case("kinesis") {
+        return None;
+    }
+    let name_lc = name.to_ascii_lowercase();
+    kinesis::ACTIONS
+        .binary_search_by(|a| a.name.to_ascii_lowercase().cmp(&name_lc))
+        .ok()
+        .and_then(|i| kinesis::ACTIONS.get(i))
+}
+
+/// Whether the catalog covers this service (so an unknown name in it is a typo).
+pub fn knows_service(service: &str) -> bool {
+    service.eq_ignore_ascii_case("kinesis")
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn generated_table_matches_the_data() {
+        let data: serde_json::Value =
+            serde_json::from_str(include_str!("data/kinesis-actions.json")).unwrap();
+        let list = data.as_array().unwrap();
+        assert_eq!(list.len(), actions().len());
+        for a in list {
+            let name = a["action"].as_str().unwrap();
+            let info = lookup(name).unwrap_or_else(|| panic!("{name} missing"));
+            assert_eq!(info.full_name(), name);
+            let wildcard = a["wildcard_resource_only"].as_bool().unwrap();
+            assert_eq!(
+                wildcard,
+                info.resources == ResourceRequirement::WildcardOnly,
+                "{name}"
+            );
+            let keys: Vec<&str> = a["condition_keys"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|k| k.as_str().unwrap())
+                .collect();
+            assert_eq!(keys, info.condition_keys, "{name}");
+            let shareable = a["shareable_via_kinesis_resource_policy"].as_str();
+            assert_eq!(shareable, info.shareable.map(|t| t.as_str()), "{name}");
+            let types: Vec<&str> = a["resource_types"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|k| k.as_str().unwrap())
+                .collect();
+            let ours: Vec<&str> = match info.resources {
+                ResourceRequirement::WildcardOnly => vec![],
+                ResourceRequirement::OneOf(t) | ResourceRequirement::AllOf(t) => {
+                    t.iter().map(|t| t.as_str()).collect()
+                }
+            };
+            assert_eq!(types, ours, "{name}");
+        }
+    }
+
+    #[test]
+    fn lookups() {
+        assert_eq!(
+            lookup("KINESIS:putrecord").map(|a| a.name),
+            Some("PutRecord")
+        );
+        assert!(lookup("kinesis:PutRecordz").is_none());
+        assert!(lookup("s3:GetObject").is_none());
+        assert_eq!(
+            lookup("kinesis:ListStreams").map(|a| a.resources),
+            Some(ResourceRequirement::WildcardOnly)
+        );
+    }
+
+    #[test]
+    fn arn_types() {
+        let t = ResourceType::of_arn;
+        assert_eq!(
+            t("arn:aws:kinesis:us-east-2:123456789012:stream/datastreamABC"),
+            Some(ResourceType::Stream)
+        );
+        assert_eq!(
+            t("arn:aws:kinesis:us-east-2:123456789012:stream/datastreamABC/consumer/consumerDEF:1674696300"),
+            Some(ResourceType::Consumer)
+        );
+        assert_eq!(
+            t("arn:aws:kms:us-east-1:123456789012:key/1234abcd"),
+            Some(ResourceType::KmsKey)
+        );
+        assert_eq!(t("arn:aws:s3:::bucket"), None);
+        assert_eq!(t("*"), None);
+    }
+}

@@ -1,0 +1,240 @@
+//! Condition evaluation (spec §3): every operator, IfExists, set qualifiers, the missing-key
+//! rules, multi-valued keys and policy variables in values.
+//!
+//! A condition evaluates to `Ok(true)`, `Ok(false)` or `Err(reason)`; an error makes its
+//! statement fail closed (an Allow does not match, a Deny does).
+
+use std::cmp::Ordering;
+
+use crate::ast::{
+    value::{decode_base64, parse_bool, parse_ip},
+    Condition, ConditionValue, Decimal, Family, Instant, OperatorBase, Parsed, SetQualifier,
+};
+use crate::glob::{Glob, Tok};
+use crate::request::{Context, ContextValue, Scalar, ScalarKind};
+use crate::semantics::{MALFORMED_REQUEST_VALUE_FAILS_CLOSED, NEGATED_ON_MULTI_VALUED_FAILS_CLOSED};
+
+/// The result of one condition.
+pub type CondResult = Result<bool, String>;
+
+/// Evaluates one condition against the context. Keys that the condition or its values'
+/// variables referred to but the context lacked are pushed to `missing`.
+pub fn evaluate(cond: &Condition, ctx: &Context, missing: &mut Vec<String>) -> CondResult {
+    for v in &cond.values {
+        if let Parsed::Text(t) = &v.parsed {
+            missing.extend(
+                t.variable_keys()
+                    .filter(|k| ctx.variable(k).is_none())
+                    .map(str::to_string),
+            );
+        }
+    }
+    let op = cond.operator;
+    let value = ctx.get_lc(&cond.key_lc);
+    if value.is_none() {
+        missing.push(cond.key_lc.clone());
+    }
+    // INVARIANT: Null tests presence: "true" holds iff the key is absent (spec §3.10).
+    if op.base == OperatorBase::Null {
+        let absent = value.is_none();
+        return Ok(cond.values.iter().any(|v| match v.parsed {
+            Parsed::Null(want_absent) => want_absent == absent,
+            _ => false,
+        }));
+    }
+    match op.qualifier {
+        None => match value {
+            // INVARIANT: a missing key makes a positive operator false, a negated one true, and
+            // any …IfExists true (spec §3.2).
+            None => Ok(op.if_exists || op.base.is_negated()),
+            Some(ContextValue::One(r)) => single(op.base, r, &cond.values, ctx),
+            // A plain operator on a multi-valued request value (spec §3.12).
+            Some(ContextValue::Many(_)) => {
+                if op.base.is_negated() && NEGATED_ON_MULTI_VALUED_FAILS_CLOSED {
+                    Err(format!(
+                        "`{}` on the multi-valued key `{}` needs ForAllValues: or ForAnyValue:",
+                        op, cond.key
+                    ))
+                } else {
+                    Ok(false)
+                }
+            }
+        },
+        Some(q) => {
+            let set: &[Scalar] = match value {
+                None => return Ok(op.if_exists || q == SetQualifier::ForAllValues),
+                Some(ContextValue::One(r)) => std::slice::from_ref(r),
+                Some(ContextValue::Many(rs)) => rs,
+            };
+            // INVARIANT: ForAllValues over an empty set is true, ForAnyValue false (spec §3.11).
+            let mut err = None;
+            match q {
+                SetQualifier::ForAllValues => {
+                    for r in set {
+                        match single(op.base, r, &cond.values, ctx) {
+                            Ok(false) => return Ok(false),
+                            Ok(true) => {}
+                            Err(e) => err = Some(e),
+                        }
+                    }
+                    err.map_or(Ok(true), Err)
+                }
+                SetQualifier::ForAnyValue => {
+                    for r in set {
+                        match single(op.base, r, &cond.values, ctx) {
+                            Ok(true) => return Ok(true),
+                            Ok(false) => {}
+                            Err(e) => err = Some(e),
+                        }
+                    }
+                    err.map_or(Ok(false), Err)
+                }
+            }
+        }
+    }
+}
+
+/// One request value against all policy values: OR for positive operators, "matches none" (an
+/// AND of negations) for negated ones (spec §3.1).
+// INVARIANT: values under a negated operator combine with AND: the request value must match none.
+fn single(base: OperatorBase, r: &Scalar, values: &[ConditionValue], ctx: &Context) -> CondResult {
+    let mut any = false;
+    for p in values {
+        if test(base, r, p, ctx)? {
+            any = true;
+            break;
+        }
+    }
+    Ok(any != base.is_negated())
+}
+
+fn malformed(what: &str, r: &Scalar) -> String {
+    debug_assert!(MALFORMED_REQUEST_VALUE_FAILS_CLOSED);
+    format!("the request value `{}` is not {what}", r.text())
+}
+
+/// The positive test of `base` (for negated operators, of their positive counterpart) between
+/// one request value and one policy value. An unresolvable variable in the policy value makes it
+/// match nothing (spec §4.3).
+fn test(base: OperatorBase, r: &Scalar, p: &ConditionValue, ctx: &Context) -> CondResult {
+    use OperatorBase as O;
+    let lookup = |k: &str| ctx.variable(k);
+    match (&p.parsed, base.family()) {
+        (Parsed::Text(t), Family::String) => {
+            let text = r.text();
+            Ok(match base {
+                O::StringEquals | O::StringNotEquals => {
+                    t.resolve_text(lookup).is_some_and(|v| v == text)
+                }
+                O::StringEqualsIgnoreCase | O::StringNotEqualsIgnoreCase => t
+                    .resolve_text(lookup)
+                    .is_some_and(|v| v.to_lowercase() == text.to_lowercase()),
+                _ => t.resolve(lookup).is_some_and(|g| g.matches(text)),
+            })
+        }
+        (Parsed::Text(t), Family::Arn) => {
+            let Some(glob) = t.resolve(lookup) else {
+                return Ok(false);
+            };
+            let Some(parts) = split_arn(r.text()) else {
+                return Err(malformed("an ARN", r));
+            };
+            Ok(arn_like(&glob, &parts))
+        }
+        (Parsed::Text(t), Family::Bool) => {
+            let want = t.resolve_text(lookup).and_then(|v| parse_bool(&v));
+            let got = match r.kind() {
+                ScalarKind::Bool(b) => Some(*b),
+                _ => parse_bool(r.text()),
+            };
+            match (want, got) {
+                (_, None) => Err(malformed("a boolean", r)),
+                (None, _) => Ok(false),
+                (Some(w), Some(g)) => Ok(w == g),
+            }
+        }
+        (Parsed::Number(p), Family::Numeric) => {
+            let Some(n) = Decimal::parse(r.text()) else {
+                return Err(malformed("a number", r));
+            };
+            Ok(compare(base, n.cmp(p)))
+        }
+        (Parsed::Date(p), Family::Date) => {
+            let d = match r.kind() {
+                ScalarKind::Date(d) => Some(*d),
+                _ => Instant::parse(r.text()),
+            };
+            let Some(d) = d else {
+                return Err(malformed("a date", r));
+            };
+            Ok(compare(base, d.cmp(p)))
+        }
+        (Parsed::Cidr(c), Family::Ip) => {
+            let ip = match r.kind() {
+                ScalarKind::Ip(ip) => Some(*ip),
+                _ => parse_ip(r.text()),
+            };
+            let Some(ip) = ip else {
+                return Err(malformed("an IP address", r));
+            };
+            Ok(c.contains(ip))
+        }
+        (Parsed::Binary(p), Family::Binary) => {
+            let bytes = match r.kind() {
+                ScalarKind::Binary(b) => Some(b.clone()),
+                _ => decode_base64(r.text()),
+            };
+            let Some(bytes) = bytes else {
+                return Err(malformed("base64 data", r));
+            };
+            Ok(&bytes == p)
+        }
+        _ => Err(format!(
+            "the policy value `{}` does not fit the operator {}",
+            p.raw,
+            base.name()
+        )),
+    }
+}
+
+fn compare(base: OperatorBase, ord: Ordering) -> bool {
+    use OperatorBase as O;
+    match base {
+        O::NumericEquals | O::NumericNotEquals | O::DateEquals | O::DateNotEquals => {
+            ord == Ordering::Equal
+        }
+        O::NumericLessThan | O::DateLessThan => ord == Ordering::Less,
+        O::NumericLessThanEquals | O::DateLessThanEquals => ord != Ordering::Greater,
+        O::NumericGreaterThan | O::DateGreaterThan => ord == Ordering::Greater,
+        O::NumericGreaterThanEquals | O::DateGreaterThanEquals => ord != Ordering::Less,
+        _ => false,
+    }
+}
+
+/// Splits an ARN into its six components: five colon-free ones and the rest.
+pub fn split_arn(text: &str) -> Option<Vec<&str>> {
+    let parts: Vec<&str> = text.splitn(6, ':').collect();
+    (parts.len() == 6 && parts.first() == Some(&"arn")).then_some(parts)
+}
+
+/// ARN matching (spec §3.9): the pattern's six components each match their own component, so a
+/// wildcard never crosses a colon in the first five; the sixth is everything after the fifth
+/// colon. A pattern with fewer than six components matches nothing.
+fn arn_like(pattern: &Glob, value: &[&str]) -> bool {
+    let mut comps: Vec<Vec<Tok>> = vec![Vec::new()];
+    for t in pattern.toks() {
+        match t {
+            Tok::Lit(':') if comps.len() < 6 => comps.push(Vec::new()),
+            t => {
+                if let Some(last) = comps.last_mut() {
+                    last.push(t.clone());
+                }
+            }
+        }
+    }
+    comps.len() == 6
+        && comps
+            .into_iter()
+            .zip(value)
+            .all(|(c, v)| crate::glob::glob_match(&c, v))
+}

@@ -1,0 +1,188 @@
+//! What an evaluation returns.
+
+use serde::Serialize;
+use std::fmt;
+use std::sync::Arc;
+
+use crate::ast::{Policy, PolicyType};
+
+/// The three outcomes of IAM evaluation.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+pub enum Outcome {
+    /// Allowed.
+    Allow,
+    /// An applicable Deny statement matched.
+    ExplicitDeny,
+    /// No explicit deny, but some layer withheld the Allow.
+    ImplicitDeny,
+}
+
+impl Outcome {
+    /// `Allow`, `ExplicitDeny` or `ImplicitDeny`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Outcome::Allow => "Allow",
+            Outcome::ExplicitDeny => "ExplicitDeny",
+            Outcome::ImplicitDeny => "ImplicitDeny",
+        }
+    }
+
+    /// How restrictive: an explicit deny beats an implicit deny beats an allow.
+    fn rank(self) -> u8 {
+        match self {
+            Outcome::Allow => 0,
+            Outcome::ImplicitDeny => 1,
+            Outcome::ExplicitDeny => 2,
+        }
+    }
+
+    /// The more restrictive of two outcomes.
+    pub fn most_restrictive(self, other: Outcome) -> Outcome {
+        if other.rank() > self.rank() {
+            other
+        } else {
+            self
+        }
+    }
+}
+
+impl fmt::Display for Outcome {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The layer of the decision flow (spec §5.3) that withheld an Allow.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Layer {
+    /// No identity-based policy allows (and no resource policy grants on its own).
+    Identity,
+    /// The permissions boundary does not allow.
+    Boundary,
+    /// The session policy does not allow (or a federated session has none).
+    Session,
+    /// A level of the caller's SCPs does not allow.
+    Scp,
+    /// A level of the resource account's RCPs does not allow.
+    Rcp,
+    /// The resource policy does not grant (anonymous callers, service principals).
+    ResourcePolicy,
+    /// Cross-account: the resource policy does not grant the caller's account.
+    CrossAccount,
+    /// The request itself cannot be authorized (a required resource is missing).
+    Request,
+}
+
+impl Layer {
+    /// The name used in output.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Layer::Identity => "identity",
+            Layer::Boundary => "boundary",
+            Layer::Session => "session",
+            Layer::Scp => "scp",
+            Layer::Rcp => "rcp",
+            Layer::ResourcePolicy => "resource-policy",
+            Layer::CrossAccount => "cross-account",
+            Layer::Request => "request",
+        }
+    }
+
+    /// A sentence in AWS's style for messages.
+    pub fn reason(self) -> &'static str {
+        match self {
+            Layer::Identity => "no identity-based policy allows the action",
+            Layer::Boundary => "the permissions boundary does not allow the action",
+            Layer::Session => "the session policy does not allow the action",
+            Layer::Scp => "a service control policy does not allow the action",
+            Layer::Rcp => "a resource control policy does not allow the action",
+            Layer::ResourcePolicy => "no resource-based policy allows the action",
+            Layer::CrossAccount => {
+                "cross-account access needs a resource-based policy that allows the caller"
+            }
+            Layer::Request => "the request lacks a resource the action requires",
+        }
+    }
+}
+
+/// A policy with its name and type, as evaluation sees it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct PolicyDoc {
+    /// A name for output: a file name, a store id, or an ARN.
+    pub id: String,
+    /// The policy type.
+    pub ty: PolicyType,
+    /// The policy.
+    pub policy: Policy,
+}
+
+impl PolicyDoc {
+    /// Wraps a policy.
+    pub fn new(id: impl Into<String>, ty: PolicyType, policy: Policy) -> Arc<PolicyDoc> {
+        Arc::new(PolicyDoc {
+            id: id.into(),
+            ty,
+            policy,
+        })
+    }
+}
+
+/// One statement that determined a decision.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+pub struct StatementRef {
+    /// The policy's id.
+    pub policy_id: String,
+    /// The policy's type.
+    pub policy_type: PolicyType,
+    /// Index of the statement in its policy (0-based).
+    pub statement: usize,
+    /// The statement's Sid.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sid: Option<String>,
+}
+
+impl fmt::Display for StatementRef {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{} policy `{}` statement {}",
+            self.policy_type, self.policy_id, self.statement
+        )?;
+        if let Some(s) = &self.sid {
+            write!(f, " ({s})")?;
+        }
+        Ok(())
+    }
+}
+
+/// A decision.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Decision {
+    /// The outcome.
+    pub decision: Outcome,
+    /// The statements that determined it. On an explicit deny, only the matching Deny
+    /// statements (as AWS's simulator lists them); on an allow, the matching Allow statements
+    /// of the identity-based and resource-based policies that granted; on an implicit deny,
+    /// none.
+    pub determining: Vec<StatementRef>,
+    /// On an implicit deny, the layer that withheld the Allow.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub blocked_by: Option<Layer>,
+    /// Context keys that the matching statements' conditions and variables referred to but the
+    /// request did not have (lower-cased, sorted).
+    pub missing_keys: Vec<String>,
+    /// Evaluation errors; each made its statement fail closed.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub errors: Vec<String>,
+    /// Notes on how the request was read (e.g. a wildcard-only action).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub notes: Vec<String>,
+}
+
+impl Decision {
+    /// Whether the request is allowed.
+    pub fn is_allowed(&self) -> bool {
+        self.decision == Outcome::Allow
+    }
+}

@@ -1,0 +1,175 @@
+//! Matching one statement's Action, Resource and Principal elements against a request
+//! (spec §2). These functions are the reference: plain, and read beside the spec.
+
+use crate::ast::{ActionElement, PrincipalElement, PrincipalValue, ResourceElement, Effect};
+use crate::request::{Caller, Context};
+use crate::semantics::{NotPrincipalModel, Semantics};
+
+/// Spec §2.1: `Action` matches when any pattern matches; `NotAction` when none does.
+// INVARIANT: NotAction inverts the match of its own element only, never the statement's effect.
+pub fn action_matches(el: &ActionElement, action: &str) -> bool {
+    let any = el.patterns.iter().any(|p| p.matches(action));
+    any != el.negated
+}
+
+/// Spec §2.2: `Resource` matches when any pattern matches; `NotResource` when none does.
+/// A missing element (allowed only in resource-based policies) means "this resource".
+/// The request resource `*` (wildcard-only actions) is matched only by the literal `*`.
+/// Keys that a variable needed but the context lacked are pushed to `missing`.
+pub fn resource_matches(
+    el: Option<&ResourceElement>,
+    resource: &str,
+    ctx: &Context,
+    missing: &mut Vec<String>,
+) -> bool {
+    let Some(el) = el else { return true };
+    let mut any = false;
+    for p in &el.patterns {
+        if resource == "*" {
+            if p.is_star() {
+                any = true;
+            }
+            continue;
+        }
+        // A pattern whose variable has no value and no default matches nothing (spec §4.3).
+        match p.template.resolve(|k| ctx.variable(k)) {
+            Some(glob) => {
+                if glob.matches(resource) {
+                    any = true;
+                }
+            }
+            None => missing.extend(
+                p.template
+                    .variable_keys()
+                    .filter(|k| ctx.variable(k).is_none())
+                    .map(str::to_string),
+            ),
+        }
+    }
+    any != el.negated
+}
+
+/// How a resource-policy principal matched the caller; decides which implicit denies can still
+/// withhold the Allow in the same account (spec §5.4).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum GrantClass {
+    /// `"*"` / `{"AWS":"*"}` (or an Allow with NotPrincipal): only explicit denies limit it.
+    Wildcard,
+    /// The caller's own ARN (user, role, role session, federated user, service).
+    Direct,
+    /// A role session matched through its role's ARN: limited by boundary and session policy.
+    ViaRole,
+    /// The caller's account: the account's own IAM policies must allow too.
+    Account,
+}
+
+/// Spec §2.3: how one principal value matches the caller, if it does.
+pub fn principal_value_matches(v: &PrincipalValue, caller: &Caller) -> Option<GrantClass> {
+    match v {
+        PrincipalValue::Anyone => Some(GrantClass::Wildcard),
+        PrincipalValue::Service(s) => match caller {
+            Caller::Service { name } if name == s => Some(GrantClass::Direct),
+            _ => None,
+        },
+        PrincipalValue::Federated(_) | PrincipalValue::CanonicalUser(_) => None,
+        PrincipalValue::Aws(s) => aws_principal_matches(s, caller),
+    }
+}
+
+fn aws_principal_matches(value: &str, caller: &Caller) -> Option<GrantClass> {
+    let account = caller.account()?;
+    // The account forms: a bare 12-digit id, or `arn:PARTITION:iam::ACCOUNT:root`.
+    if value.len() == 12 && value.bytes().all(|b| b.is_ascii_digit()) {
+        return (value == account).then_some(GrantClass::Account);
+    }
+    let parts: Vec<&str> = value.splitn(6, ':').collect();
+    let [arn, partition, service, _region, acct, resource] = parts[..] else {
+        // Unique ids (AIDA…, AROA…) are not known from a caller ARN: no match.
+        return None;
+    };
+    if arn != "arn" || Some(partition) != caller.partition() || acct != account {
+        return None;
+    }
+    match (service, resource) {
+        ("iam", "root") => Some(GrantClass::Account),
+        ("iam", r) if r.starts_with("user/") => {
+            // User names are case-sensitive in Principal (spec §1.6).
+            (caller.arn().as_deref() == Some(value)).then_some(GrantClass::Direct)
+        }
+        ("iam", r) if r.starts_with("role/") => match caller {
+            Caller::Role { .. } => {
+                (caller.arn().as_deref() == Some(value)).then_some(GrantClass::Direct)
+            }
+            Caller::RoleSession { role_name, .. } => {
+                // Session ARNs carry no role path: compare role names. IAM role names are
+                // unique ignoring case (spec §2.3).
+                let named = r.rsplit('/').next().unwrap_or("");
+                named
+                    .eq_ignore_ascii_case(role_name)
+                    .then_some(GrantClass::ViaRole)
+            }
+            _ => None,
+        },
+        ("sts", r) if r.starts_with("assumed-role/") || r.starts_with("federated-user/") => {
+            (caller.arn().as_deref() == Some(value)).then_some(GrantClass::Direct)
+        }
+        _ => None,
+    }
+}
+
+/// Spec §2.3/§2.4: whether a statement's Principal/NotPrincipal matches the caller, and how.
+/// Statements of policy types without principals pass `None` and always match (as `Direct`
+/// is meaningless there, callers ignore the class).
+pub fn principal_matches(
+    el: Option<&PrincipalElement>,
+    effect: Effect,
+    caller: &Caller,
+    sem: &Semantics,
+) -> Option<GrantClass> {
+    let el = el?;
+    if !el.negated {
+        return el
+            .values
+            .iter()
+            .filter_map(|v| principal_value_matches(v, caller))
+            .min();
+    }
+    let layered = match sem.not_principal {
+        NotPrincipalModel::Layered => true,
+        NotPrincipalModel::Lenient => false,
+        NotPrincipalModel::Safe => effect == Effect::Deny,
+    };
+    let exempt = if layered {
+        layered_exempt(&el.values, caller)
+    } else {
+        el.values
+            .iter()
+            .any(|v| principal_value_matches(v, caller).is_some())
+    };
+    (!exempt).then_some(GrantClass::Wildcard)
+}
+
+/// The layered reading of NotPrincipal (spec §2.4): the caller is exempt only when each of its
+/// identities is listed: a session's ARN, its role and its account; a user's ARN and account;
+/// a role's ARN and account; the root user's account. Anonymous callers are exempt only by `*`.
+fn layered_exempt(values: &[PrincipalValue], caller: &Caller) -> bool {
+    if values.contains(&PrincipalValue::Anyone) {
+        return true;
+    }
+    let classes: Vec<GrantClass> = values
+        .iter()
+        .filter_map(|v| principal_value_matches(v, caller))
+        .collect();
+    let has = |c: GrantClass| classes.contains(&c);
+    match caller {
+        Caller::Anonymous => false,
+        Caller::Service { .. } => has(GrantClass::Direct),
+        Caller::Root { .. } => has(GrantClass::Account),
+        Caller::RoleSession { .. } => {
+            has(GrantClass::Direct) && has(GrantClass::ViaRole) && has(GrantClass::Account)
+        }
+        Caller::User { .. } | Caller::Role { .. } | Caller::FederatedUser { .. } => {
+            has(GrantClass::Direct) && has(GrantClass::Account)
+        }
+    }
+}

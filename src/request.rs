@@ -1,0 +1,693 @@
+//! Requests: who asks (the caller), for what action, on which resource(s), with which context.
+
+use serde::Serialize;
+use std::collections::BTreeMap;
+use std::fmt;
+use std::net::IpAddr;
+
+use crate::ast::Instant;
+
+/// Who makes a request, parsed from a principal ARN (spec §2.3, §4.6).
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum Caller {
+    /// An unsigned request.
+    Anonymous,
+    /// The account root user, `arn:aws:iam::ACCOUNT:root`.
+    Root {
+        /// Partition (`aws`, `aws-cn`, …).
+        partition: String,
+        /// Account id.
+        account: String,
+    },
+    /// An IAM user, `arn:aws:iam::ACCOUNT:user/PATH/NAME`.
+    User {
+        /// Partition.
+        partition: String,
+        /// Account id.
+        account: String,
+        /// Path and name after `user/`, e.g. `division/alice`.
+        path_name: String,
+    },
+    /// An IAM role itself (as when simulating a role), `arn:aws:iam::ACCOUNT:role/PATH/NAME`.
+    Role {
+        /// Partition.
+        partition: String,
+        /// Account id.
+        account: String,
+        /// Path and name after `role/`.
+        path_name: String,
+    },
+    /// A role session, `arn:aws:sts::ACCOUNT:assumed-role/ROLE/SESSION`.
+    RoleSession {
+        /// Partition.
+        partition: String,
+        /// Account id.
+        account: String,
+        /// The role's name (session ARNs carry no role path).
+        role_name: String,
+        /// The session name.
+        session: String,
+        /// The role's path, when known (from a store), e.g. `/teams/`; `/` otherwise.
+        role_path: String,
+    },
+    /// A `GetFederationToken` session, `arn:aws:sts::ACCOUNT:federated-user/NAME`.
+    FederatedUser {
+        /// Partition.
+        partition: String,
+        /// Account id.
+        account: String,
+        /// The name given to GetFederationToken.
+        name: String,
+    },
+    /// An AWS service principal such as `kinesis.amazonaws.com`.
+    Service {
+        /// The service principal name.
+        name: String,
+    },
+}
+
+impl Caller {
+    /// Parses a principal ARN, `anonymous`, or a service principal (`x.amazonaws.com`).
+    pub fn parse(text: &str) -> Result<Caller, String> {
+        let t = text.trim();
+        if t.is_empty() || t == "anonymous" {
+            return Ok(Caller::Anonymous);
+        }
+        if !t.starts_with("arn:") {
+            if t.ends_with(".amazonaws.com") && !t.contains(['/', ':', '*']) {
+                return Ok(Caller::Service { name: t.into() });
+            }
+            return Err(format!(
+                "`{t}` is not a principal ARN (expected arn:aws:iam::ACCOUNT:user/NAME, \
+                 …:role/NAME, …:root, arn:aws:sts::ACCOUNT:assumed-role/ROLE/SESSION, \
+                 …:federated-user/NAME, a service like kinesis.amazonaws.com, or `anonymous`)"
+            ));
+        }
+        let parts: Vec<&str> = t.splitn(6, ':').collect();
+        let [_, partition, service, region, account, resource] = parts[..] else {
+            return Err(format!("`{t}` is not an ARN: it needs six colon-separated parts"));
+        };
+        if !region.is_empty() {
+            return Err(format!("`{t}`: principal ARNs have an empty region"));
+        }
+        if account.len() != 12 || !account.bytes().all(|b| b.is_ascii_digit()) {
+            return Err(format!("`{t}`: the account must be 12 digits"));
+        }
+        if resource.contains(['*', '?']) {
+            return Err(format!("`{t}`: a caller has no wildcards"));
+        }
+        let (partition, account) = (partition.to_string(), account.to_string());
+        let bad = || format!("`{t}` is not a user, role, root, assumed-role or federated-user ARN");
+        match service {
+            "iam" => {
+                if resource == "root" {
+                    Ok(Caller::Root { partition, account })
+                } else if let Some(pn) = resource.strip_prefix("user/") {
+                    nonempty_last(pn).ok_or_else(bad)?;
+                    Ok(Caller::User {
+                        partition,
+                        account,
+                        path_name: pn.into(),
+                    })
+                } else if let Some(pn) = resource.strip_prefix("role/") {
+                    nonempty_last(pn).ok_or_else(bad)?;
+                    Ok(Caller::Role {
+                        partition,
+                        account,
+                        path_name: pn.into(),
+                    })
+                } else {
+                    Err(bad())
+                }
+            }
+            "sts" => {
+                if let Some(rs) = resource.strip_prefix("assumed-role/") {
+                    let (role, session) = rs.split_once('/').ok_or_else(bad)?;
+                    if role.is_empty() || session.is_empty() || session.contains('/') {
+                        return Err(bad());
+                    }
+                    Ok(Caller::RoleSession {
+                        partition,
+                        account,
+                        role_name: role.into(),
+                        session: session.into(),
+                        role_path: "/".into(),
+                    })
+                } else if let Some(name) = resource.strip_prefix("federated-user/") {
+                    if name.is_empty() || name.contains('/') {
+                        return Err(bad());
+                    }
+                    Ok(Caller::FederatedUser {
+                        partition,
+                        account,
+                        name: name.into(),
+                    })
+                } else {
+                    Err(bad())
+                }
+            }
+            _ => Err(bad()),
+        }
+    }
+
+    /// The caller's own ARN (`None` for anonymous).
+    pub fn arn(&self) -> Option<String> {
+        Some(match self {
+            Caller::Anonymous => return None,
+            Caller::Service { name } => name.clone(),
+            Caller::Root { partition, account } => format!("arn:{partition}:iam::{account}:root"),
+            Caller::User {
+                partition,
+                account,
+                path_name,
+            } => format!("arn:{partition}:iam::{account}:user/{path_name}"),
+            Caller::Role {
+                partition,
+                account,
+                path_name,
+            } => format!("arn:{partition}:iam::{account}:role/{path_name}"),
+            Caller::RoleSession {
+                partition,
+                account,
+                role_name,
+                session,
+                ..
+            } => format!("arn:{partition}:sts::{account}:assumed-role/{role_name}/{session}"),
+            Caller::FederatedUser {
+                partition,
+                account,
+                name,
+            } => format!("arn:{partition}:sts::{account}:federated-user/{name}"),
+        })
+    }
+
+    /// The caller's account (`None` for anonymous and service principals).
+    pub fn account(&self) -> Option<&str> {
+        match self {
+            Caller::Anonymous | Caller::Service { .. } => None,
+            Caller::Root { account, .. }
+            | Caller::User { account, .. }
+            | Caller::Role { account, .. }
+            | Caller::RoleSession { account, .. }
+            | Caller::FederatedUser { account, .. } => Some(account),
+        }
+    }
+
+    /// The caller's partition.
+    pub fn partition(&self) -> Option<&str> {
+        match self {
+            Caller::Anonymous | Caller::Service { .. } => None,
+            Caller::Root { partition, .. }
+            | Caller::User { partition, .. }
+            | Caller::Role { partition, .. }
+            | Caller::RoleSession { partition, .. }
+            | Caller::FederatedUser { partition, .. } => Some(partition),
+        }
+    }
+
+    /// For a role session, the ARN of its role (with the path when known); for a role, its own.
+    pub fn role_arn(&self) -> Option<String> {
+        match self {
+            Caller::RoleSession {
+                partition,
+                account,
+                role_name,
+                role_path,
+                ..
+            } => Some(format!(
+                "arn:{partition}:iam::{account}:role{role_path}{role_name}"
+            )),
+            Caller::Role { .. } => self.arn(),
+            _ => None,
+        }
+    }
+
+    /// The role name of a role or role session (the last path segment for a role).
+    pub fn role_name(&self) -> Option<&str> {
+        match self {
+            Caller::RoleSession { role_name, .. } => Some(role_name),
+            Caller::Role { path_name, .. } => path_name.rsplit('/').next(),
+            _ => None,
+        }
+    }
+
+    /// Whether the caller is a session (role session or federated user), to which a session
+    /// policy applies.
+    pub fn is_session(&self) -> bool {
+        matches!(self, Caller::RoleSession { .. } | Caller::FederatedUser { .. })
+    }
+
+    /// `aws:PrincipalArn`: the role ARN for a role session, else the caller's ARN (spec §6).
+    pub fn principal_arn(&self) -> Option<String> {
+        match self {
+            Caller::RoleSession { .. } => self.role_arn(),
+            Caller::Anonymous | Caller::Service { .. } => None,
+            _ => self.arn(),
+        }
+    }
+
+    /// `aws:PrincipalType` (spec §4.6). Anonymous has none: `Anonymous` is unverified.
+    pub fn principal_type(&self) -> Option<&'static str> {
+        Some(match self {
+            Caller::Root { .. } => "Account",
+            Caller::User { .. } => "User",
+            Caller::FederatedUser { .. } => "FederatedUser",
+            Caller::RoleSession { .. } | Caller::Role { .. } => "AssumedRole",
+            Caller::Anonymous | Caller::Service { .. } => return None,
+        })
+    }
+}
+
+fn nonempty_last(path_name: &str) -> Option<()> {
+    let last = path_name.rsplit('/').next()?;
+    (!last.is_empty()).then_some(())
+}
+
+impl fmt::Display for Caller {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.arn() {
+            Some(a) => f.write_str(&a),
+            None => f.write_str("anonymous"),
+        }
+    }
+}
+
+/// The type a context value was given as. Operators read the text; typed values skip parsing.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum ScalarKind {
+    /// A string.
+    String,
+    /// A number (its text is the decimal form).
+    Number,
+    /// A boolean.
+    Bool(bool),
+    /// A date.
+    Date(Instant),
+    /// An IP address.
+    Ip(IpAddr),
+    /// Binary data (its text is the base64 form).
+    Binary(Vec<u8>),
+}
+
+/// One context value.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct Scalar {
+    text: String,
+    kind: ScalarKind,
+}
+
+impl Scalar {
+    /// A string.
+    pub fn string(s: impl Into<String>) -> Scalar {
+        Scalar {
+            text: s.into(),
+            kind: ScalarKind::String,
+        }
+    }
+    /// A number, from its decimal text.
+    pub fn number(text: impl Into<String>) -> Scalar {
+        Scalar {
+            text: text.into(),
+            kind: ScalarKind::Number,
+        }
+    }
+    /// A boolean.
+    pub fn bool(b: bool) -> Scalar {
+        Scalar {
+            text: if b { "true" } else { "false" }.into(),
+            kind: ScalarKind::Bool(b),
+        }
+    }
+    /// A date.
+    pub fn date(d: Instant) -> Scalar {
+        Scalar {
+            text: d.to_string(),
+            kind: ScalarKind::Date(d),
+        }
+    }
+    /// An IP address.
+    pub fn ip(ip: IpAddr) -> Scalar {
+        Scalar {
+            text: ip.to_string(),
+            kind: ScalarKind::Ip(ip),
+        }
+    }
+    /// Binary data.
+    pub fn binary(bytes: Vec<u8>) -> Scalar {
+        Scalar {
+            text: encode_base64(&bytes),
+            kind: ScalarKind::Binary(bytes),
+        }
+    }
+    /// The text form, as string operators and policy variables see it.
+    pub fn text(&self) -> &str {
+        &self.text
+    }
+    /// The type it was given as.
+    pub fn kind(&self) -> &ScalarKind {
+        &self.kind
+    }
+}
+
+fn encode_base64(bytes: &[u8]) -> String {
+    const A: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = String::new();
+    for chunk in bytes.chunks(3) {
+        let b = [
+            chunk.first().copied().unwrap_or(0),
+            chunk.get(1).copied().unwrap_or(0),
+            chunk.get(2).copied().unwrap_or(0),
+        ];
+        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
+        for i in 0..4 {
+            if i <= chunk.len() {
+                let idx = ((n >> (18 - 6 * i)) & 63) as usize;
+                out.push(char::from(A.get(idx).copied().unwrap_or(b'A')));
+            } else {
+                out.push('=');
+            }
+        }
+    }
+    out
+}
+
+/// A context key's value: one value, or a list (a multi-valued key; may be empty).
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum ContextValue {
+    /// A single value.
+    One(Scalar),
+    /// A multi-valued key (`ArrayOf…`); an empty list is present but empty.
+    Many(Vec<Scalar>),
+}
+
+impl ContextValue {
+    /// Reads a JSON value: a string, number or boolean is one value, an array of those is a
+    /// multi-valued key. `null` and objects are refused.
+    pub fn from_json(v: &serde_json::Value) -> Result<ContextValue, String> {
+        fn scalar(v: &serde_json::Value) -> Result<Scalar, String> {
+            match v {
+                serde_json::Value::String(s) => Ok(Scalar::string(s.clone())),
+                serde_json::Value::Number(n) => Ok(Scalar::number(n.to_string())),
+                serde_json::Value::Bool(b) => Ok(Scalar::bool(*b)),
+                other => Err(format!(
+                    "a context value is a string, number or boolean, or an array of them; got {}",
+                    json_kind(other)
+                )),
+            }
+        }
+        match v {
+            serde_json::Value::Array(items) => Ok(ContextValue::Many(
+                items.iter().map(scalar).collect::<Result<_, _>>()?,
+            )),
+            other => Ok(ContextValue::One(scalar(other)?)),
+        }
+    }
+
+    /// The value as JSON.
+    pub fn to_json(&self) -> serde_json::Value {
+        fn scalar(s: &Scalar) -> serde_json::Value {
+            match s.kind() {
+                ScalarKind::Bool(b) => serde_json::Value::Bool(*b),
+                ScalarKind::Number => serde_json::from_str(s.text())
+                    .unwrap_or_else(|_| serde_json::Value::String(s.text().into())),
+                _ => serde_json::Value::String(s.text().into()),
+            }
+        }
+        match self {
+            ContextValue::One(s) => scalar(s),
+            ContextValue::Many(v) => serde_json::Value::Array(v.iter().map(scalar).collect()),
+        }
+    }
+}
+
+fn json_kind(v: &serde_json::Value) -> &'static str {
+    match v {
+        serde_json::Value::Null => "null",
+        serde_json::Value::Bool(_) => "a boolean",
+        serde_json::Value::Number(_) => "a number",
+        serde_json::Value::String(_) => "a string",
+        serde_json::Value::Array(_) => "an array",
+        serde_json::Value::Object(_) => "an object",
+    }
+}
+
+/// The request context: condition keys and their values. Key names ignore case (spec §3.13).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Context {
+    entries: BTreeMap<String, (String, ContextValue)>,
+}
+
+impl Context {
+    /// An empty context.
+    pub fn new() -> Context {
+        Context::default()
+    }
+
+    /// Reads a JSON object of key -> value (see [`ContextValue::from_json`]).
+    pub fn from_json(v: &serde_json::Value) -> Result<Context, String> {
+        let obj = v
+            .as_object()
+            .ok_or_else(|| format!("the context is a JSON object, got {}", json_kind(v)))?;
+        let mut ctx = Context::new();
+        for (k, v) in obj {
+            let value = ContextValue::from_json(v).map_err(|e| format!("context key `{k}`: {e}"))?;
+            ctx.insert_new(k, value)?;
+        }
+        Ok(ctx)
+    }
+
+    /// Sets a key, replacing any value under the same key ignoring case.
+    pub fn insert(&mut self, key: &str, value: ContextValue) {
+        self.entries
+            .insert(key.to_lowercase(), (key.to_string(), value));
+    }
+
+    /// Sets a key that must not be there yet under any case (tag keys differing only in case
+    /// are ambiguous, spec §3.13).
+    pub fn insert_new(&mut self, key: &str, value: ContextValue) -> Result<(), String> {
+        let lc = key.to_lowercase();
+        if let Some((old, _)) = self.entries.get(&lc) {
+            return Err(format!(
+                "context keys `{old}` and `{key}` differ only in case; keys ignore case"
+            ));
+        }
+        self.entries.insert(lc, (key.to_string(), value));
+        Ok(())
+    }
+
+    /// Sets a key only when it is absent.
+    pub fn insert_default(&mut self, key: &str, value: ContextValue) {
+        let lc = key.to_lowercase();
+        self.entries
+            .entry(lc)
+            .or_insert_with(|| (key.to_string(), value));
+    }
+
+    /// Looks a key up by its lower-cased name.
+    pub fn get_lc(&self, key_lc: &str) -> Option<&ContextValue> {
+        self.entries.get(key_lc).map(|(_, v)| v)
+    }
+
+    /// Looks a key up, ignoring case.
+    pub fn get(&self, key: &str) -> Option<&ContextValue> {
+        self.get_lc(&key.to_lowercase())
+    }
+
+    /// The text of a single-valued key, as a policy variable reads it; `None` when the key is
+    /// absent or multi-valued (multi-valued keys cannot be variables, spec §4.1).
+    pub fn variable(&self, key_lc: &str) -> Option<&str> {
+        match self.get_lc(key_lc)? {
+            ContextValue::One(s) => Some(s.text()),
+            ContextValue::Many(_) => None,
+        }
+    }
+
+    /// Every (key as given, value), ordered by lower-cased key.
+    pub fn iter(&self) -> impl Iterator<Item = (&str, &ContextValue)> {
+        self.entries.values().map(|(k, v)| (k.as_str(), v))
+    }
+
+    /// Number of keys.
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    /// Whether there are no keys.
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
+    /// The context as a JSON object.
+    pub fn to_json(&self) -> serde_json::Value {
+        serde_json::Value::Object(
+            self.iter()
+                .map(|(k, v)| (k.to_string(), v.to_json()))
+                .collect(),
+        )
+    }
+}
+
+/// One authorization request.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Request {
+    /// Who asks.
+    pub caller: Caller,
+    /// `service:Action`, any case.
+    pub action: String,
+    /// The resource ARN, or `*` for actions that take no resource.
+    pub resource: String,
+    /// Further resources of a multi-resource action (e.g. the KMS key of
+    /// `kinesis:StartStreamEncryption`); each must be allowed too.
+    pub extra_resources: Vec<String>,
+    /// Condition keys.
+    pub context: Context,
+}
+
+impl Request {
+    /// A request with an empty context.
+    pub fn new(caller: Caller, action: impl Into<String>, resource: impl Into<String>) -> Request {
+        Request {
+            caller,
+            action: action.into(),
+            resource: resource.into(),
+            extra_resources: Vec::new(),
+            context: Context::new(),
+        }
+    }
+
+    /// Adds the keys AWS always sets that follow from the caller, where the request does not
+    /// give them: `aws:PrincipalArn`, `aws:PrincipalAccount`, `aws:PrincipalType`,
+    /// `aws:username` (IAM users), `aws:userid` (root: the account id; federated users:
+    /// `account:name`). Unique ids of users and roles are not known from an ARN.
+    pub fn with_derived_keys(mut self) -> Request {
+        self.derive_keys();
+        self
+    }
+
+    /// In-place form of [`Request::with_derived_keys`].
+    pub fn derive_keys(&mut self) {
+        let c = &self.caller;
+        let one = |s: String| ContextValue::One(Scalar::string(s));
+        let mut add = Vec::new();
+        if let Some(arn) = c.principal_arn() {
+            add.push(("aws:PrincipalArn", one(arn)));
+        }
+        match c.account() {
+            Some(a) => add.push(("aws:PrincipalAccount", one(a.to_string()))),
+            None if *c == Caller::Anonymous => {
+                add.push(("aws:PrincipalAccount", one("anonymous".into())))
+            }
+            None => {}
+        }
+        if let Some(t) = c.principal_type() {
+            add.push(("aws:PrincipalType", one(t.into())));
+        }
+        match c {
+            Caller::User { path_name, .. } => {
+                let name = path_name.rsplit('/').next().unwrap_or(path_name);
+                add.push(("aws:username", one(name.into())));
+            }
+            Caller::Root { account, .. } => add.push(("aws:userid", one(account.clone()))),
+            Caller::FederatedUser { account, name, .. } => {
+                add.push(("aws:userid", one(format!("{account}:{name}"))))
+            }
+            _ => {}
+        }
+        for (k, v) in add {
+            self.context.insert_default(k, v);
+        }
+    }
+
+    /// The account of a resource ARN; for `*` or an ARN without account, the caller's (spec
+    /// conformance README).
+    pub fn resource_account<'a>(&'a self, resource: &'a str) -> Option<&'a str> {
+        let acct = resource.splitn(6, ':').nth(4).filter(|a| !a.is_empty());
+        acct.or_else(|| self.caller.account())
+    }
+
+    /// Every requested resource, primary first.
+    pub fn resources(&self) -> impl Iterator<Item = &str> {
+        std::iter::once(self.resource.as_str()).chain(self.extra_resources.iter().map(|s| s.as_str()))
+    }
+}
+
+/// What a request looks like in JSON (request files, the conformance corpus).
+#[derive(Clone, Debug, Serialize, serde::Deserialize)]
+pub struct RequestJson {
+    /// Optional id, echoed in the decision.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<serde_json::Value>,
+    /// Principal ARN, `anonymous`, or a service principal.
+    pub principal: String,
+    /// `service:Action`.
+    pub action: String,
+    /// Resource ARN or `*`.
+    pub resource: String,
+    /// More resources for a multi-resource action.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub extra_resources: Vec<String>,
+    /// Context keys.
+    #[serde(default)]
+    pub context: serde_json::Map<String, serde_json::Value>,
+}
+
+impl RequestJson {
+    /// Builds the request (without derived keys).
+    pub fn to_request(&self) -> Result<Request, String> {
+        let caller = Caller::parse(&self.principal)?;
+        let context = Context::from_json(&serde_json::Value::Object(self.context.clone()))?;
+        if self.action.trim().is_empty() {
+            return Err("the action is empty".into());
+        }
+        if self.resource.trim().is_empty() {
+            return Err("the resource is empty (use `*` for actions that take none)".into());
+        }
+        Ok(Request {
+            caller,
+            action: self.action.clone(),
+            resource: self.resource.clone(),
+            extra_resources: self.extra_resources.clone(),
+            context,
+        })
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn callers() {
+        let c = Caller::parse("arn:aws:sts::111122223333:assumed-role/app/s1").unwrap();
+        assert_eq!(c.principal_arn().unwrap(), "arn:aws:iam::111122223333:role/app");
+        assert_eq!(c.arn().unwrap(), "arn:aws:sts::111122223333:assumed-role/app/s1");
+        assert!(c.is_session());
+        let u = Caller::parse("arn:aws:iam::111122223333:user/div/alice").unwrap();
+        let r = Request::new(u, "kinesis:PutRecord", "*").with_derived_keys();
+        assert_eq!(r.context.variable("aws:username"), Some("alice"));
+        assert_eq!(r.context.variable("aws:principaltype"), Some("User"));
+        assert_eq!(Caller::parse("anonymous").unwrap(), Caller::Anonymous);
+        assert!(Caller::parse("arn:aws:iam::1:user/x").is_err());
+        assert!(Caller::parse("arn:aws:s3:::bucket").is_err());
+        assert!(Caller::parse("bob").is_err());
+        assert_eq!(
+            Caller::parse("arn:aws:iam::111122223333:root").unwrap(),
+            Caller::Root {
+                partition: "aws".into(),
+                account: "111122223333".into()
+            }
+        );
+    }
+
+    #[test]
+    fn context_keys_ignore_case() {
+        let mut c = Context::new();
+        c.insert("aws:PrincipalTag/Team", ContextValue::One(Scalar::string("x")));
+        assert!(c.get("AWS:principaltag/team").is_some());
+        assert!(c
+            .insert_new("aws:principaltag/TEAM", ContextValue::One(Scalar::string("y")))
+            .is_err());
+        assert_eq!(encode_base64(b"hello"), "aGVsbG8=");
+    }
+}
