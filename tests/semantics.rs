@@ -1,0 +1,342 @@
+//! One test per rule that `src/semantics.rs` settles (the spec marks them unverified or in
+//! conflict). Each asserts iamc's chosen reading, and where a switch exists, the other reading.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::sync::Arc;
+
+use iamc::ast::PolicyType;
+use iamc::eval::{reference, Decision, Inputs, Layer, Outcome, PolicyDoc, ResourceSide};
+use iamc::parse::{parse_policy, Limits};
+use iamc::request::{Caller, ContextValue, Request, Scalar};
+use iamc::semantics::{NotPrincipalModel, Semantics};
+
+const STREAM: &str = "arn:aws:kinesis:us-east-1:111122223333:stream/orders";
+
+fn doc(ty: PolicyType, json: &str) -> Arc<PolicyDoc> {
+    let p = parse_policy(json, &Limits::default()).unwrap_or_else(|e| panic!("{e:?}"));
+    PolicyDoc::new(format!("{ty}"), ty, p)
+}
+
+fn identity(json: &str) -> Arc<PolicyDoc> {
+    doc(PolicyType::Identity, json)
+}
+
+fn allow_all() -> Arc<PolicyDoc> {
+    identity(r#"{"Version":"2012-10-17","Statement":{"Effect":"Allow","Action":"*","Resource":"*"}}"#)
+}
+
+fn req(principal: &str, action: &str, resource: &str) -> Request {
+    Request::new(Caller::parse(principal).unwrap(), action, resource).with_derived_keys()
+}
+
+fn decide(inputs: &Inputs, r: &Request) -> Decision {
+    reference::evaluate(inputs, r, &Semantics::default())
+}
+
+fn with_resource_policy(mut inputs: Inputs, json: &str) -> Inputs {
+    inputs.resources.push(ResourceSide {
+        arn: STREAM.into(),
+        policy: Some(doc(PolicyType::Resource, json)),
+        rcps: vec![],
+    });
+    inputs
+}
+
+const SESSION: &str = "arn:aws:sts::111122223333:assumed-role/app/s1";
+
+fn not_principal_deny(listed: &[&str]) -> String {
+    let list: Vec<String> = listed.iter().map(|s| format!("\"{s}\"")).collect();
+    format!(
+        r#"{{"Version":"2012-10-17","Statement":[
+        {{"Effect":"Deny","NotPrincipal":{{"AWS":[{}]}},"Action":"kinesis:PutRecord","Resource":"{STREAM}"}}]}}"#,
+        list.join(",")
+    )
+}
+
+#[test]
+fn not_principal_deny_exempts_a_session_only_when_every_layer_is_listed() {
+    let base = Inputs {
+        identity: vec![allow_all()],
+        ..Inputs::default()
+    };
+    let r = req(SESSION, "kinesis:PutRecord", STREAM);
+    // Only the session listed: the layered reading still denies (the role and account are not).
+    let only_session = with_resource_policy(base.clone(), &not_principal_deny(&[SESSION]));
+    assert_eq!(decide(&only_session, &r).decision, Outcome::ExplicitDeny);
+    // The lenient reading exempts it.
+    let lenient = Semantics {
+        not_principal: NotPrincipalModel::Lenient,
+        ..Semantics::default()
+    };
+    assert_eq!(reference::evaluate(&only_session, &r, &lenient).decision, Outcome::Allow);
+    // Session, role and account listed: exempt under both.
+    let all = with_resource_policy(
+        base.clone(),
+        &not_principal_deny(&[SESSION, "arn:aws:iam::111122223333:role/app", "111122223333"]),
+    );
+    assert_eq!(decide(&all, &r).decision, Outcome::Allow);
+    // An unrelated principal listed: denied under both.
+    let other = with_resource_policy(base, &not_principal_deny(&["arn:aws:iam::999988887777:user/x"]));
+    assert_eq!(decide(&other, &r).decision, Outcome::ExplicitDeny);
+    assert_eq!(reference::evaluate(&other, &r, &lenient).decision, Outcome::ExplicitDeny);
+}
+
+#[test]
+fn not_principal_allow_grants_only_to_callers_no_listed_value_relates_to() {
+    // Allow + NotPrincipal listing the account: under the safe reading (lenient for Allow) the
+    // account's callers are excluded, so nothing is granted to them.
+    let inputs = with_resource_policy(
+        Inputs::default(),
+        &format!(
+            r#"{{"Version":"2012-10-17","Statement":[{{"Effect":"Allow","NotPrincipal":{{"AWS":"111122223333"}},"Action":"kinesis:PutRecord","Resource":"{STREAM}"}}]}}"#
+        ),
+    );
+    let r = req("arn:aws:iam::111122223333:user/alice", "kinesis:PutRecord", STREAM);
+    assert_eq!(decide(&inputs, &r).decision, Outcome::ImplicitDeny);
+    // The layered reading would grant it (the user ARN itself is not listed).
+    let layered = Semantics {
+        not_principal: NotPrincipalModel::Layered,
+        ..Semantics::default()
+    };
+    assert_eq!(reference::evaluate(&inputs, &r, &layered).decision, Outcome::Allow);
+}
+
+#[test]
+fn session_arn_grant_is_not_limited_by_the_session_policy_by_default() {
+    let inputs = with_resource_policy(
+        Inputs {
+            session: Some(doc(
+                PolicyType::Session,
+                r#"{"Version":"2012-10-17","Statement":{"Effect":"Allow","Action":"ec2:*","Resource":"*"}}"#,
+            )),
+            ..Inputs::default()
+        },
+        &format!(
+            r#"{{"Version":"2012-10-17","Statement":{{"Effect":"Allow","Principal":{{"AWS":"{SESSION}"}},"Action":"kinesis:PutRecord","Resource":"{STREAM}"}}}}"#
+        ),
+    );
+    let r = req(SESSION, "kinesis:PutRecord", STREAM);
+    assert_eq!(decide(&inputs, &r).decision, Outcome::Allow);
+    let strict = Semantics {
+        session_policy_limits_session_arn_grant: true,
+        ..Semantics::default()
+    };
+    let d = reference::evaluate(&inputs, &r, &strict);
+    assert_eq!(d.decision, Outcome::ImplicitDeny);
+    assert_eq!(d.blocked_by, Some(Layer::Identity));
+}
+
+#[test]
+fn wildcard_only_action_allow_matches_star_and_deny_also_the_named_resource() {
+    let allow_stream = identity(&format!(
+        r#"{{"Version":"2012-10-17","Statement":{{"Effect":"Allow","Action":"kinesis:UpdateShardCount","Resource":"{STREAM}"}}}}"#
+    ));
+    let r = req("arn:aws:iam::111122223333:user/alice", "kinesis:UpdateShardCount", STREAM);
+    // The SAR lists no resource type: an Allow on the stream ARN does not match.
+    let inputs = Inputs {
+        identity: vec![allow_stream.clone()],
+        ..Inputs::default()
+    };
+    let d = decide(&inputs, &r);
+    assert_eq!(d.decision, Outcome::ImplicitDeny);
+    assert!(!d.notes.is_empty());
+    // With the action configured as resource-scoped, it does.
+    let scoped = Semantics {
+        resource_scoped_actions: vec!["kinesis:updateshardcount".into()],
+        ..Semantics::default()
+    };
+    assert_eq!(reference::evaluate(&inputs, &r, &scoped).decision, Outcome::Allow);
+    // A Deny written for the stream still applies although the action is authorized on `*`.
+    let deny_stream = identity(&format!(
+        r#"{{"Version":"2012-10-17","Statement":{{"Effect":"Deny","Action":"kinesis:UpdateShardCount","Resource":"{STREAM}"}}}}"#
+    ));
+    let inputs = Inputs {
+        identity: vec![allow_all(), deny_stream],
+        ..Inputs::default()
+    };
+    assert_eq!(decide(&inputs, &r).decision, Outcome::ExplicitDeny);
+}
+
+fn tag_keys(values: &[&str]) -> ContextValue {
+    ContextValue::Many(values.iter().map(|v| Scalar::string(*v)).collect())
+}
+
+#[test]
+fn negated_on_multi_valued_key_fails_closed() {
+    let deny = identity(
+        r#"{"Version":"2012-10-17","Statement":{"Effect":"Deny","Action":"*","Resource":"*",
+           "Condition":{"StringNotEquals":{"aws:TagKeys":"team"}}}}"#,
+    );
+    let allow = identity(
+        r#"{"Version":"2012-10-17","Statement":{"Effect":"Allow","Action":"*","Resource":"*",
+           "Condition":{"StringNotEquals":{"aws:TagKeys":"secret"}}}}"#,
+    );
+    let mut r = req("arn:aws:iam::111122223333:user/alice", "kinesis:TagResource", STREAM);
+    r.context.insert("aws:TagKeys", tag_keys(&["team", "env"]));
+    let d = decide(
+        &Inputs {
+            identity: vec![allow_all(), deny],
+            ..Inputs::default()
+        },
+        &r,
+    );
+    assert_eq!(d.decision, Outcome::ExplicitDeny, "a Deny that cannot be evaluated matches");
+    assert_eq!(d.errors.len(), 1);
+    let d = decide(
+        &Inputs {
+            identity: vec![allow],
+            ..Inputs::default()
+        },
+        &r,
+    );
+    assert_eq!(d.decision, Outcome::ImplicitDeny, "an Allow that cannot be evaluated does not");
+}
+
+#[test]
+fn malformed_request_value_fails_closed() {
+    let allow = identity(
+        r#"{"Version":"2012-10-17","Statement":{"Effect":"Allow","Action":"*","Resource":"*",
+           "Condition":{"NumericNotEquals":{"aws:MultiFactorAuthAge":"0"}}}}"#,
+    );
+    let deny = identity(
+        r#"{"Version":"2012-10-17","Statement":{"Effect":"Deny","Action":"*","Resource":"*",
+           "Condition":{"DateGreaterThan":{"aws:TokenIssueTime":"2020-01-01"}}}}"#,
+    );
+    let mut r = req("arn:aws:iam::111122223333:user/alice", "kinesis:PutRecord", STREAM);
+    r.context
+        .insert("aws:MultiFactorAuthAge", ContextValue::One(Scalar::string("ten")));
+    r.context
+        .insert("aws:TokenIssueTime", ContextValue::One(Scalar::string("yesterday")));
+    let d = decide(
+        &Inputs {
+            identity: vec![allow.clone()],
+            ..Inputs::default()
+        },
+        &r,
+    );
+    assert_eq!(d.decision, Outcome::ImplicitDeny);
+    assert!(d.errors.iter().any(|e| e.contains("not a number")), "{:?}", d.errors);
+    let d = decide(
+        &Inputs {
+            identity: vec![allow_all(), deny],
+            ..Inputs::default()
+        },
+        &r,
+    );
+    assert_eq!(d.decision, Outcome::ExplicitDeny);
+}
+
+#[test]
+fn bool_variable_is_substituted() {
+    let allow = identity(
+        r#"{"Version":"2012-10-17","Statement":{"Effect":"Allow","Action":"*","Resource":"*",
+           "Condition":{"Bool":{"aws:SecureTransport":"${aws:PrincipalTag/tls}"}}}}"#,
+    );
+    let mut r = req("arn:aws:iam::111122223333:user/alice", "kinesis:PutRecord", STREAM);
+    r.context.insert("aws:SecureTransport", ContextValue::One(Scalar::bool(true)));
+    let inputs = Inputs {
+        identity: vec![allow],
+        ..Inputs::default()
+    };
+    assert_eq!(decide(&inputs, &r).decision, Outcome::ImplicitDeny, "no tag: no value");
+    r.context
+        .insert("aws:PrincipalTag/tls", ContextValue::One(Scalar::string("true")));
+    assert_eq!(decide(&inputs, &r).decision, Outcome::Allow);
+}
+
+#[test]
+fn anonymous_callers_have_no_principal_type_and_only_wildcard_grants() {
+    let r = req("anonymous", "s3:GetObject", "arn:aws:s3:::bucket/key");
+    assert!(r.context.get("aws:PrincipalType").is_none());
+    assert_eq!(r.context.get("aws:PrincipalAccount"), Some(&ContextValue::One(Scalar::string("anonymous"))));
+    // Identity policies never apply to anonymous callers.
+    let inputs = Inputs {
+        identity: vec![allow_all()],
+        ..Inputs::default()
+    };
+    let d = decide(&inputs, &r);
+    assert_eq!(d.decision, Outcome::ImplicitDeny);
+    assert_eq!(d.blocked_by, Some(Layer::ResourcePolicy));
+    // A Deny keyed on the principal type applies to them (the key is absent).
+    let mut inputs = Inputs::default();
+    inputs.resources.push(ResourceSide {
+        arn: "arn:aws:s3:::bucket/key".into(),
+        policy: Some(doc(
+            PolicyType::Resource,
+            r#"{"Version":"2012-10-17","Statement":[
+              {"Effect":"Allow","Principal":"*","Action":"s3:GetObject","Resource":"arn:aws:s3:::bucket/*"},
+              {"Effect":"Deny","Principal":"*","Action":"s3:GetObject","Resource":"arn:aws:s3:::bucket/*",
+               "Condition":{"StringNotEquals":{"aws:PrincipalType":"User"}}}]}"#,
+        )),
+        rcps: vec![],
+    });
+    assert_eq!(decide(&inputs, &r).decision, Outcome::ExplicitDeny);
+}
+
+#[test]
+fn rcp_levels_apply_even_to_kinesis() {
+    let rcp_deny = doc(
+        PolicyType::Rcp,
+        r#"{"Version":"2012-10-17","Statement":{"Effect":"Deny","Principal":"*","Action":"kinesis:PutRecord","Resource":"*",
+            "Condition":{"StringNotEquals":{"aws:PrincipalAccount":"111122223333"}}}}"#,
+    );
+    let mut inputs = Inputs::default();
+    inputs.resources.push(ResourceSide {
+        arn: STREAM.into(),
+        policy: Some(doc(
+            PolicyType::Resource,
+            &format!(
+                r#"{{"Version":"2012-10-17","Statement":{{"Effect":"Allow","Principal":{{"AWS":"210987654321"}},"Action":"kinesis:PutRecord","Resource":"{STREAM}"}}}}"#
+            ),
+        )),
+        rcps: vec![vec![rcp_deny]],
+    });
+    inputs.identity.push(allow_all());
+    let r = req("arn:aws:iam::210987654321:user/producer", "kinesis:PutRecord", STREAM);
+    assert_eq!(decide(&inputs, &r).decision, Outcome::ExplicitDeny);
+}
+
+#[test]
+fn root_user_is_allowed_in_its_account_but_not_past_explicit_denies() {
+    let r = req("arn:aws:iam::111122223333:root", "kinesis:DeleteStream", STREAM);
+    assert_eq!(decide(&Inputs::default(), &r).decision, Outcome::Allow);
+    let inputs = with_resource_policy(
+        Inputs::default(),
+        &format!(
+            r#"{{"Version":"2012-10-17","Statement":{{"Effect":"Deny","Principal":{{"AWS":"111122223333"}},"Action":"kinesis:DeleteStream","Resource":"{STREAM}"}}}}"#
+        ),
+    );
+    assert_eq!(decide(&inputs, &r).decision, Outcome::ExplicitDeny);
+}
+
+#[test]
+fn date_epoch_seconds() {
+    let allow = identity(
+        r#"{"Version":"2012-10-17","Statement":{"Effect":"Allow","Action":"*","Resource":"*",
+           "Condition":{"DateGreaterThan":{"aws:CurrentTime":"1704067200"}}}}"#,
+    );
+    let inputs = Inputs {
+        identity: vec![allow],
+        ..Inputs::default()
+    };
+    let mut r = req("arn:aws:iam::111122223333:user/alice", "kinesis:PutRecord", STREAM);
+    r.context
+        .insert("aws:CurrentTime", ContextValue::One(Scalar::string("2024-01-01T00:00:01Z")));
+    assert_eq!(decide(&inputs, &r).decision, Outcome::Allow);
+    r.context
+        .insert("aws:CurrentTime", ContextValue::One(Scalar::string("2023-12-31T23:59:59Z")));
+    assert_eq!(decide(&inputs, &r).decision, Outcome::ImplicitDeny);
+}
+
+#[test]
+fn multi_resource_action_lacking_its_key_is_denied_with_a_reason() {
+    let inputs = Inputs {
+        identity: vec![allow_all()],
+        ..Inputs::default()
+    };
+    let r = req("arn:aws:iam::111122223333:user/alice", "kinesis:StartStreamEncryption", STREAM);
+    let d = decide(&inputs, &r);
+    assert_eq!(d.decision, Outcome::ImplicitDeny);
+    assert_eq!(d.blocked_by, Some(Layer::Request));
+    assert!(d.errors.iter().any(|e| e.contains("kmsKey")));
+}
