@@ -64,13 +64,13 @@ impl Glob {
     }
 }
 
-/// Matches `text` against `toks`, anchored at both ends.
+/// Matches `text` against `toks`, anchored at both ends. Allocates nothing.
 pub fn glob_match(toks: &[Tok], text: &str) -> bool {
-    let chars: Vec<char> = text.chars().collect();
+    // `p` indexes tokens, `t` is a byte offset into `text` (always on a char boundary).
     let (mut p, mut t) = (0usize, 0usize);
-    // Position of the last `*` seen and the text position it was tried at.
+    // The last `*` seen and the byte offset it was last tried at.
     let mut star: Option<(usize, usize)> = None;
-    while t < chars.len() {
+    while let Some(c) = text.get(t..).and_then(|rest| rest.chars().next()) {
         match toks.get(p) {
             Some(Tok::Star) => {
                 star = Some((p, t));
@@ -79,29 +79,32 @@ pub fn glob_match(toks: &[Tok], text: &str) -> bool {
             }
             Some(Tok::One) => {
                 p += 1;
-                t += 1;
+                t += c.len_utf8();
                 continue;
             }
-            Some(Tok::Lit(c)) if chars.get(t) == Some(c) => {
+            Some(Tok::Lit(x)) if *x == c => {
                 p += 1;
-                t += 1;
+                t += c.len_utf8();
                 continue;
             }
             _ => {}
         }
         match star {
             Some((sp, st)) => {
-                // Let the last star swallow one more character and retry.
+                // Let the last star swallow one more character and retry after it.
+                let swallowed = text
+                    .get(st..)
+                    .and_then(|rest| rest.chars().next())
+                    .map_or(1, char::len_utf8);
                 p = sp + 1;
-                t = st + 1;
-                star = Some((sp, st + 1));
+                t = st + swallowed;
+                star = Some((sp, t));
             }
             None => return false,
         }
     }
     toks.get(p..)
-        .map(|rest| rest.iter().all(|t| *t == Tok::Star))
-        .unwrap_or(false)
+        .is_some_and(|rest| rest.iter().all(|t| *t == Tok::Star))
 }
 
 #[cfg(test)]
@@ -125,6 +128,9 @@ mod tests {
         assert!(Glob::new("").matches(""));
         assert!(!Glob::new("").matches("a"));
         assert!(Glob::new("**?").matches("x"));
+        assert!(Glob::new("é*ü").matches("éaßü"));
+        assert!(Glob::new("?").matches("ß"));
+        assert!(!Glob::new("a*é").matches("aé b"));
         assert!(!Glob::new("**?").matches(""));
     }
 }

@@ -2,6 +2,15 @@
 #![warn(missing_docs)]
 
 pub mod ast;
-pub mod glob;
+pub mod catalog;
+#[cfg(feature = "cli")]
+pub mod cli;
+pub mod compile;
 pub mod diag;
+pub mod eval;
+pub mod glob;
 pub mod parse;
+pub mod request;
+pub mod semantics;
+pub mod store;
+pub mod validate;

@@ -1,1 +1,5 @@
-fn main() {}
+//! The `iamc` binary: see `iamc --help`.
+
+fn main() -> std::process::ExitCode {
+    iamc::cli::main()
+}

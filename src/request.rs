@@ -85,7 +85,9 @@ impl Caller {
         }
         let parts: Vec<&str> = t.splitn(6, ':').collect();
         let [_, partition, service, region, account, resource] = parts[..] else {
-            return Err(format!("`{t}` is not an ARN: it needs six colon-separated parts"));
+            return Err(format!(
+                "`{t}` is not an ARN: it needs six colon-separated parts"
+            ));
         };
         if !region.is_empty() {
             return Err(format!("`{t}`: principal ARNs have an empty region"));
@@ -234,7 +236,10 @@ impl Caller {
     /// Whether the caller is a session (role session or federated user), to which a session
     /// policy applies.
     pub fn is_session(&self) -> bool {
-        matches!(self, Caller::RoleSession { .. } | Caller::FederatedUser { .. })
+        matches!(
+            self,
+            Caller::RoleSession { .. } | Caller::FederatedUser { .. }
+        )
     }
 
     /// `aws:PrincipalArn`: the role ARN for a role session, else the caller's ARN (spec §6).
@@ -450,7 +455,8 @@ impl Context {
             .ok_or_else(|| format!("the context is a JSON object, got {}", json_kind(v)))?;
         let mut ctx = Context::new();
         for (k, v) in obj {
-            let value = ContextValue::from_json(v).map_err(|e| format!("context key `{k}`: {e}"))?;
+            let value =
+                ContextValue::from_json(v).map_err(|e| format!("context key `{k}`: {e}"))?;
             ctx.insert_new(k, value)?;
         }
         Ok(ctx)
@@ -601,13 +607,14 @@ impl Request {
     /// The account of a resource ARN; for `*` or an ARN without account, the caller's (spec
     /// conformance README).
     pub fn resource_account<'a>(&'a self, resource: &'a str) -> Option<&'a str> {
-        let acct = resource.splitn(6, ':').nth(4).filter(|a| !a.is_empty());
+        let acct = resource.split(':').nth(4).filter(|a| !a.is_empty());
         acct.or_else(|| self.caller.account())
     }
 
     /// Every requested resource, primary first.
     pub fn resources(&self) -> impl Iterator<Item = &str> {
-        std::iter::once(self.resource.as_str()).chain(self.extra_resources.iter().map(|s| s.as_str()))
+        std::iter::once(self.resource.as_str())
+            .chain(self.extra_resources.iter().map(|s| s.as_str()))
     }
 }
 
@@ -660,8 +667,14 @@ mod tests {
     #[test]
     fn callers() {
         let c = Caller::parse("arn:aws:sts::111122223333:assumed-role/app/s1").unwrap();
-        assert_eq!(c.principal_arn().unwrap(), "arn:aws:iam::111122223333:role/app");
-        assert_eq!(c.arn().unwrap(), "arn:aws:sts::111122223333:assumed-role/app/s1");
+        assert_eq!(
+            c.principal_arn().unwrap(),
+            "arn:aws:iam::111122223333:role/app"
+        );
+        assert_eq!(
+            c.arn().unwrap(),
+            "arn:aws:sts::111122223333:assumed-role/app/s1"
+        );
         assert!(c.is_session());
         let u = Caller::parse("arn:aws:iam::111122223333:user/div/alice").unwrap();
         let r = Request::new(u, "kinesis:PutRecord", "*").with_derived_keys();
@@ -683,10 +696,16 @@ mod tests {
     #[test]
     fn context_keys_ignore_case() {
         let mut c = Context::new();
-        c.insert("aws:PrincipalTag/Team", ContextValue::One(Scalar::string("x")));
+        c.insert(
+            "aws:PrincipalTag/Team",
+            ContextValue::One(Scalar::string("x")),
+        );
         assert!(c.get("AWS:principaltag/team").is_some());
         assert!(c
-            .insert_new("aws:principaltag/TEAM", ContextValue::One(Scalar::string("y")))
+            .insert_new(
+                "aws:principaltag/TEAM",
+                ContextValue::One(Scalar::string("y"))
+            )
             .is_err());
         assert_eq!(encode_base64(b"hello"), "aGVsbG8=");
     }

@@ -9,7 +9,11 @@ use iamc::semantics::Semantics;
 #[test]
 fn every_decision_case_passes_the_reference_evaluator() {
     let cases = common::all_decision_cases();
-    assert!(cases.len() >= 126, "expected the whole corpus, found {}", cases.len());
+    assert!(
+        cases.len() >= 126,
+        "expected the whole corpus, found {}",
+        cases.len()
+    );
     let sem = Semantics::default();
     let mut failures = Vec::new();
     for c in &cases {

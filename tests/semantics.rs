@@ -22,7 +22,9 @@ fn identity(json: &str) -> Arc<PolicyDoc> {
 }
 
 fn allow_all() -> Arc<PolicyDoc> {
-    identity(r#"{"Version":"2012-10-17","Statement":{"Effect":"Allow","Action":"*","Resource":"*"}}"#)
+    identity(
+        r#"{"Version":"2012-10-17","Statement":{"Effect":"Allow","Action":"*","Resource":"*"}}"#,
+    )
 }
 
 fn req(principal: &str, action: &str, resource: &str) -> Request {
@@ -68,17 +70,30 @@ fn not_principal_deny_exempts_a_session_only_when_every_layer_is_listed() {
         not_principal: NotPrincipalModel::Lenient,
         ..Semantics::default()
     };
-    assert_eq!(reference::evaluate(&only_session, &r, &lenient).decision, Outcome::Allow);
+    assert_eq!(
+        reference::evaluate(&only_session, &r, &lenient).decision,
+        Outcome::Allow
+    );
     // Session, role and account listed: exempt under both.
     let all = with_resource_policy(
         base.clone(),
-        &not_principal_deny(&[SESSION, "arn:aws:iam::111122223333:role/app", "111122223333"]),
+        &not_principal_deny(&[
+            SESSION,
+            "arn:aws:iam::111122223333:role/app",
+            "111122223333",
+        ]),
     );
     assert_eq!(decide(&all, &r).decision, Outcome::Allow);
     // An unrelated principal listed: denied under both.
-    let other = with_resource_policy(base, &not_principal_deny(&["arn:aws:iam::999988887777:user/x"]));
+    let other = with_resource_policy(
+        base,
+        &not_principal_deny(&["arn:aws:iam::999988887777:user/x"]),
+    );
     assert_eq!(decide(&other, &r).decision, Outcome::ExplicitDeny);
-    assert_eq!(reference::evaluate(&other, &r, &lenient).decision, Outcome::ExplicitDeny);
+    assert_eq!(
+        reference::evaluate(&other, &r, &lenient).decision,
+        Outcome::ExplicitDeny
+    );
 }
 
 #[test]
@@ -91,14 +106,21 @@ fn not_principal_allow_grants_only_to_callers_no_listed_value_relates_to() {
             r#"{{"Version":"2012-10-17","Statement":[{{"Effect":"Allow","NotPrincipal":{{"AWS":"111122223333"}},"Action":"kinesis:PutRecord","Resource":"{STREAM}"}}]}}"#
         ),
     );
-    let r = req("arn:aws:iam::111122223333:user/alice", "kinesis:PutRecord", STREAM);
+    let r = req(
+        "arn:aws:iam::111122223333:user/alice",
+        "kinesis:PutRecord",
+        STREAM,
+    );
     assert_eq!(decide(&inputs, &r).decision, Outcome::ImplicitDeny);
     // The layered reading would grant it (the user ARN itself is not listed).
     let layered = Semantics {
         not_principal: NotPrincipalModel::Layered,
         ..Semantics::default()
     };
-    assert_eq!(reference::evaluate(&inputs, &r, &layered).decision, Outcome::Allow);
+    assert_eq!(
+        reference::evaluate(&inputs, &r, &layered).decision,
+        Outcome::Allow
+    );
 }
 
 #[test]
@@ -131,7 +153,11 @@ fn wildcard_only_action_allow_matches_star_and_deny_also_the_named_resource() {
     let allow_stream = identity(&format!(
         r#"{{"Version":"2012-10-17","Statement":{{"Effect":"Allow","Action":"kinesis:UpdateShardCount","Resource":"{STREAM}"}}}}"#
     ));
-    let r = req("arn:aws:iam::111122223333:user/alice", "kinesis:UpdateShardCount", STREAM);
+    let r = req(
+        "arn:aws:iam::111122223333:user/alice",
+        "kinesis:UpdateShardCount",
+        STREAM,
+    );
     // The SAR lists no resource type: an Allow on the stream ARN does not match.
     let inputs = Inputs {
         identity: vec![allow_stream.clone()],
@@ -145,7 +171,10 @@ fn wildcard_only_action_allow_matches_star_and_deny_also_the_named_resource() {
         resource_scoped_actions: vec!["kinesis:updateshardcount".into()],
         ..Semantics::default()
     };
-    assert_eq!(reference::evaluate(&inputs, &r, &scoped).decision, Outcome::Allow);
+    assert_eq!(
+        reference::evaluate(&inputs, &r, &scoped).decision,
+        Outcome::Allow
+    );
     // A Deny written for the stream still applies although the action is authorized on `*`.
     let deny_stream = identity(&format!(
         r#"{{"Version":"2012-10-17","Statement":{{"Effect":"Deny","Action":"kinesis:UpdateShardCount","Resource":"{STREAM}"}}}}"#
@@ -171,7 +200,11 @@ fn negated_on_multi_valued_key_fails_closed() {
         r#"{"Version":"2012-10-17","Statement":{"Effect":"Allow","Action":"*","Resource":"*",
            "Condition":{"StringNotEquals":{"aws:TagKeys":"secret"}}}}"#,
     );
-    let mut r = req("arn:aws:iam::111122223333:user/alice", "kinesis:TagResource", STREAM);
+    let mut r = req(
+        "arn:aws:iam::111122223333:user/alice",
+        "kinesis:TagResource",
+        STREAM,
+    );
     r.context.insert("aws:TagKeys", tag_keys(&["team", "env"]));
     let d = decide(
         &Inputs {
@@ -180,7 +213,11 @@ fn negated_on_multi_valued_key_fails_closed() {
         },
         &r,
     );
-    assert_eq!(d.decision, Outcome::ExplicitDeny, "a Deny that cannot be evaluated matches");
+    assert_eq!(
+        d.decision,
+        Outcome::ExplicitDeny,
+        "a Deny that cannot be evaluated matches"
+    );
     assert_eq!(d.errors.len(), 1);
     let d = decide(
         &Inputs {
@@ -189,7 +226,11 @@ fn negated_on_multi_valued_key_fails_closed() {
         },
         &r,
     );
-    assert_eq!(d.decision, Outcome::ImplicitDeny, "an Allow that cannot be evaluated does not");
+    assert_eq!(
+        d.decision,
+        Outcome::ImplicitDeny,
+        "an Allow that cannot be evaluated does not"
+    );
 }
 
 #[test]
@@ -202,11 +243,19 @@ fn malformed_request_value_fails_closed() {
         r#"{"Version":"2012-10-17","Statement":{"Effect":"Deny","Action":"*","Resource":"*",
            "Condition":{"DateGreaterThan":{"aws:TokenIssueTime":"2020-01-01"}}}}"#,
     );
-    let mut r = req("arn:aws:iam::111122223333:user/alice", "kinesis:PutRecord", STREAM);
-    r.context
-        .insert("aws:MultiFactorAuthAge", ContextValue::One(Scalar::string("ten")));
-    r.context
-        .insert("aws:TokenIssueTime", ContextValue::One(Scalar::string("yesterday")));
+    let mut r = req(
+        "arn:aws:iam::111122223333:user/alice",
+        "kinesis:PutRecord",
+        STREAM,
+    );
+    r.context.insert(
+        "aws:MultiFactorAuthAge",
+        ContextValue::One(Scalar::string("ten")),
+    );
+    r.context.insert(
+        "aws:TokenIssueTime",
+        ContextValue::One(Scalar::string("yesterday")),
+    );
     let d = decide(
         &Inputs {
             identity: vec![allow.clone()],
@@ -215,7 +264,11 @@ fn malformed_request_value_fails_closed() {
         &r,
     );
     assert_eq!(d.decision, Outcome::ImplicitDeny);
-    assert!(d.errors.iter().any(|e| e.contains("not a number")), "{:?}", d.errors);
+    assert!(
+        d.errors.iter().any(|e| e.contains("not a number")),
+        "{:?}",
+        d.errors
+    );
     let d = decide(
         &Inputs {
             identity: vec![allow_all(), deny],
@@ -232,15 +285,26 @@ fn bool_variable_is_substituted() {
         r#"{"Version":"2012-10-17","Statement":{"Effect":"Allow","Action":"*","Resource":"*",
            "Condition":{"Bool":{"aws:SecureTransport":"${aws:PrincipalTag/tls}"}}}}"#,
     );
-    let mut r = req("arn:aws:iam::111122223333:user/alice", "kinesis:PutRecord", STREAM);
-    r.context.insert("aws:SecureTransport", ContextValue::One(Scalar::bool(true)));
+    let mut r = req(
+        "arn:aws:iam::111122223333:user/alice",
+        "kinesis:PutRecord",
+        STREAM,
+    );
+    r.context
+        .insert("aws:SecureTransport", ContextValue::One(Scalar::bool(true)));
     let inputs = Inputs {
         identity: vec![allow],
         ..Inputs::default()
     };
-    assert_eq!(decide(&inputs, &r).decision, Outcome::ImplicitDeny, "no tag: no value");
-    r.context
-        .insert("aws:PrincipalTag/tls", ContextValue::One(Scalar::string("true")));
+    assert_eq!(
+        decide(&inputs, &r).decision,
+        Outcome::ImplicitDeny,
+        "no tag: no value"
+    );
+    r.context.insert(
+        "aws:PrincipalTag/tls",
+        ContextValue::One(Scalar::string("true")),
+    );
     assert_eq!(decide(&inputs, &r).decision, Outcome::Allow);
 }
 
@@ -248,7 +312,10 @@ fn bool_variable_is_substituted() {
 fn anonymous_callers_have_no_principal_type_and_only_wildcard_grants() {
     let r = req("anonymous", "s3:GetObject", "arn:aws:s3:::bucket/key");
     assert!(r.context.get("aws:PrincipalType").is_none());
-    assert_eq!(r.context.get("aws:PrincipalAccount"), Some(&ContextValue::One(Scalar::string("anonymous"))));
+    assert_eq!(
+        r.context.get("aws:PrincipalAccount"),
+        Some(&ContextValue::One(Scalar::string("anonymous")))
+    );
     // Identity policies never apply to anonymous callers.
     let inputs = Inputs {
         identity: vec![allow_all()],
@@ -292,13 +359,21 @@ fn rcp_levels_apply_even_to_kinesis() {
         rcps: vec![vec![rcp_deny]],
     });
     inputs.identity.push(allow_all());
-    let r = req("arn:aws:iam::210987654321:user/producer", "kinesis:PutRecord", STREAM);
+    let r = req(
+        "arn:aws:iam::210987654321:user/producer",
+        "kinesis:PutRecord",
+        STREAM,
+    );
     assert_eq!(decide(&inputs, &r).decision, Outcome::ExplicitDeny);
 }
 
 #[test]
 fn root_user_is_allowed_in_its_account_but_not_past_explicit_denies() {
-    let r = req("arn:aws:iam::111122223333:root", "kinesis:DeleteStream", STREAM);
+    let r = req(
+        "arn:aws:iam::111122223333:root",
+        "kinesis:DeleteStream",
+        STREAM,
+    );
     assert_eq!(decide(&Inputs::default(), &r).decision, Outcome::Allow);
     let inputs = with_resource_policy(
         Inputs::default(),
@@ -319,12 +394,20 @@ fn date_epoch_seconds() {
         identity: vec![allow],
         ..Inputs::default()
     };
-    let mut r = req("arn:aws:iam::111122223333:user/alice", "kinesis:PutRecord", STREAM);
-    r.context
-        .insert("aws:CurrentTime", ContextValue::One(Scalar::string("2024-01-01T00:00:01Z")));
+    let mut r = req(
+        "arn:aws:iam::111122223333:user/alice",
+        "kinesis:PutRecord",
+        STREAM,
+    );
+    r.context.insert(
+        "aws:CurrentTime",
+        ContextValue::One(Scalar::string("2024-01-01T00:00:01Z")),
+    );
     assert_eq!(decide(&inputs, &r).decision, Outcome::Allow);
-    r.context
-        .insert("aws:CurrentTime", ContextValue::One(Scalar::string("2023-12-31T23:59:59Z")));
+    r.context.insert(
+        "aws:CurrentTime",
+        ContextValue::One(Scalar::string("2023-12-31T23:59:59Z")),
+    );
     assert_eq!(decide(&inputs, &r).decision, Outcome::ImplicitDeny);
 }
 
@@ -334,7 +417,11 @@ fn multi_resource_action_lacking_its_key_is_denied_with_a_reason() {
         identity: vec![allow_all()],
         ..Inputs::default()
     };
-    let r = req("arn:aws:iam::111122223333:user/alice", "kinesis:StartStreamEncryption", STREAM);
+    let r = req(
+        "arn:aws:iam::111122223333:user/alice",
+        "kinesis:StartStreamEncryption",
+        STREAM,
+    );
     let d = decide(&inputs, &r);
     assert_eq!(d.decision, Outcome::ImplicitDeny);
     assert_eq!(d.blocked_by, Some(Layer::Request));

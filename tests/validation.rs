@@ -53,7 +53,10 @@ fn every_validation_case_passes() {
                 other => panic!("{id}: unknown expectation {other}"),
             };
             if !ok {
-                failures.push(format!("{id}: expected {}, found {found:?}", case["expect"]));
+                failures.push(format!(
+                    "{id}: expected {}, found {found:?}",
+                    case["expect"]
+                ));
             }
         }
     }

@@ -27,7 +27,11 @@ pub struct Loc {
 
 impl fmt::Display for Loc {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let ptr = if self.pointer.is_empty() { "/" } else { &self.pointer };
+        let ptr = if self.pointer.is_empty() {
+            "/"
+        } else {
+            &self.pointer
+        };
         if self.line > 0 {
             write!(f, "{ptr} (line {}, column {})", self.line, self.column)
         } else {
@@ -37,7 +41,9 @@ impl fmt::Display for Loc {
 }
 
 /// The kinds of policy, which decide what a document may contain and where it applies.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, serde::Deserialize)]
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, serde::Deserialize,
+)]
 #[serde(rename_all = "kebab-case")]
 pub enum PolicyType {
     /// An identity-based policy (inline or managed) of a user, group or role.
@@ -227,11 +233,14 @@ pub struct ActionPattern {
 impl ActionPattern {
     /// Whether the pattern matches `action` (`service:Name`, any case). Spec §2.1.
     pub fn matches(&self, action: &str) -> bool {
+        self.matches_lc(&action.to_lowercase())
+    }
+
+    /// Like [`ActionPattern::matches`] for an action already lower-cased.
+    pub fn matches_lc(&self, action_lc: &str) -> bool {
         match (&self.service, &self.name) {
-            (Some(service), Some(name)) => match action.split_once(':') {
-                Some((svc, act)) => {
-                    svc.eq_ignore_ascii_case(service) && name.matches(&act.to_lowercase())
-                }
+            (Some(service), Some(name)) => match action_lc.split_once(':') {
+                Some((svc, act)) => svc == service && name.matches(act),
                 None => false,
             },
             _ => true,
@@ -405,14 +414,15 @@ impl Operator {
             Some(b) => (true, b),
             None => (false, rest),
         };
-        let base = OperatorBase::from_name(base).ok_or_else(|| {
-            format!("unknown condition operator `{name}`")
-        })?;
+        let base = OperatorBase::from_name(base)
+            .ok_or_else(|| format!("unknown condition operator `{name}`"))?;
         if base == OperatorBase::Null && if_exists {
             return Err("`Null` cannot take the `IfExists` suffix".into());
         }
         if base == OperatorBase::Null && qualifier.is_some() {
-            return Err("`Null` cannot take a set qualifier (`ForAllValues:`/`ForAnyValue:`)".into());
+            return Err(
+                "`Null` cannot take a set qualifier (`ForAllValues:`/`ForAnyValue:`)".into(),
+            );
         }
         Ok(Operator {
             base,

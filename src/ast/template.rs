@@ -4,6 +4,8 @@
 //! `${$}` stand for the literal characters. In `2008-10-17` and Version-less policies all of that
 //! is literal text (spec §1.2, §4).
 
+use std::borrow::Cow;
+
 use crate::glob::{Glob, Tok};
 
 /// A piece of a template.
@@ -28,6 +30,9 @@ pub enum Piece {
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Default)]
 pub struct Template {
     pieces: Vec<Piece>,
+    /// For a template without variables: its glob and text, built once at parse time so that
+    /// evaluation allocates nothing.
+    fixed: Option<(Glob, String)>,
 }
 
 /// How to read a template.
@@ -79,7 +84,18 @@ impl Template {
         if !lit.is_empty() {
             pieces.push(Piece::Lit(lit));
         }
-        Template { pieces }
+        let mut t = Template {
+            pieces,
+            fixed: None,
+        };
+        if !t.has_variables() {
+            let glob = t.build_glob(|_| None);
+            let text = t.build_text(|_| None);
+            if let (Some(g), Some(s)) = (glob, text) {
+                t.fixed = Some((g, s));
+            }
+        }
+        t
     }
 
     /// The pieces.
@@ -103,7 +119,14 @@ impl Template {
     /// Fills the variables from `lookup` and returns the glob to match, or `None` when a variable
     /// has no value and no default (then the template matches nothing, spec §4.3). Substituted
     /// text is literal: a `*` in a tag value is not a wildcard (spec §4.5).
-    pub fn resolve<'a>(&self, lookup: impl Fn(&str) -> Option<&'a str>) -> Option<Glob> {
+    pub fn resolve<'a>(&self, lookup: impl Fn(&str) -> Option<&'a str>) -> Option<Cow<'_, Glob>> {
+        match &self.fixed {
+            Some((g, _)) => Some(Cow::Borrowed(g)),
+            None => self.build_glob(lookup).map(Cow::Owned),
+        }
+    }
+
+    fn build_glob<'a>(&self, lookup: impl Fn(&str) -> Option<&'a str>) -> Option<Glob> {
         let mut toks = Vec::new();
         for p in &self.pieces {
             match p {
@@ -120,7 +143,17 @@ impl Template {
     }
 
     /// Like [`Template::resolve`], but for non-glob contexts: the resolved text.
-    pub fn resolve_text<'a>(&self, lookup: impl Fn(&str) -> Option<&'a str>) -> Option<String> {
+    pub fn resolve_text<'a>(
+        &self,
+        lookup: impl Fn(&str) -> Option<&'a str>,
+    ) -> Option<Cow<'_, str>> {
+        match &self.fixed {
+            Some((_, s)) => Some(Cow::Borrowed(s)),
+            None => self.build_text(lookup).map(Cow::Owned),
+        }
+    }
+
+    fn build_text<'a>(&self, lookup: impl Fn(&str) -> Option<&'a str>) -> Option<String> {
         let mut out = String::new();
         for p in &self.pieces {
             match p {
@@ -134,12 +167,26 @@ impl Template {
     }
 
     /// The template as a glob when it has no variables.
-    pub fn as_glob(&self) -> Option<Glob> {
-        if self.has_variables() {
-            None
-        } else {
-            self.resolve(|_| None)
+    pub fn as_glob(&self) -> Option<&Glob> {
+        self.fixed.as_ref().map(|(g, _)| g)
+    }
+
+    /// The text before the first wildcard or variable: every string the template can match
+    /// starts with it (used by indexes).
+    pub fn literal_prefix(&self) -> String {
+        let mut out = String::new();
+        for p in &self.pieces {
+            match p {
+                Piece::Lit(s) => out.push_str(s),
+                _ => break,
+            }
         }
+        out
+    }
+
+    /// Whether the template is plain text: no wildcard, no variable.
+    pub fn is_literal(&self) -> bool {
+        self.pieces.iter().all(|p| matches!(p, Piece::Lit(_)))
     }
 }
 
@@ -187,10 +234,14 @@ mod tests {
         assert!(g.is_some_and(|g| g.matches("stream/data-events")));
         assert!(t.resolve(|_| None).is_none());
         let t = Template::parse("stream/${aws:PrincipalTag/team, 'shared'}-*", GLOB_VARS);
-        assert!(t.resolve(|_| None).is_some_and(|g| g.matches("stream/shared-x")));
+        assert!(t
+            .resolve(|_| None)
+            .is_some_and(|g| g.matches("stream/shared-x")));
         let t = Template::parse("literal${*}star/*", GLOB_VARS);
         let g = t.resolve(|_| None);
-        assert!(g.as_ref().is_some_and(|g| g.matches("literal*star/anything")));
+        assert!(g
+            .as_ref()
+            .is_some_and(|g| g.matches("literal*star/anything")));
         assert!(g.is_some_and(|g| !g.matches("literalXstar/anything")));
         // A substituted value is literal.
         let t = Template::parse("stream/${aws:PrincipalTag/team}-*", GLOB_VARS);
@@ -204,7 +255,9 @@ mod tests {
                 variables: false,
             },
         );
-        assert!(t.resolve(|_| Some("alice")).is_some_and(|g| g.matches("stream/${aws:username}")));
+        assert!(t
+            .resolve(|_| Some("alice"))
+            .is_some_and(|g| g.matches("stream/${aws:username}")));
         // Unclosed stays literal.
         let t = Template::parse("a${b", GLOB_VARS);
         assert!(t.resolve(|_| None).is_some_and(|g| g.matches("a${b")));

@@ -12,7 +12,9 @@ use crate::ast::{
 };
 use crate::glob::{Glob, Tok};
 use crate::request::{Context, ContextValue, Scalar, ScalarKind};
-use crate::semantics::{MALFORMED_REQUEST_VALUE_FAILS_CLOSED, NEGATED_ON_MULTI_VALUED_FAILS_CLOSED};
+use crate::semantics::{
+    MALFORMED_REQUEST_VALUE_FAILS_CLOSED, NEGATED_ON_MULTI_VALUED_FAILS_CLOSED,
+};
 
 /// The result of one condition.
 pub type CondResult = Result<bool, String>;
@@ -108,8 +110,10 @@ fn single(base: OperatorBase, r: &Scalar, values: &[ConditionValue], ctx: &Conte
     Ok(any != base.is_negated())
 }
 
+/// The error for a request value the operator cannot read. It fails closed
+/// ([`MALFORMED_REQUEST_VALUE_FAILS_CLOSED`]).
 fn malformed(what: &str, r: &Scalar) -> String {
-    debug_assert!(MALFORMED_REQUEST_VALUE_FAILS_CLOSED);
+    const _: () = assert!(MALFORMED_REQUEST_VALUE_FAILS_CLOSED);
     format!("the request value `{}` is not {what}", r.text())
 }
 
@@ -128,7 +132,7 @@ fn test(base: OperatorBase, r: &Scalar, p: &ConditionValue, ctx: &Context) -> Co
                 }
                 O::StringEqualsIgnoreCase | O::StringNotEqualsIgnoreCase => t
                     .resolve_text(lookup)
-                    .is_some_and(|v| v.to_lowercase() == text.to_lowercase()),
+                    .is_some_and(|v| eq_ignore_case(&v, text)),
                 _ => t.resolve(lookup).is_some_and(|g| g.matches(text)),
             })
         }
@@ -195,6 +199,14 @@ fn test(base: OperatorBase, r: &Scalar, p: &ConditionValue, ctx: &Context) -> Co
             base.name()
         )),
     }
+}
+
+/// `StringEqualsIgnoreCase`: equal after simple lower-casing (spec §3.4: no normalisation, no
+/// full case folding).
+fn eq_ignore_case(a: &str, b: &str) -> bool {
+    a.chars()
+        .flat_map(char::to_lowercase)
+        .eq(b.chars().flat_map(char::to_lowercase))
 }
 
 fn compare(base: OperatorBase, ord: Ordering) -> bool {

@@ -88,7 +88,7 @@ pub fn explain(inputs: &Inputs, req: &Request, sem: &Semantics) -> Vec<Statement
         for doc in docs {
             for (i, stmt) in doc.policy.statements.iter().enumerate() {
                 let mut scratch = Vec::new();
-                let action_matched = action_matches(&stmt.action, &req.action);
+                let action_matched = action_matches(&stmt.action, &req.action.to_lowercase());
                 let resource_matched =
                     resource_matches(stmt.resource.as_ref(), resource, &req.context, &mut scratch);
                 let principal_matched = doc.ty.has_principal().then(|| {

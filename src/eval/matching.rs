@@ -1,21 +1,23 @@
 //! Matching one statement's Action, Resource and Principal elements against a request
 //! (spec §2). These functions are the reference: plain, and read beside the spec.
 
-use crate::ast::{ActionElement, PrincipalElement, PrincipalValue, ResourceElement, Effect};
+use crate::ast::{ActionElement, Effect, PrincipalElement, PrincipalValue, ResourceElement};
 use crate::request::{Caller, Context};
 use crate::semantics::{NotPrincipalModel, Semantics};
 
-/// Spec §2.1: `Action` matches when any pattern matches; `NotAction` when none does.
+/// Spec §2.1: `Action` matches when any pattern matches; `NotAction` when none does. The
+/// request action is given lower-cased (actions ignore case).
 // INVARIANT: NotAction inverts the match of its own element only, never the statement's effect.
-pub fn action_matches(el: &ActionElement, action: &str) -> bool {
-    let any = el.patterns.iter().any(|p| p.matches(action));
+pub fn action_matches(el: &ActionElement, action_lc: &str) -> bool {
+    let any = el.patterns.iter().any(|p| p.matches_lc(action_lc));
     any != el.negated
 }
 
 /// Spec §2.2: `Resource` matches when any pattern matches; `NotResource` when none does.
 /// A missing element (allowed only in resource-based policies) means "this resource".
 /// The request resource `*` (wildcard-only actions) is matched only by the literal `*`.
-/// Keys that a variable needed but the context lacked are pushed to `missing`.
+/// Keys that a variable needed but the context lacked are pushed to `missing` (where the
+/// pattern's literal prefix matches the resource).
 pub fn resource_matches(
     el: Option<&ResourceElement>,
     resource: &str,
@@ -33,17 +35,18 @@ pub fn resource_matches(
         }
         // A pattern whose variable has no value and no default matches nothing (spec §4.3).
         match p.template.resolve(|k| ctx.variable(k)) {
-            Some(glob) => {
-                if glob.matches(resource) {
-                    any = true;
-                }
-            }
-            None => missing.extend(
+            Some(glob) if glob.matches(resource) => any = true,
+            Some(_) => {}
+            // Its keys count as missing only where the pattern could have matched: the
+            // resource starts with the text before the first wildcard or variable (so the
+            // answer does not depend on how statements are found).
+            None if resource.starts_with(&p.template.literal_prefix()) => missing.extend(
                 p.template
                     .variable_keys()
                     .filter(|k| ctx.variable(k).is_none())
                     .map(str::to_string),
             ),
+            None => {}
         }
     }
     any != el.negated

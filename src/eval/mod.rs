@@ -4,6 +4,7 @@
 pub mod condition;
 pub mod decision;
 pub mod explain;
+pub mod flow;
 pub mod inputs;
 pub mod matching;
 pub mod reference;

@@ -2,6 +2,8 @@
 //! project's own) into evaluator inputs.
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+pub mod gen;
+
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -57,7 +59,12 @@ pub fn doc(id: &str, ty: PolicyType, v: &Value) -> Arc<PolicyDoc> {
     PolicyDoc::new(id, ty, policy)
 }
 
-fn levels(case_id: &str, what: &str, v: Option<&Value>, ty: PolicyType) -> Vec<Vec<Arc<PolicyDoc>>> {
+fn levels(
+    case_id: &str,
+    what: &str,
+    v: Option<&Value>,
+    ty: PolicyType,
+) -> Vec<Vec<Arc<PolicyDoc>>> {
     let Some(Value::Array(levels)) = v else {
         return Vec::new();
     };
@@ -109,8 +116,10 @@ pub fn load_decision_file(path: &Path) -> Vec<Case> {
                 r["resource"].as_str().unwrap(),
             );
             if let Some(extra) = r.get("extra_resources").and_then(Value::as_array) {
-                request.extra_resources =
-                    extra.iter().map(|v| v.as_str().unwrap().to_string()).collect();
+                request.extra_resources = extra
+                    .iter()
+                    .map(|v| v.as_str().unwrap().to_string())
+                    .collect();
             }
             let empty = serde_json::json!({});
             request.context = Context::from_json(r.get("context").unwrap_or(&empty))

@@ -1,0 +1,375 @@
+//! The engine: compiled sets for every layer, and the request path through them.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use serde::Serialize;
+
+use super::set::{CompiledSet, Scratch};
+use crate::ast::Effect;
+use crate::eval::flow::{self, Hit, Layers, Matcher, Source};
+use crate::eval::{Decision, Inputs, PolicyDoc, StatementRef};
+use crate::request::Request;
+use crate::semantics::Semantics;
+use crate::store::Store;
+
+/// Compiled sets of one resource's side.
+#[derive(Debug, Default)]
+struct Side {
+    policy: Option<Arc<CompiledSet>>,
+    rcps: Vec<Arc<CompiledSet>>,
+}
+
+/// Where the policies of a request come from.
+#[derive(Debug)]
+enum Policies {
+    /// One fixed set of inputs for every request (ad hoc use, conformance, benchmarks).
+    Fixed {
+        identity: Option<Arc<CompiledSet>>,
+        boundary: Option<Arc<CompiledSet>>,
+        session: Option<Arc<CompiledSet>>,
+        scps: Vec<Arc<CompiledSet>>,
+        sides: HashMap<String, Side>,
+    },
+    /// A store: the caller's and the resource's policies are looked up per request, and each
+    /// distinct list of policies is compiled once.
+    Store {
+        store: Arc<Store>,
+        sets: HashMap<Vec<usize>, Arc<CompiledSet>>,
+    },
+}
+
+/// An immutable decision engine, `Send + Sync`, cheap to share behind an `Arc`.
+#[derive(Debug)]
+pub struct Engine {
+    policies: Policies,
+    sem: Semantics,
+}
+
+/// What an engine holds.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct EngineStats {
+    /// Compiled policy sets.
+    pub sets: usize,
+    /// Statements across the compiled sets (a statement shared by several sets counts in each).
+    pub statements: usize,
+    /// Approximate heap bytes of the indexes.
+    pub index_bytes: usize,
+}
+
+fn compile(docs: &[Arc<PolicyDoc>]) -> Option<Arc<CompiledSet>> {
+    (!docs.is_empty()).then(|| Arc::new(CompiledSet::new(docs.to_vec())))
+}
+
+/// A key for a list of policies: their addresses (policies are shared `Arc`s in a store).
+fn key_of(docs: &[Arc<PolicyDoc>]) -> Vec<usize> {
+    docs.iter().map(|d| Arc::as_ptr(d) as usize).collect()
+}
+
+/// One request per caller and per resource the store knows, so that building an engine from a
+/// store compiles every policy list [`Store::inputs_for`] can hand out.
+fn probe_requests(store: &Store) -> Vec<Request> {
+    use crate::request::Caller;
+    let mut out = Vec::new();
+    let arn_caller = |arn: &str| Caller::parse(arn).ok();
+    for account in store.accounts() {
+        let id = &account.id;
+        for u in account.users() {
+            let arn = format!("arn:aws:iam::{id}:user{}{}", u.path, u.name);
+            out.extend(arn_caller(&arn).map(|c| Request::new(c, "*", "*")));
+        }
+        for r in account.roles() {
+            let arn = format!("arn:aws:iam::{id}:role{}{}", r.path, r.name);
+            out.extend(arn_caller(&arn).map(|c| Request::new(c, "*", "*")));
+            let session = format!("arn:aws:sts::{id}:assumed-role/{}/probe", r.name);
+            out.extend(arn_caller(&session).map(|c| Request::new(c, "*", "*")));
+        }
+        out.extend(
+            arn_caller(&format!("arn:aws:iam::{id}:root")).map(|c| Request::new(c, "*", "*")),
+        );
+    }
+    for s in store.sessions() {
+        out.extend(arn_caller(&s.arn).map(|c| Request::new(c, "*", "*")));
+    }
+    if let Some(org) = store.organization() {
+        for id in org.accounts.keys() {
+            let root = format!("arn:aws:iam::{id}:root");
+            let resource = format!("arn:aws:kinesis:us-east-1:{id}:stream/probe");
+            out.extend(arn_caller(&root).map(|c| Request::new(c, "*", resource.clone())));
+        }
+    }
+    for r in store.resources() {
+        out.push(Request::new(Caller::Anonymous, "*", r.arn.clone()));
+    }
+    out
+}
+
+/// Finds matches through the compiled indexes.
+struct Indexed<'s> {
+    scratch: &'s mut Scratch,
+}
+
+impl Source for Indexed<'_> {
+    type Set = CompiledSet;
+
+    fn hits(
+        &mut self,
+        m: &mut Matcher<'_>,
+        set: &CompiledSet,
+        effect: Effect,
+        resource: &str,
+        deny_resource: Option<&str>,
+    ) -> Vec<Hit> {
+        let extra = if effect == Effect::Deny {
+            deny_resource
+        } else {
+            None
+        };
+        set.candidates(effect, &m.action_lc, resource, extra, self.scratch);
+        let mut hits = Vec::new();
+        for &id in &self.scratch.cands {
+            let Some((doc, index, stmt)) = set.statement(id) else {
+                continue;
+            };
+            let class = m
+                .statement_matches(&doc.id, doc.ty, stmt, resource)
+                .or_else(|| extra.and_then(|r| m.statement_matches(&doc.id, doc.ty, stmt, r)));
+            if let Some(class) = class {
+                hits.push(Hit {
+                    stmt: StatementRef {
+                        policy_id: doc.id.clone(),
+                        policy_type: doc.ty,
+                        statement: index,
+                        sid: stmt.sid.clone(),
+                    },
+                    class,
+                });
+            }
+        }
+        hits
+    }
+}
+
+impl Engine {
+    /// Compiles one fixed set of inputs, used for every request.
+    pub fn from_inputs(inputs: &Inputs, sem: Semantics) -> Engine {
+        let one =
+            |d: &Option<Arc<PolicyDoc>>| d.as_ref().and_then(|d| compile(std::slice::from_ref(d)));
+        let mut sides = HashMap::new();
+        for s in &inputs.resources {
+            sides.insert(
+                s.arn.clone(),
+                Side {
+                    policy: one(&s.policy),
+                    rcps: s
+                        .rcps
+                        .iter()
+                        .map(|l| Arc::new(CompiledSet::new(l.clone())))
+                        .collect(),
+                },
+            );
+        }
+        Engine {
+            policies: Policies::Fixed {
+                identity: compile(&inputs.identity),
+                boundary: one(&inputs.boundary),
+                session: one(&inputs.session),
+                scps: inputs
+                    .scps
+                    .iter()
+                    .map(|l| Arc::new(CompiledSet::new(l.clone())))
+                    .collect(),
+                sides,
+            },
+            sem,
+        }
+    }
+
+    /// Compiles every policy set a store can hand out: each user's and role's identity
+    /// policies (users with the same list share one compiled set), boundaries, session
+    /// policies, SCP and RCP levels, and resource policies.
+    pub fn from_store(store: Arc<Store>, sem: Semantics) -> Engine {
+        let mut sets: HashMap<Vec<usize>, Arc<CompiledSet>> = HashMap::new();
+        let mut add = |docs: &[Arc<PolicyDoc>]| {
+            if !docs.is_empty() {
+                sets.entry(key_of(docs))
+                    .or_insert_with(|| Arc::new(CompiledSet::new(docs.to_vec())));
+            }
+        };
+        for probe in probe_requests(&store) {
+            let inputs = store.inputs_for(&probe);
+            add(&inputs.identity);
+            add(inputs.boundary.as_slice());
+            add(inputs.session.as_slice());
+            for l in &inputs.scps {
+                add(l);
+            }
+            for s in &inputs.resources {
+                add(s.policy.as_slice());
+                for l in &s.rcps {
+                    add(l);
+                }
+            }
+        }
+        Engine {
+            policies: Policies::Store { store, sets },
+            sem,
+        }
+    }
+
+    /// The semantics the engine decides with.
+    pub fn semantics(&self) -> &Semantics {
+        &self.sem
+    }
+
+    /// Decides one request (with fresh scratch space).
+    pub fn authorize(&self, req: &Request) -> Decision {
+        self.authorize_with(&mut Scratch::default(), req)
+    }
+
+    /// Decides one request with caller-owned scratch space (reuse it across calls on one
+    /// thread).
+    pub fn authorize_with(&self, scratch: &mut Scratch, req: &Request) -> Decision {
+        let mut src = Indexed { scratch };
+        match &self.policies {
+            Policies::Fixed {
+                identity,
+                boundary,
+                session,
+                scps,
+                sides,
+            } => flow::decide(&mut src, req, &self.sem, |resource| {
+                let side = sides.get(resource);
+                Layers {
+                    identity: identity.as_deref(),
+                    boundary: boundary.as_deref(),
+                    session: session.as_deref(),
+                    scps: scps.iter().map(|s| &**s).collect(),
+                    resource_policy: side.and_then(|s| s.policy.as_deref()),
+                    rcps: side
+                        .map(|s| s.rcps.iter().map(|s| &**s).collect())
+                        .unwrap_or_default(),
+                }
+            }),
+            Policies::Store { store, sets } => {
+                let inputs = store.inputs_for(req);
+                let get = |docs: &[Arc<PolicyDoc>]| -> Option<&CompiledSet> {
+                    if docs.is_empty() {
+                        None
+                    } else {
+                        sets.get(&key_of(docs)).map(|s| &**s)
+                    }
+                };
+                // Policy lists the store did not hand out when the engine was built (none are
+                // expected) are compiled on the spot so that nothing is ever dropped.
+                let mut extra: Vec<CompiledSet> = Vec::new();
+                let mut lists: Vec<&[Arc<PolicyDoc>]> = vec![&inputs.identity];
+                lists.push(inputs.boundary.as_slice());
+                lists.push(inputs.session.as_slice());
+                lists.extend(inputs.scps.iter().map(Vec::as_slice));
+                for s in &inputs.resources {
+                    lists.push(s.policy.as_slice());
+                    lists.extend(s.rcps.iter().map(Vec::as_slice));
+                }
+                for l in lists {
+                    if !l.is_empty() && get(l).is_none() {
+                        extra.push(CompiledSet::new(l.to_vec()));
+                    }
+                }
+                let find = |docs: &[Arc<PolicyDoc>]| -> Option<&CompiledSet> {
+                    get(docs).or_else(|| {
+                        let k = key_of(docs);
+                        extra
+                            .iter()
+                            .find(|c| c.docs.len() == docs.len() && key_of(&c.docs) == k)
+                    })
+                };
+                flow::decide(&mut src, req, &self.sem, |resource| {
+                    let side = inputs.side(resource);
+                    Layers {
+                        identity: find(&inputs.identity),
+                        boundary: find(inputs.boundary.as_slice()),
+                        session: find(inputs.session.as_slice()),
+                        scps: inputs.scps.iter().filter_map(|l| find(l)).collect(),
+                        resource_policy: side.and_then(|s| find(s.policy.as_slice())),
+                        rcps: side
+                            .map(|s| s.rcps.iter().filter_map(|l| find(l)).collect())
+                            .unwrap_or_default(),
+                    }
+                })
+            }
+        }
+    }
+
+    /// Decides many requests on all cores; the result is in request order.
+    pub fn authorize_batch(&self, reqs: &[Request]) -> Vec<Decision> {
+        use rayon::prelude::*;
+        reqs.par_iter()
+            .map_init(Scratch::default, |scratch, r| {
+                self.authorize_with(scratch, r)
+            })
+            .collect()
+    }
+
+    fn all_sets(&self) -> Vec<(String, &CompiledSet)> {
+        let mut out: Vec<(String, &CompiledSet)> = Vec::new();
+        match &self.policies {
+            Policies::Fixed {
+                identity,
+                boundary,
+                session,
+                scps,
+                sides,
+            } => {
+                out.extend(identity.iter().map(|s| ("identity".to_string(), &**s)));
+                out.extend(boundary.iter().map(|s| ("boundary".to_string(), &**s)));
+                out.extend(session.iter().map(|s| ("session".to_string(), &**s)));
+                for (i, s) in scps.iter().enumerate() {
+                    out.push((format!("scp level {i}"), s));
+                }
+                let mut arns: Vec<&String> = sides.keys().collect();
+                arns.sort();
+                for arn in arns {
+                    if let Some(side) = sides.get(arn) {
+                        out.extend(
+                            side.policy
+                                .iter()
+                                .map(|s| (format!("resource {arn}"), &**s)),
+                        );
+                        for (i, s) in side.rcps.iter().enumerate() {
+                            out.push((format!("rcp level {i} of {arn}"), s));
+                        }
+                    }
+                }
+            }
+            Policies::Store { sets, .. } => {
+                for s in sets.values() {
+                    let ids: Vec<&str> = s.docs.iter().map(|d| d.id.as_str()).collect();
+                    out.push((format!("set [{}]", ids.join(", ")), s));
+                }
+                out.sort_by(|a, b| a.0.cmp(&b.0));
+            }
+        }
+        out
+    }
+
+    /// Sizes.
+    pub fn stats(&self) -> EngineStats {
+        let sets = self.all_sets();
+        EngineStats {
+            sets: sets.len(),
+            statements: sets.iter().map(|(_, s)| s.len()).sum(),
+            index_bytes: sets.iter().map(|(_, s)| s.index_bytes()).sum(),
+        }
+    }
+
+    /// A deterministic text dump of every compiled set.
+    pub fn dump(&self) -> String {
+        let mut out = String::new();
+        for (name, s) in self.all_sets() {
+            out.push_str(&format!("== {name}: {} statements\n", s.len()));
+            out.push_str(&s.dump());
+        }
+        out
+    }
+}

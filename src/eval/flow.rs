@@ -1,0 +1,412 @@
+//! The decision flow of spec §5, written once over an abstract source of statement matches.
+//!
+//! The reference evaluator ([`super::reference`]) finds matches by scanning every statement; the
+//! compiled engine ([`crate::compile`]) asks its index for candidates. Both then check each
+//! candidate with the same [`Matcher::statement_matches`], so the flow, the match rules and the
+//! bookkeeping (missing keys, errors) are shared, and the two can differ only in which
+//! statements they look at: the index may offer extra candidates, never fewer.
+
+use super::condition;
+use super::decision::{Decision, Layer, Outcome, StatementRef};
+use super::matching::{action_matches, principal_matches, resource_matches, GrantClass};
+use crate::ast::{Effect, PolicyType, Statement};
+use crate::catalog::{self, ResourceRequirement, ResourceType};
+use crate::request::{Caller, Request};
+use crate::semantics::Semantics;
+
+/// A matching statement and, for resource-policy statements, how the principal matched.
+#[derive(Clone, Debug)]
+pub struct Hit {
+    /// The statement.
+    pub stmt: StatementRef,
+    /// The principal match of a resource-policy statement.
+    pub class: Option<GrantClass>,
+}
+
+/// Checks statements against one request and records what was missing or failed.
+pub struct Matcher<'a> {
+    /// The request.
+    pub req: &'a Request,
+    /// The semantics in force.
+    pub sem: &'a Semantics,
+    /// Context keys referred to but absent.
+    pub missing: Vec<String>,
+    /// Evaluation errors.
+    pub errors: Vec<String>,
+    /// The request's action, lower-cased once.
+    pub action_lc: String,
+}
+
+impl<'a> Matcher<'a> {
+    /// A matcher for `req`.
+    pub fn new(req: &'a Request, sem: &'a Semantics) -> Matcher<'a> {
+        Matcher {
+            req,
+            sem,
+            missing: Vec::new(),
+            errors: Vec::new(),
+            action_lc: req.action.to_lowercase(),
+        }
+    }
+
+    /// Whether one statement matches the request on `resource` (spec §5.8 step 1): `Some(class)`
+    /// when it does, where the class is the principal match of a resource-policy statement.
+    /// Elements are checked in order (action, resource, principal, conditions); keys are
+    /// recorded as missing only for the elements that were reached.
+    pub fn statement_matches(
+        &mut self,
+        policy_id: &str,
+        ty: PolicyType,
+        stmt: &Statement,
+        resource: &str,
+    ) -> Option<Option<GrantClass>> {
+        let req = self.req;
+        if !action_matches(&stmt.action, &self.action_lc) {
+            return None;
+        }
+        if !resource_matches(
+            stmt.resource.as_ref(),
+            resource,
+            &req.context,
+            &mut self.missing,
+        ) {
+            return None;
+        }
+        let class = if ty.has_principal() {
+            // A resource-policy statement without Principal never matches (spec §2.3 notes).
+            Some(principal_matches(
+                stmt.principal.as_ref(),
+                stmt.effect,
+                &req.caller,
+                self.sem,
+            )?)
+        } else {
+            None
+        };
+        // Conditions: AND. A definite false wins over an error; an error fails closed.
+        let mut error = None;
+        for c in &stmt.conditions {
+            match condition::evaluate(c, &req.context, &mut self.missing) {
+                Ok(true) => {}
+                Ok(false) => return None,
+                Err(e) => error = Some(format!("{policy_id} ({}): {e}", c.loc)),
+            }
+        }
+        if let Some(e) = error {
+            self.errors.push(e);
+            // INVARIANT: fail closed: an Allow whose condition cannot be evaluated does not
+            // match; a Deny does.
+            if stmt.effect == Effect::Allow {
+                return None;
+            }
+        }
+        Some(class)
+    }
+}
+
+/// Where statement matches come from.
+pub trait Source {
+    /// A set of policies that is evaluated together (one layer, or one SCP/RCP level).
+    type Set: ?Sized;
+
+    /// The matching statements of `set` with effect `effect`, in statement order. A Deny
+    /// statement matches when it matches `resource` or `deny_resource`.
+    fn hits(
+        &mut self,
+        m: &mut Matcher<'_>,
+        set: &Self::Set,
+        effect: Effect,
+        resource: &str,
+        deny_resource: Option<&str>,
+    ) -> Vec<Hit>;
+}
+
+/// The policy sets that apply to one (action, resource) pair (spec §5.1).
+pub struct Layers<'s, S: ?Sized> {
+    /// Identity-based policies of the caller.
+    pub identity: Option<&'s S>,
+    /// The permissions boundary.
+    pub boundary: Option<&'s S>,
+    /// The session policy.
+    pub session: Option<&'s S>,
+    /// SCP levels of the caller's account.
+    pub scps: Vec<&'s S>,
+    /// The resource-based policy.
+    pub resource_policy: Option<&'s S>,
+    /// RCP levels of the resource's account.
+    pub rcps: Vec<&'s S>,
+}
+
+/// One (action, resource) pair's result.
+pub type Part = (Outcome, Vec<StatementRef>, Option<Layer>);
+
+/// Decides a request (spec §5.3–§5.6): resolves wildcard-only and multi-resource actions, decides
+/// each (action, resource) pair with [`decide_one`] and combines the results.
+/// `layers_for(resource)` gives the policy sets that apply to one resource.
+pub fn decide<'s, S: Source>(
+    src: &mut S,
+    req: &Request,
+    sem: &Semantics,
+    layers_for: impl Fn(&str) -> Layers<'s, S::Set>,
+) -> Decision
+where
+    S::Set: 's,
+{
+    let mut m = Matcher::new(req, sem);
+    let mut notes = Vec::new();
+    let info = catalog::lookup(&req.action);
+    let wildcard_only = info.is_some_and(|i| i.resources == ResourceRequirement::WildcardOnly)
+        && !sem
+            .resource_scoped_actions
+            .contains(&req.action.to_ascii_lowercase());
+
+    // The (resource for Allow statements, extra resource for Deny statements) pairs to decide.
+    let mut targets: Vec<(String, Option<String>)> = Vec::new();
+    if wildcard_only {
+        // Spec §2.2 rule 7: the action is authorized against `*`. A resource the request names
+        // is still checked by Deny statements (the safe reading, see `Semantics`).
+        let named = req.resources().find(|r| *r != "*").map(str::to_string);
+        if let Some(n) = &named {
+            notes.push(format!(
+                "{} is a wildcard-only action: Allow statements are matched against `*`; \
+                 Deny statements also against {n}",
+                req.action
+            ));
+        }
+        targets.push(("*".to_string(), named));
+    } else {
+        targets.extend(req.resources().map(|r| (r.to_string(), None)));
+    }
+
+    let mut parts: Vec<Part> = targets
+        .iter()
+        .map(|(r, d)| decide_one(src, &mut m, &layers_for(r), r, d.as_deref()))
+        .collect();
+
+    // Multi-resource actions need a resource of every type (spec §2.2 rule 9).
+    if let Some(ResourceRequirement::AllOf(types)) = info.map(|i| i.resources) {
+        if !req.resources().any(|r| r == "*") {
+            let have: Vec<Option<ResourceType>> =
+                req.resources().map(ResourceType::of_arn).collect();
+            let lacking: Vec<&str> = types
+                .iter()
+                .filter(|t| !have.contains(&Some(**t)))
+                .map(|t| t.as_str())
+                .collect();
+            if !lacking.is_empty() {
+                m.errors.push(format!(
+                    "{} needs a resource of each type {}; the request lacks: {}",
+                    req.action,
+                    types
+                        .iter()
+                        .map(|t| t.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", "),
+                    lacking.join(", ")
+                ));
+                parts.push((Outcome::ImplicitDeny, Vec::new(), Some(Layer::Request)));
+            }
+        }
+    }
+
+    let (decision, determining, blocked_by) = combine(parts);
+    m.missing.sort();
+    m.missing.dedup();
+    Decision {
+        decision,
+        determining,
+        blocked_by,
+        missing_keys: m.missing,
+        errors: m.errors,
+        notes,
+    }
+}
+
+/// The most restrictive of the per-resource results (spec §5.7 ResourceSpecificResults).
+fn combine(parts: Vec<Part>) -> Part {
+    let outcome = parts
+        .iter()
+        .fold(Outcome::Allow, |acc, p| acc.most_restrictive(p.0));
+    let mut determining: Vec<StatementRef> = Vec::new();
+    let mut blocked = None;
+    for (o, stmts, layer) in parts {
+        if o == outcome {
+            for s in stmts {
+                if !determining.contains(&s) {
+                    determining.push(s);
+                }
+            }
+            if blocked.is_none() {
+                blocked = layer;
+            }
+        }
+    }
+    if outcome != Outcome::ImplicitDeny {
+        blocked = None;
+    }
+    (outcome, determining, blocked)
+}
+
+fn allows<S: Source>(
+    src: &mut S,
+    m: &mut Matcher<'_>,
+    set: Option<&S::Set>,
+    resource: &str,
+) -> Vec<StatementRef> {
+    match set {
+        Some(s) => src
+            .hits(m, s, Effect::Allow, resource, None)
+            .into_iter()
+            .map(|h| h.stmt)
+            .collect(),
+        None => Vec::new(),
+    }
+}
+
+/// Decides one (action, resource) pair: spec §5.3 in order.
+pub fn decide_one<S: Source>(
+    src: &mut S,
+    m: &mut Matcher<'_>,
+    layers: &Layers<'_, S::Set>,
+    resource: &str,
+    deny_resource: Option<&str>,
+) -> Part {
+    let req = m.req;
+    let caller = &req.caller;
+    // Anonymous callers and service principals have no identity-side policies (spec §5.6).
+    let iam_caller = !matches!(caller, Caller::Anonymous | Caller::Service { .. });
+    let is_root = matches!(caller, Caller::Root { .. });
+
+    let mut caller_sets: Vec<&S::Set> = Vec::new();
+    if iam_caller {
+        caller_sets.extend(layers.identity);
+        if !is_root {
+            caller_sets.extend(layers.boundary);
+            if caller.is_session() {
+                caller_sets.extend(layers.session);
+            }
+        }
+        caller_sets.extend(layers.scps.iter().copied());
+    }
+    let mut resource_sets: Vec<&S::Set> = layers.resource_policy.into_iter().collect();
+    resource_sets.extend(layers.rcps.iter().copied());
+
+    // 1. Explicit deny anywhere (spec §5.3 step 1).
+    // INVARIANT: an explicit Deny in any applicable policy beats every Allow.
+    let mut denies = Vec::new();
+    for set in caller_sets.iter().chain(resource_sets.iter()) {
+        denies.extend(
+            src.hits(m, set, Effect::Deny, resource, deny_resource)
+                .into_iter()
+                .map(|h| h.stmt),
+        );
+    }
+    if !denies.is_empty() {
+        return (Outcome::ExplicitDeny, denies, None);
+    }
+
+    // 2. RCPs of the resource's account: every level must allow (spec §5.3 step 2).
+    for level in &layers.rcps {
+        if allows(src, m, Some(*level), resource).is_empty() {
+            return (Outcome::ImplicitDeny, Vec::new(), Some(Layer::Rcp));
+        }
+    }
+
+    // Resource-policy grants, with the class of each.
+    let rp_hits: Vec<Hit> = match layers.resource_policy {
+        Some(p) => src.hits(m, p, Effect::Allow, resource, None),
+        None => Vec::new(),
+    };
+    let rp_refs: Vec<StatementRef> = rp_hits.iter().map(|h| h.stmt.clone()).collect();
+    let has = |c: GrantClass| rp_hits.iter().any(|h| h.class == Some(c));
+
+    if !iam_caller {
+        // Anonymous: only a wildcard grant; a service: a grant naming it (spec §5.6).
+        let ok = has(GrantClass::Wildcard)
+            || (matches!(caller, Caller::Service { .. }) && has(GrantClass::Direct));
+        return if ok {
+            (Outcome::Allow, rp_refs, None)
+        } else {
+            (
+                Outcome::ImplicitDeny,
+                Vec::new(),
+                Some(Layer::ResourcePolicy),
+            )
+        };
+    }
+
+    // 3. SCPs of the caller's account: every level must allow (spec §5.3 step 3).
+    for level in &layers.scps {
+        if allows(src, m, Some(*level), resource).is_empty() {
+            return (Outcome::ImplicitDeny, Vec::new(), Some(Layer::Scp));
+        }
+    }
+
+    // Identity side (spec §5.3 steps 5-7). The root user is allowed everything in its
+    // account's IAM (spec §5.3): no boundary or session policy can apply to it.
+    let id_refs = if is_root {
+        Vec::new()
+    } else {
+        allows(src, m, layers.identity, resource)
+    };
+    let id_ok = is_root || !id_refs.is_empty();
+    let pb_ok = is_root
+        || layers.boundary.is_none()
+        || !allows(src, m, layers.boundary, resource).is_empty();
+    let sp_ok = if caller.is_session() {
+        match layers.session {
+            Some(s) => !allows(src, m, Some(s), resource).is_empty(),
+            // A role session without a session policy keeps its role's permissions; a
+            // GetFederationToken session without one has none (spec §5.3 step 7).
+            None => matches!(caller, Caller::RoleSession { .. }),
+        }
+    } else {
+        true
+    };
+
+    let mut grants = id_refs;
+    grants.extend(rp_refs.iter().cloned());
+    let same_account = req.resource_account(resource) == caller.account();
+    if same_account {
+        // Spec §5.4: how the resource policy named the caller decides which implicit denies
+        // still apply.
+        let direct_ok = has(GrantClass::Wildcard)
+            || rp_hits.iter().any(|h| {
+                h.class == Some(GrantClass::Direct)
+                    && (!caller.is_session()
+                        || !m.sem.session_policy_limits_session_arn_grant
+                        || sp_ok)
+            });
+        if direct_ok || (has(GrantClass::ViaRole) && pb_ok && sp_ok) || (id_ok && pb_ok && sp_ok) {
+            return (Outcome::Allow, grants, None);
+        }
+        let layer = if has(GrantClass::ViaRole) && !pb_ok {
+            Layer::Boundary
+        } else if !id_ok {
+            Layer::Identity
+        } else if !pb_ok {
+            Layer::Boundary
+        } else {
+            Layer::Session
+        };
+        (Outcome::ImplicitDeny, Vec::new(), Some(layer))
+    } else {
+        // INVARIANT: cross-account access needs both sides: a resource-policy grant of any
+        // class, and the caller's own identity, boundary and session policies (spec §5.5).
+        let layer = if rp_hits.is_empty() {
+            Some(Layer::CrossAccount)
+        } else if !id_ok {
+            Some(Layer::Identity)
+        } else if !pb_ok {
+            Some(Layer::Boundary)
+        } else if !sp_ok {
+            Some(Layer::Session)
+        } else {
+            None
+        };
+        match layer {
+            None => (Outcome::Allow, grants, None),
+            Some(l) => (Outcome::ImplicitDeny, Vec::new(), Some(l)),
+        }
+    }
+}

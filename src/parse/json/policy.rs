@@ -1,0 +1,1744 @@
+//! JSON tree -> [`Policy`]: every rule of spec §1.10 that does not depend on the policy type.
+//!
+//! The builder collects all errors it finds (it does not stop at the first) and returns an AST
+//! only when there are none. Each error carries a JSON pointer relative to the policy
+//! document's root (`/Statement/1/Condition/StringEquals/aws:username`; `/Statement` when
+//! `Statement` is a single object) and the line/column of the offending node in the source
+//! text. Rules that depend on the policy type (Principal required or forbidden, Resource
+//! required, the Kinesis profile, …) are checked later by [`crate::validate`].
+//!
+//! # Codes
+//!
+//! | Code | Meaning |
+//! | --- | --- |
+//! | `IAM001` | Not valid JSON (syntax error, position of the offending character). |
+//! | `IAM002` | Duplicate key in a JSON object (at any level); names both positions. |
+//! | `IAM003` | A bound of [`Limits`] is exceeded (document size, nesting depth, statements, list items). |
+//! | `IAM004` | A string holds a character outside TAB, LF, CR and U+0020–U+00FF. |
+//! | `IAM010` | Unknown element (top-level or statement key); names are exact and case-sensitive. |
+//! | `IAM011` | Wrong JSON type for an element (e.g. a number where a string is expected). |
+//! | `IAM012` | `Version` is neither `"2012-10-17"` nor `"2008-10-17"`. |
+//! | `IAM013` | `Statement` is missing or an empty array. |
+//! | `IAM014` | Duplicate `Sid` within the policy. |
+//! | `IAM015` | `Effect` is missing or not exactly `"Allow"` / `"Deny"`. |
+//! | `IAM016` | `Action`/`NotAction`: both given, neither given, or empty. |
+//! | `IAM017` | Invalid action value (no service prefix, several colons, bad service, empty name, whitespace or comma). |
+//! | `IAM018` | `Resource`/`NotResource`: both given, or empty. |
+//! | `IAM019` | Invalid resource value (not `*` or an ARN, bad partition, empty or wildcard service, policy variable before the resource part). |
+//! | `IAM020` | `Principal`/`NotPrincipal`: both given, empty, or not `"*"` / an object. |
+//! | `IAM021` | Invalid principal value (unknown principal type, partial wildcard, malformed AWS principal). |
+//! | `IAM022` | `Condition` block of the wrong shape (array, null or nested object where a value is expected, empty value list). |
+//! | `IAM023` | Unknown or invalid condition operator. |
+//! | `IAM024` | Condition key not of the form `prefix:name`. |
+//! | `IAM025` | Condition value not valid for its operator (number, date, CIDR, base64, boolean, `Null`). |
+
+use std::collections::HashMap;
+
+use crate::ast::{
+    value::{decode_base64, parse_bool},
+    ActionElement, ActionPattern, Cidr, Condition, ConditionValue, Decimal, Effect, Family,
+    Instant, Loc, Operator, Parsed, Policy, PrincipalElement, PrincipalValue, ResourceElement,
+    ResourcePattern, Statement, Template, TemplateMode, Version,
+};
+use crate::diag::Diagnostic;
+use crate::glob::Glob;
+use crate::parse::json::reader::{child_pointer, parse_json, JsonKey, JsonNode, JsonValue, Span};
+use crate::parse::Limits;
+
+/// Elements allowed at the top level of a policy document.
+const TOP_LEVEL_ELEMENTS: &[&str] = &["Version", "Id", "Statement"];
+
+/// Elements allowed in a statement.
+const STATEMENT_ELEMENTS: &[&str] = &[
+    "Sid",
+    "Effect",
+    "Principal",
+    "NotPrincipal",
+    "Action",
+    "NotAction",
+    "Resource",
+    "NotResource",
+    "Condition",
+];
+
+/// Keys allowed in a `Principal` object.
+const PRINCIPAL_TYPES: &[&str] = &["AWS", "Service", "Federated", "CanonicalUser"];
+
+/// Partitions a resource ARN may name (a partition with a wildcard is accepted too).
+const PARTITIONS: &[&str] = &[
+    "aws",
+    "aws-cn",
+    "aws-us-gov",
+    "aws-iso",
+    "aws-iso-b",
+    "aws-iso-e",
+    "aws-iso-f",
+    "aws-eusc",
+];
+
+/// Prefixes of IAM unique ids, which stored policies may show instead of ARNs (spec §1.6).
+const UNIQUE_ID_PREFIXES: &[&str] = &["AIDA", "AROA", "AIPA", "ANPA", "ANVA", "ASIA", "AKIA"];
+
+/// Reads `text` as JSON and builds the policy it holds.
+///
+/// Returns every error found (at least one) when the document is not a valid policy.
+pub fn parse_policy(text: &str, limits: &Limits) -> Result<Policy, Vec<Diagnostic>> {
+    let node = parse_json(text, limits).map_err(|d| vec![d])?;
+    policy_from_node(&node, text.len(), limits)
+}
+
+/// Builds a policy from an already-read JSON node, e.g. one embedded in a larger file such as a
+/// store. Pointers in errors are relative to `node`; lines and columns are those of the file the
+/// node was read from. `source_bytes` is the size of the policy's text (recorded in
+/// [`Policy::source_bytes`] and checked against `Limits::max_document_bytes`).
+pub fn policy_from_node(
+    node: &JsonNode,
+    source_bytes: usize,
+    limits: &Limits,
+) -> Result<Policy, Vec<Diagnostic>> {
+    let mut b = Builder {
+        limits,
+        errors: Vec::new(),
+        version: Version::Absent,
+    };
+    if source_bytes > limits.max_document_bytes {
+        b.error(
+            "IAM003",
+            format!(
+                "the policy is {source_bytes} bytes, more than the bound max_document_bytes = {}",
+                limits.max_document_bytes
+            ),
+            "",
+            node.span,
+        );
+        return Err(b.errors);
+    }
+    b.check_characters(node);
+    let policy = b.policy(node, source_bytes);
+    let mut errors = b.errors;
+    match policy {
+        Some(p) if errors.is_empty() => Ok(p),
+        _ => {
+            if errors.is_empty() {
+                // Every path that gives up reports why; this is only a safety net.
+                errors.push(Diagnostic::error(
+                    "IAM011",
+                    "the document is not a valid policy",
+                    loc("", node.span),
+                ));
+            }
+            errors.sort_by_key(|d| (d.loc.line, d.loc.column));
+            Err(errors)
+        }
+    }
+}
+
+fn loc(pointer: &str, span: Span) -> Loc {
+    Loc {
+        pointer: pointer.to_string(),
+        line: span.line,
+        column: span.column,
+    }
+}
+
+/// The nearest known name to a misspelt element, if it is close: same name in another case,
+/// a plural, or a small typo (`Statment`).
+fn suggest(name: &str, known: &[&'static str]) -> Option<&'static str> {
+    let lower = name.to_lowercase();
+    if let Some(k) = known.iter().find(|k| k.to_lowercase() == lower) {
+        return Some(k);
+    }
+    if let Some(k) = known
+        .iter()
+        .find(|k| lower.strip_suffix('s') == Some(&k.to_lowercase()))
+    {
+        return Some(k);
+    }
+    if lower.chars().count() > 32 {
+        return None;
+    }
+    known
+        .iter()
+        .map(|k| (edit_distance(&lower, &k.to_lowercase()), *k))
+        .filter(|(d, _)| *d <= 2)
+        .min_by_key(|(d, _)| *d)
+        .map(|(_, k)| k)
+}
+
+/// Levenshtein distance (short strings only).
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut prev: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut cur = vec![i + 1];
+        for (j, cb) in b.iter().enumerate() {
+            let sub = prev.get(j).copied().unwrap_or(0) + usize::from(ca != *cb);
+            let del = prev.get(j + 1).copied().unwrap_or(0) + 1;
+            let ins = cur.get(j).copied().unwrap_or(0) + 1;
+            cur.push(sub.min(del).min(ins));
+        }
+        prev = cur;
+    }
+    prev.last().copied().unwrap_or(0)
+}
+
+/// Whether `c` may appear in a policy document (spec §1.1).
+fn allowed_char(c: char) -> bool {
+    matches!(c, '\t' | '\n' | '\r' | '\u{20}'..='\u{ff}')
+}
+
+/// A string of a multi-value element, with where it is.
+struct Item<'n> {
+    text: &'n str,
+    pointer: String,
+    span: Span,
+}
+
+struct Builder<'l> {
+    limits: &'l Limits,
+    errors: Vec<Diagnostic>,
+    version: Version,
+}
+
+impl Builder<'_> {
+    fn error(&mut self, code: &'static str, msg: impl Into<String>, pointer: &str, span: Span) {
+        self.errors
+            .push(Diagnostic::error(code, msg, loc(pointer, span)));
+    }
+
+    fn error_help(
+        &mut self,
+        code: &'static str,
+        msg: impl Into<String>,
+        help: impl Into<String>,
+        pointer: &str,
+        span: Span,
+    ) {
+        self.errors
+            .push(Diagnostic::error(code, msg, loc(pointer, span)).with_help(help));
+    }
+
+    fn wrong_type(&mut self, what: &str, expected: &str, node: &JsonNode, pointer: &str) {
+        let msg = format!("{what} must be {expected}, found {}", node.kind_name());
+        self.error("IAM011", msg, pointer, node.span);
+    }
+
+    /// Rejects characters outside TAB, LF, CR and U+0020–U+00FF in every key and string.
+    fn check_characters(&mut self, root: &JsonNode) {
+        let check = |b: &mut Self, s: &str, pointer: &str, span: Span| {
+            if let Some(c) = s.chars().find(|c| !allowed_char(*c)) {
+                b.error_help(
+                    "IAM004",
+                    format!(
+                        "the character U+{:04X} is not allowed in a policy document",
+                        u32::from(c)
+                    ),
+                    "IAM accepts only TAB, LF, CR and the characters U+0020 to U+00FF",
+                    pointer,
+                    span,
+                );
+            }
+        };
+        // An explicit stack: the depth is bounded by the reader, but no recursion is needed.
+        let mut stack: Vec<(&JsonNode, String)> = vec![(root, String::new())];
+        while let Some((node, pointer)) = stack.pop() {
+            match &node.value {
+                JsonValue::String(s) => check(self, s, &pointer, node.span),
+                JsonValue::Array(items) => {
+                    for (i, item) in items.iter().enumerate().rev() {
+                        stack.push((item, child_pointer(&pointer, &i.to_string())));
+                    }
+                }
+                JsonValue::Object(members) => {
+                    for (k, v) in members.iter().rev() {
+                        let p = child_pointer(&pointer, &k.name);
+                        check(self, &k.name, &p, k.span);
+                        stack.push((v, p));
+                    }
+                }
+                JsonValue::Null | JsonValue::Bool(_) | JsonValue::Number(_) => {}
+            }
+        }
+    }
+
+    fn unknown_element(
+        &mut self,
+        key: &JsonKey,
+        pointer: &str,
+        known: &[&'static str],
+        place: &str,
+    ) {
+        let msg = match suggest(&key.name, known) {
+            Some(s) => format!(
+                "unknown {place} element \"{}\"; did you mean \"{s}\"?",
+                key.name
+            ),
+            None => format!("unknown {place} element \"{}\"", key.name),
+        };
+        self.error_help(
+            "IAM010",
+            msg,
+            format!(
+                "element names are exact and case-sensitive; allowed: {}",
+                known.join(", ")
+            ),
+            pointer,
+            key.span,
+        );
+    }
+
+    fn policy(&mut self, node: &JsonNode, source_bytes: usize) -> Option<Policy> {
+        let JsonValue::Object(members) = &node.value else {
+            self.wrong_type("a policy document", "a JSON object", node, "");
+            return None;
+        };
+        let (mut version, mut id, mut statement) = (None, None, None);
+        for (k, v) in members {
+            let pointer = child_pointer("", &k.name);
+            match k.name.as_str() {
+                "Version" => version = Some(v),
+                "Id" => id = Some(v),
+                "Statement" => statement = Some(v),
+                _ => self.unknown_element(k, &pointer, TOP_LEVEL_ELEMENTS, "top-level"),
+            }
+        }
+
+        // Version first: it decides how `${...}` is read everywhere else.
+        if let Some(v) = version {
+            self.version = match v.as_str() {
+                Some("2012-10-17") => Version::V2012_10_17,
+                Some("2008-10-17") => Version::V2008_10_17,
+                _ => {
+                    let found = match v.as_str() {
+                        Some(s) => format!("\"{s}\""),
+                        None => format!("a {}", v.kind_name()),
+                    };
+                    self.error(
+                        "IAM012",
+                        format!("Version must be \"2012-10-17\" or \"2008-10-17\", found {found}"),
+                        "/Version",
+                        v.span,
+                    );
+                    Version::Absent
+                }
+            };
+        }
+
+        let id = match id {
+            Some(v) => match v.as_str() {
+                Some(s) => Some(s.to_string()),
+                None => {
+                    self.wrong_type("Id", "a string", v, "/Id");
+                    None
+                }
+            },
+            None => None,
+        };
+
+        let Some(st) = statement else {
+            self.error(
+                "IAM013",
+                "the policy has no Statement (it is required)",
+                "",
+                node.span,
+            );
+            return None;
+        };
+        let mut sids: HashMap<&str, String> = HashMap::new();
+        let (statements, single) = match &st.value {
+            JsonValue::Object(_) => (vec![self.statement(st, "/Statement", &mut sids)], true),
+            JsonValue::Array(items) => {
+                if items.is_empty() {
+                    self.error(
+                        "IAM013",
+                        "Statement must hold at least one statement",
+                        "/Statement",
+                        st.span,
+                    );
+                    return None;
+                }
+                if items.len() > self.limits.max_statements {
+                    self.error(
+                        "IAM003",
+                        format!(
+                            "the policy has {} statements, more than the bound max_statements = {}",
+                            items.len(),
+                            self.limits.max_statements
+                        ),
+                        "/Statement",
+                        st.span,
+                    );
+                    return None;
+                }
+                let mut out = Vec::with_capacity(items.len());
+                for (i, item) in items.iter().enumerate() {
+                    let pointer = format!("/Statement/{i}");
+                    if matches!(item.value, JsonValue::Object(_)) {
+                        out.push(self.statement(item, &pointer, &mut sids));
+                    } else {
+                        self.wrong_type("a statement", "a JSON object", item, &pointer);
+                        out.push(None);
+                    }
+                }
+                (out, false)
+            }
+            _ => {
+                self.wrong_type(
+                    "Statement",
+                    "a statement object or an array of statement objects",
+                    st,
+                    "/Statement",
+                );
+                return None;
+            }
+        };
+        let statements: Option<Vec<Statement>> = statements.into_iter().collect();
+        Some(Policy {
+            version: self.version,
+            id,
+            statements: statements?,
+            single_statement: single,
+            source_bytes,
+        })
+    }
+
+    /// Builds one statement from an object node; `None` when it has errors (all reported).
+    fn statement<'n>(
+        &mut self,
+        node: &'n JsonNode,
+        ptr: &str,
+        sids: &mut HashMap<&'n str, String>,
+    ) -> Option<Statement> {
+        let JsonValue::Object(members) = &node.value else {
+            return None;
+        };
+        let before = self.errors.len();
+        let mut el: HashMap<&str, (&JsonKey, &JsonNode)> = HashMap::new();
+        for (k, v) in members {
+            if STATEMENT_ELEMENTS.contains(&k.name.as_str()) {
+                el.insert(k.name.as_str(), (k, v));
+            } else {
+                let pointer = child_pointer(ptr, &k.name);
+                self.unknown_element(k, &pointer, STATEMENT_ELEMENTS, "statement");
+            }
+        }
+        let p = |name: &str| child_pointer(ptr, name);
+
+        // Sid: a string, unique within the policy.
+        let sid = match el.get("Sid") {
+            Some((_, v)) => match v.as_str() {
+                Some(s) => {
+                    let here = p("Sid");
+                    if let Some(first) = sids.get(s) {
+                        let msg = format!(
+                            "Statement IDs (Sid) in a policy must be unique: \"{s}\" is used twice (first at {first})"
+                        );
+                        self.error("IAM014", msg, &here, v.span);
+                    } else {
+                        sids.insert(s, here);
+                    }
+                    Some(s.to_string())
+                }
+                None => {
+                    self.wrong_type("Sid", "a string", v, &p("Sid"));
+                    None
+                }
+            },
+            None => None,
+        };
+
+        // Effect: required, exactly "Allow" or "Deny".
+        let effect = match el.get("Effect") {
+            Some((_, v)) => match v.as_str() {
+                Some("Allow") => Some(Effect::Allow),
+                Some("Deny") => Some(Effect::Deny),
+                Some(other) => {
+                    let help = if other.eq_ignore_ascii_case("allow")
+                        || other.eq_ignore_ascii_case("deny")
+                    {
+                        "Effect is case-sensitive: write \"Allow\" or \"Deny\""
+                    } else {
+                        "Effect is \"Allow\" or \"Deny\""
+                    };
+                    self.error_help(
+                        "IAM015",
+                        format!("Effect must be exactly \"Allow\" or \"Deny\", found \"{other}\""),
+                        help,
+                        &p("Effect"),
+                        v.span,
+                    );
+                    None
+                }
+                None => {
+                    self.wrong_type(
+                        "Effect",
+                        "the string \"Allow\" or \"Deny\"",
+                        v,
+                        &p("Effect"),
+                    );
+                    None
+                }
+            },
+            None => {
+                self.error(
+                    "IAM015",
+                    "the statement has no Effect (it is required)",
+                    ptr,
+                    node.span,
+                );
+                None
+            }
+        };
+
+        // Principal / NotPrincipal: at most one.
+        let principal = match (el.get("Principal"), el.get("NotPrincipal")) {
+            (Some(_), Some((k, _))) => {
+                self.error(
+                    "IAM020",
+                    "a statement may have Principal or NotPrincipal, not both",
+                    &p("NotPrincipal"),
+                    k.span,
+                );
+                None
+            }
+            (Some((_, v)), None) => self.principal(v, &p("Principal"), false),
+            (None, Some((_, v))) => self.principal(v, &p("NotPrincipal"), true),
+            (None, None) => None,
+        };
+
+        // Action / NotAction: exactly one, non-empty.
+        let action = match (el.get("Action"), el.get("NotAction")) {
+            (Some(_), Some((k, _))) => {
+                self.error(
+                    "IAM016",
+                    "a statement may have Action or NotAction, not both",
+                    &p("NotAction"),
+                    k.span,
+                );
+                None
+            }
+            (Some((_, v)), None) => self.actions(v, &p("Action"), "Action", false),
+            (None, Some((_, v))) => self.actions(v, &p("NotAction"), "NotAction", true),
+            (None, None) => {
+                self.error(
+                    "IAM016",
+                    "Policy statement must contain actions: Action or NotAction is required",
+                    ptr,
+                    node.span,
+                );
+                None
+            }
+        };
+
+        // Resource / NotResource: at most one (whether one is required depends on the type).
+        let resource = match (el.get("Resource"), el.get("NotResource")) {
+            (Some(_), Some((k, _))) => {
+                self.error(
+                    "IAM018",
+                    "a statement may have Resource or NotResource, not both",
+                    &p("NotResource"),
+                    k.span,
+                );
+                None
+            }
+            (Some((_, v)), None) => self.resources(v, &p("Resource"), "Resource", false),
+            (None, Some((_, v))) => self.resources(v, &p("NotResource"), "NotResource", true),
+            (None, None) => None,
+        };
+
+        let conditions = match el.get("Condition") {
+            Some((_, v)) => self.conditions(v, &p("Condition")),
+            None => Some(Vec::new()),
+        };
+
+        if self.errors.len() > before {
+            return None;
+        }
+        Some(Statement {
+            sid,
+            effect: effect?,
+            principal,
+            action: action?,
+            resource,
+            conditions: conditions?,
+            loc: loc(ptr, node.span),
+        })
+    }
+
+    /// A string or a non-empty array of strings (the two forms mean the same, spec §1.1).
+    fn string_list<'n>(
+        &mut self,
+        node: &'n JsonNode,
+        ptr: &str,
+        element: &str,
+        empty_code: &'static str,
+    ) -> Option<Vec<Item<'n>>> {
+        match &node.value {
+            JsonValue::String(s) => Some(vec![Item {
+                text: s,
+                pointer: ptr.to_string(),
+                span: node.span,
+            }]),
+            JsonValue::Array(items) => {
+                if items.is_empty() {
+                    self.error(
+                        empty_code,
+                        format!("{element} must not be empty"),
+                        ptr,
+                        node.span,
+                    );
+                    return None;
+                }
+                if items.len() > self.limits.max_list_items {
+                    self.error(
+                        "IAM003",
+                        format!(
+                            "{element} has {} values, more than the bound max_list_items = {}",
+                            items.len(),
+                            self.limits.max_list_items
+                        ),
+                        ptr,
+                        node.span,
+                    );
+                    return None;
+                }
+                let mut out = Vec::with_capacity(items.len());
+                let mut ok = true;
+                for (i, item) in items.iter().enumerate() {
+                    let pointer = child_pointer(ptr, &i.to_string());
+                    match item.as_str() {
+                        Some(text) => out.push(Item {
+                            text,
+                            pointer,
+                            span: item.span,
+                        }),
+                        None => {
+                            self.wrong_type(
+                                &format!("each {element} value"),
+                                "a string",
+                                item,
+                                &pointer,
+                            );
+                            ok = false;
+                        }
+                    }
+                }
+                ok.then_some(out)
+            }
+            _ => {
+                self.wrong_type(element, "a string or an array of strings", node, ptr);
+                None
+            }
+        }
+    }
+
+    fn actions(
+        &mut self,
+        node: &JsonNode,
+        ptr: &str,
+        element: &str,
+        negated: bool,
+    ) -> Option<ActionElement> {
+        let items = self.string_list(node, ptr, element, "IAM016")?;
+        let items_len = items.len();
+        let mut patterns = Vec::with_capacity(items_len);
+        for item in items {
+            match parse_action(item.text) {
+                Ok(a) => patterns.push(a),
+                Err(msg) => self.error("IAM017", msg, &item.pointer, item.span),
+            }
+        }
+        (patterns.len() == items_len).then_some(ActionElement { negated, patterns })
+    }
+
+    fn resources(
+        &mut self,
+        node: &JsonNode,
+        ptr: &str,
+        element: &str,
+        negated: bool,
+    ) -> Option<ResourceElement> {
+        let items = self.string_list(node, ptr, element, "IAM018")?;
+        let mut patterns = Vec::with_capacity(items.len());
+        for item in &items {
+            match parse_resource(item.text, self.version) {
+                Ok(r) => patterns.push(r),
+                Err(msg) => self.error("IAM019", msg, &item.pointer, item.span),
+            }
+        }
+        (patterns.len() == items.len()).then_some(ResourceElement { negated, patterns })
+    }
+
+    fn principal(&mut self, node: &JsonNode, ptr: &str, negated: bool) -> Option<PrincipalElement> {
+        let element = if negated { "NotPrincipal" } else { "Principal" };
+        let members = match &node.value {
+            JsonValue::String(s) if s == "*" => {
+                return Some(PrincipalElement {
+                    negated,
+                    values: vec![PrincipalValue::Anyone],
+                })
+            }
+            JsonValue::String(s) => {
+                self.error_help(
+                    "IAM020",
+                    format!("{element} must be \"*\" or an object such as {{\"AWS\": ...}}, found \"{s}\""),
+                    format!("write {{\"AWS\": \"{s}\"}} for an AWS account or ARN"),
+                    ptr,
+                    node.span,
+                );
+                return None;
+            }
+            JsonValue::Object(members) => members,
+            _ => {
+                self.wrong_type(
+                    element,
+                    "\"*\" or an object of principal type -> values",
+                    node,
+                    ptr,
+                );
+                return None;
+            }
+        };
+        if members.is_empty() {
+            self.error(
+                "IAM020",
+                format!("{element} must name at least one principal"),
+                ptr,
+                node.span,
+            );
+            return None;
+        }
+        let before = self.errors.len();
+        let mut values = Vec::new();
+        for (k, v) in members {
+            let kptr = child_pointer(ptr, &k.name);
+            if !PRINCIPAL_TYPES.contains(&k.name.as_str()) {
+                let msg = match suggest(&k.name, PRINCIPAL_TYPES) {
+                    Some(s) => format!(
+                        "unknown principal type \"{}\"; did you mean \"{s}\"?",
+                        k.name
+                    ),
+                    None => format!("unknown principal type \"{}\"", k.name),
+                };
+                self.error_help(
+                    "IAM021",
+                    msg,
+                    "principal types are AWS, Service, Federated and CanonicalUser (exact case)",
+                    &kptr,
+                    k.span,
+                );
+                continue;
+            }
+            let Some(items) = self.string_list(v, &kptr, element, "IAM020") else {
+                continue;
+            };
+            for item in items {
+                match principal_value(&k.name, item.text) {
+                    Ok(pv) => values.push(pv),
+                    Err((msg, help)) => {
+                        self.error_help("IAM021", msg, help, &item.pointer, item.span)
+                    }
+                }
+            }
+        }
+        (self.errors.len() == before).then_some(PrincipalElement { negated, values })
+    }
+
+    fn conditions(&mut self, node: &JsonNode, ptr: &str) -> Option<Vec<Condition>> {
+        let JsonValue::Object(ops) = &node.value else {
+            self.error_help(
+                "IAM022",
+                format!("Condition must be an object, found {}", node.kind_name()),
+                "write {\"Operator\": {\"prefix:key\": value}}",
+                ptr,
+                node.span,
+            );
+            return None;
+        };
+        let before = self.errors.len();
+        let mut out = Vec::new();
+        for (op_key, op_node) in ops {
+            let op_ptr = child_pointer(ptr, &op_key.name);
+            let op = match Operator::parse(&op_key.name) {
+                Ok(op) => op,
+                Err(msg) => {
+                    self.error_help(
+                        "IAM023",
+                        msg,
+                        "operator names are exact and case-sensitive, e.g. StringEquals, \
+                         ForAnyValue:StringLike, ArnLikeIfExists",
+                        &op_ptr,
+                        op_key.span,
+                    );
+                    continue;
+                }
+            };
+            let JsonValue::Object(keys) = &op_node.value else {
+                self.error_help(
+                    "IAM022",
+                    format!(
+                        "the value of condition operator \"{}\" must be an object of key -> value, found {}",
+                        op_key.name,
+                        op_node.kind_name()
+                    ),
+                    "write {\"prefix:key\": value} or {\"prefix:key\": [value, ...]}",
+                    &op_ptr,
+                    op_node.span,
+                );
+                continue;
+            };
+            for (key, value_node) in keys {
+                let key_ptr = child_pointer(&op_ptr, &key.name);
+                if !is_condition_key(&key.name) {
+                    self.error_help(
+                        "IAM024",
+                        format!(
+                            "condition key \"{}\" must have the form prefix:name",
+                            key.name
+                        ),
+                        "for example aws:SourceIp or kinesis:ResourceTag/team",
+                        &key_ptr,
+                        key.span,
+                    );
+                }
+                let Some(raws) = self.condition_values(value_node, &key_ptr) else {
+                    continue;
+                };
+                let mut values = Vec::with_capacity(raws.len());
+                for (raw, vptr, span) in raws {
+                    match self.condition_value(op, &raw) {
+                        Ok(parsed) => values.push(ConditionValue { raw, parsed }),
+                        Err(msg) => self.error("IAM025", msg, &vptr, span),
+                    }
+                }
+                out.push(Condition {
+                    operator: op,
+                    key: key.name.clone(),
+                    key_lc: key.name.to_lowercase(),
+                    values,
+                    loc: loc(&key_ptr, key.span),
+                });
+            }
+        }
+        (self.errors.len() == before).then_some(out)
+    }
+
+    /// The values of one condition key: a scalar or a non-empty array of scalars, numbers and
+    /// booleans in their text form.
+    fn condition_values(
+        &mut self,
+        node: &JsonNode,
+        ptr: &str,
+    ) -> Option<Vec<(String, String, Span)>> {
+        fn scalar(node: &JsonNode) -> Option<String> {
+            match &node.value {
+                JsonValue::String(s) => Some(s.clone()),
+                JsonValue::Number(n) => Some(n.clone()),
+                JsonValue::Bool(b) => Some(b.to_string()),
+                _ => None,
+            }
+        }
+        const EXPECTED: &str =
+            "a condition value must be a string, number or boolean, or a non-empty array of them";
+        if let Some(s) = scalar(node) {
+            return Some(vec![(s, ptr.to_string(), node.span)]);
+        }
+        let JsonValue::Array(items) = &node.value else {
+            self.error(
+                "IAM022",
+                format!("{EXPECTED}; found {}", node.kind_name()),
+                ptr,
+                node.span,
+            );
+            return None;
+        };
+        if items.is_empty() {
+            self.error(
+                "IAM022",
+                format!("{EXPECTED}; found an empty array"),
+                ptr,
+                node.span,
+            );
+            return None;
+        }
+        if items.len() > self.limits.max_list_items {
+            self.error(
+                "IAM003",
+                format!(
+                    "the condition key has {} values, more than the bound max_list_items = {}",
+                    items.len(),
+                    self.limits.max_list_items
+                ),
+                ptr,
+                node.span,
+            );
+            return None;
+        }
+        let mut out = Vec::with_capacity(items.len());
+        for (i, item) in items.iter().enumerate() {
+            let iptr = child_pointer(ptr, &i.to_string());
+            match scalar(item) {
+                Some(s) => out.push((s, iptr, item.span)),
+                None => self.error(
+                    "IAM022",
+                    format!("{EXPECTED}; found {}", item.kind_name()),
+                    &iptr,
+                    item.span,
+                ),
+            }
+        }
+        (out.len() == items.len()).then_some(out)
+    }
+
+    /// Parses one condition value for its operator's family.
+    fn condition_value(&self, op: Operator, raw: &str) -> Result<Parsed, String> {
+        let name = op.base.name();
+        let no_vars = |what: &str| {
+            let mut msg = format!("{raw:?} is not {what}, as {name} requires");
+            if raw.contains("${") {
+                msg.push_str(&format!(
+                    "; policy variables are not allowed in {} conditions",
+                    family_name(op.base.family())
+                ));
+            }
+            msg
+        };
+        match op.base.family() {
+            Family::String | Family::Arn | Family::Bool => {
+                let mode = TemplateMode {
+                    wildcards: op.base.uses_wildcards(),
+                    variables: self.version.has_variables() && op.base.allows_variables(),
+                };
+                let t = Template::parse(raw, mode);
+                if op.base.family() == Family::Bool
+                    && !t.has_variables()
+                    && parse_bool(raw).is_none()
+                {
+                    return Err(format!(
+                        "{raw:?} is not a boolean: Bool values are true or false"
+                    ));
+                }
+                Ok(Parsed::Text(t))
+            }
+            Family::Numeric => Decimal::parse(raw)
+                .map(Parsed::Number)
+                .ok_or_else(|| no_vars("a number (an integer or a decimal)")),
+            Family::Date => Instant::parse(raw).map(Parsed::Date).ok_or_else(|| {
+                no_vars("a date (ISO 8601, e.g. 2024-01-01T00:00:00Z, or epoch seconds)")
+            }),
+            Family::Ip => Cidr::parse(raw)
+                .map(Parsed::Cidr)
+                .ok_or_else(|| no_vars("an IP address or CIDR range (e.g. 203.0.113.0/24)")),
+            Family::Binary => decode_base64(raw)
+                .map(Parsed::Binary)
+                .ok_or_else(|| no_vars("base64")),
+            Family::Null => parse_bool(raw)
+                .map(Parsed::Null)
+                .ok_or_else(|| no_vars("true or false")),
+        }
+    }
+}
+
+fn family_name(f: Family) -> &'static str {
+    match f {
+        Family::String => "String",
+        Family::Numeric => "Numeric",
+        Family::Date => "Date",
+        Family::Bool => "Bool",
+        Family::Binary => "Binary",
+        Family::Ip => "IpAddress",
+        Family::Arn => "ARN",
+        Family::Null => "Null",
+    }
+}
+
+/// `prefix:name` with both parts non-empty (the name may hold more colons, e.g. in tag keys).
+fn is_condition_key(key: &str) -> bool {
+    matches!(key.split_once(':'), Some((p, n)) if !p.is_empty() && !n.is_empty())
+}
+
+/// Parses one `Action`/`NotAction` value (spec §1.7, §2.1 rule 6).
+pub(crate) fn parse_action(raw: &str) -> Result<ActionPattern, String> {
+    if raw == "*" {
+        return Ok(ActionPattern {
+            raw: raw.to_string(),
+            service: None,
+            name: None,
+        });
+    }
+    if let Some(c) = raw.chars().find(|c| c.is_whitespace() || *c == ',') {
+        let what = if c == ',' { "a comma" } else { "whitespace" };
+        return Err(format!(
+            "action \"{raw}\" contains {what}; list several actions as separate array values"
+        ));
+    }
+    let Some((service, name)) = raw.split_once(':') else {
+        return Err(format!(
+            "action \"{raw}\" has no service prefix: actions are written service:Action, e.g. kinesis:PutRecord"
+        ));
+    };
+    if name.contains(':') {
+        return Err(format!("action \"{raw}\" has more than one colon"));
+    }
+    if service.contains(['*', '?']) {
+        return Err(format!(
+            "action \"{raw}\": wildcards are not allowed in the service prefix"
+        ));
+    }
+    if service.is_empty()
+        || !service
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-')
+    {
+        return Err(format!(
+            "action \"{raw}\": the service prefix \"{service}\" must be letters, digits and '-'"
+        ));
+    }
+    if name.is_empty() {
+        return Err(format!("action \"{raw}\" has an empty action name"));
+    }
+    Ok(ActionPattern {
+        raw: raw.to_string(),
+        service: Some(service.to_ascii_lowercase()),
+        name: Some(Glob::new(&name.to_lowercase())),
+    })
+}
+
+/// Parses one `Resource`/`NotResource` value (spec §1.8, §2.2).
+pub(crate) fn parse_resource(raw: &str, version: Version) -> Result<ResourcePattern, String> {
+    let pattern = || ResourcePattern {
+        raw: raw.to_string(),
+        template: Template::parse(
+            raw,
+            TemplateMode {
+                wildcards: true,
+                variables: version.has_variables(),
+            },
+        ),
+    };
+    if raw == "*" {
+        return Ok(pattern());
+    }
+    let format = "arn:partition:service:region:account-id:resource";
+    let Some(rest) = raw.strip_prefix("arn:") else {
+        return Err(format!(
+            "resource \"{raw}\" must be \"*\" or an ARN ({format})"
+        ));
+    };
+    let mut segments = rest.splitn(3, ':');
+    let partition = segments.next().unwrap_or("");
+    let Some(service) = segments.next() else {
+        return Err(format!(
+            "resource \"{raw}\" has no service segment; an ARN is {format}"
+        ));
+    };
+    if !partition.contains(['*', '?']) && !PARTITIONS.contains(&partition) {
+        return Err(format!(
+            "partition \"{partition}\" of resource \"{raw}\" is not valid (one of {})",
+            PARTITIONS.join(", ")
+        ));
+    }
+    if service.is_empty() {
+        return Err(format!("resource \"{raw}\" has an empty service segment"));
+    }
+    if service.contains(['*', '?']) {
+        return Err(format!(
+            "resource \"{raw}\": wildcards are not allowed in the service segment"
+        ));
+    }
+    if version.has_variables() {
+        // Everything before the fifth colon: arn, partition, service, region, account.
+        let end = raw.match_indices(':').nth(4).map_or(raw.len(), |(i, _)| i);
+        if raw.get(..end).is_some_and(|head| head.contains("${")) {
+            return Err(format!(
+                "resource \"{raw}\": policy variables are allowed only in the resource part of an ARN (after the fifth colon)"
+            ));
+        }
+    }
+    Ok(pattern())
+}
+
+/// Checks one principal value of type `kind` (spec §1.6).
+fn principal_value(kind: &str, v: &str) -> Result<PrincipalValue, (String, String)> {
+    let wildcard_help =
+        "use \"*\" with an aws:PrincipalArn condition (e.g. ArnLike) instead".to_string();
+    if kind == "AWS" && v == "*" {
+        return Ok(PrincipalValue::Anyone);
+    }
+    if v.contains(['*', '?']) {
+        let msg = if kind == "AWS" {
+            format!("\"{v}\": a principal may not contain a partial wildcard; only \"*\" on its own is allowed")
+        } else {
+            format!("\"{v}\": wildcards are not allowed in a {kind} principal")
+        };
+        return Err((msg, wildcard_help));
+    }
+    if v.is_empty() {
+        return Err((
+            format!("an empty {kind} principal"),
+            "name a principal".to_string(),
+        ));
+    }
+    Ok(match kind {
+        "AWS" => {
+            let account = v.len() == 12 && v.bytes().all(|b| b.is_ascii_digit());
+            let unique_id = UNIQUE_ID_PREFIXES.iter().any(|p| {
+                v.strip_prefix(p).is_some_and(|rest| {
+                    !rest.is_empty()
+                        && rest
+                            .bytes()
+                            .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit())
+                })
+            });
+            if !(account || unique_id || v.starts_with("arn:")) {
+                return Err((
+                    format!("\"{v}\" is not a valid AWS principal"),
+                    "an AWS principal is \"*\", a 12-digit account id, an ARN \
+                     (arn:aws:iam::123456789012:role/name) or a unique id (AIDA…, AROA…)"
+                        .to_string(),
+                ));
+            }
+            PrincipalValue::Aws(v.to_string())
+        }
+        "Service" => PrincipalValue::Service(v.to_string()),
+        "Federated" => PrincipalValue::Federated(v.to_string()),
+        _ => PrincipalValue::CanonicalUser(v.to_string()),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ast::Piece;
+
+    fn parse(text: &str) -> Result<Policy, Vec<Diagnostic>> {
+        parse_policy(text, &Limits::default())
+    }
+
+    fn ok(text: &str) -> Policy {
+        match parse(text) {
+            Ok(p) => p,
+            Err(e) => unreachable!(
+                "expected {text} to parse, got {}",
+                e.iter()
+                    .map(|d| d.to_string())
+                    .collect::<Vec<_>>()
+                    .join("\n")
+            ),
+        }
+    }
+
+    fn errors(text: &str) -> Vec<Diagnostic> {
+        match parse(text) {
+            Ok(p) => unreachable!("expected errors for {text}, got {p:?}"),
+            Err(e) => e,
+        }
+    }
+
+    /// A 2012 policy with one statement given as JSON members.
+    fn stmt(members: &str) -> String {
+        format!(r#"{{"Version":"2012-10-17","Statement":[{{{members}}}]}}"#)
+    }
+
+    /// A statement with Effect/Action/Resource and extra members.
+    fn with(extra: &str) -> String {
+        stmt(&format!(
+            r#""Effect":"Allow","Action":"kinesis:PutRecord","Resource":"*",{extra}"#
+        ))
+    }
+
+    fn assert_error(text: &str, code: &str, pointer: &str) {
+        let e = errors(text);
+        assert!(
+            e.iter().any(|d| d.code == code && d.loc.pointer == pointer),
+            "expected {code} at {pointer:?} for {text}, got:\n{}",
+            e.iter()
+                .map(|d| d.to_string())
+                .collect::<Vec<_>>()
+                .join("\n")
+        );
+        assert!(e
+            .iter()
+            .all(|d| d.is_error() && d.loc.line > 0 || d.code == "IAM003"));
+    }
+
+    const BASE: &str = r#""Effect":"Allow","Action":"kinesis:PutRecord","Resource":"*""#;
+
+    #[test]
+    fn minimal_policies() {
+        let p = ok(&stmt(BASE));
+        assert_eq!(p.version, Version::V2012_10_17);
+        assert!(!p.single_statement);
+        assert_eq!(p.statements.len(), 1);
+        let s = &p.statements[0];
+        assert_eq!(s.effect, Effect::Allow);
+        assert_eq!(s.loc.pointer, "/Statement/0");
+        assert_eq!((s.loc.line, s.loc.column), (1, 38));
+        assert_eq!(s.action.patterns[0].service.as_deref(), Some("kinesis"));
+        assert!(s.action.patterns[0].matches("KINESIS:putrecord"));
+        assert!(s.resource.as_ref().is_some_and(|r| r.patterns[0].is_star()));
+
+        let text = r#"{"Statement":{"Effect":"Deny","NotAction":["s3:*"],"NotResource":["arn:aws:s3:::b"]}, "Id":"x"}"#;
+        let p = ok(text);
+        assert_eq!(p.version, Version::Absent);
+        assert_eq!(p.id.as_deref(), Some("x"));
+        assert!(p.single_statement);
+        assert_eq!(p.source_bytes, text.len());
+        let s = &p.statements[0];
+        assert_eq!(s.loc.pointer, "/Statement");
+        assert!(s.action.negated && s.resource.as_ref().is_some_and(|r| r.negated));
+        assert_eq!(
+            ok(&stmt(BASE).replace("2012", "2008")).version,
+            Version::V2008_10_17
+        );
+    }
+
+    #[test]
+    fn document_shape() {
+        assert_error("[]", "IAM011", "");
+        assert_error(r#"{"Version":"2012-10-17"}"#, "IAM013", "");
+        assert_error(r#"{"Statement":[]}"#, "IAM013", "/Statement");
+        assert_error(r#"{"Statement":"x"}"#, "IAM011", "/Statement");
+        assert_error(r#"{"Statement":[1]}"#, "IAM011", "/Statement/0");
+        assert_error(
+            &format!(r#"{{"Statement":[{{{BASE}}}],"Id":5}}"#),
+            "IAM011",
+            "/Id",
+        );
+        assert_error(
+            &stmt(BASE).replace("2012-10-17", "2013-01-01"),
+            "IAM012",
+            "/Version",
+        );
+        assert_error(
+            &stmt(BASE).replace("\"2012-10-17\"", "2012"),
+            "IAM012",
+            "/Version",
+        );
+    }
+
+    #[test]
+    fn unknown_elements_with_suggestions() {
+        let e = errors(&stmt(
+            r#""Effect":"Allow","Actions":"kinesis:PutRecord","Resource":"*""#,
+        ));
+        let d = e.iter().find(|d| d.code == "IAM010");
+        assert!(d.is_some_and(|d| d.loc.pointer == "/Statement/0/Actions"
+            && d.message.contains("did you mean \"Action\"")));
+        // Missing Action is reported too: all errors are collected.
+        assert!(e
+            .iter()
+            .any(|d| d.code == "IAM016" && d.loc.pointer == "/Statement/0"));
+        let e = errors(&format!(
+            r#"{{"Statment":[{{{BASE}}}],"Statement":[{{{BASE}}}]}}"#
+        ));
+        assert!(e.iter().any(|d| d.code == "IAM010"
+            && d.loc.pointer == "/Statment"
+            && d.message.contains("\"Statement\"")));
+        let e = errors(&stmt(
+            r#""effect":"Allow","Action":"kinesis:PutRecord","Resource":"*""#,
+        ));
+        assert!(e
+            .iter()
+            .any(|d| d.code == "IAM010" && d.message.contains("\"Effect\"")));
+        assert!(e.iter().any(|d| d.code == "IAM015"));
+        let e = errors(&with(r#""Frobnicate":1"#));
+        assert!(e
+            .iter()
+            .any(|d| d.code == "IAM010" && !d.message.contains("did you mean")));
+        assert_eq!(suggest("Conditions", STATEMENT_ELEMENTS), Some("Condition"));
+        assert_eq!(
+            suggest("notresource", STATEMENT_ELEMENTS),
+            Some("NotResource")
+        );
+    }
+
+    #[test]
+    fn characters_outside_latin1_rejected() {
+        assert_error(&with(r#""Sid":"caf\u2019""#), "IAM004", "/Statement/0/Sid");
+        assert_error(
+            &with(r#""Condition":{"StringEquals":{"aws:username":["a","😀"]}}"#),
+            "IAM004",
+            "/Statement/0/Condition/StringEquals/aws:username/1",
+        );
+        assert_error(
+            &with(r#""Condition":{"StringEquals":{"aws:user\u0001":"a"}}"#),
+            "IAM004",
+            "/Statement/0/Condition/StringEquals/aws:user\u{1}",
+        );
+        // Latin-1, TAB and newlines are fine.
+        ok(&with(
+            r#""Condition":{"StringEquals":{"aws:username":"café\tü\n"}}"#,
+        ));
+    }
+
+    #[test]
+    fn sid_rules() {
+        let text = format!(
+            r#"{{"Version":"2012-10-17","Statement":[{{"Sid":"A",{BASE}}},{{"Sid":"B",{BASE}}},{{"Sid":"A",{BASE}}}]}}"#
+        );
+        let e = errors(&text);
+        assert_eq!(e.len(), 1);
+        assert_eq!(
+            (e[0].code, e[0].loc.pointer.as_str()),
+            ("IAM014", "/Statement/2/Sid")
+        );
+        assert!(e[0].message.contains("/Statement/0/Sid"));
+        assert_error(&with(r#""Sid":1"#), "IAM011", "/Statement/0/Sid");
+        assert_eq!(
+            ok(&with(r#""Sid":"A b-c""#)).statements[0].sid.as_deref(),
+            Some("A b-c")
+        );
+    }
+
+    #[test]
+    fn effect_rules() {
+        assert_error(
+            &stmt(r#""Action":"kinesis:PutRecord","Resource":"*""#),
+            "IAM015",
+            "/Statement/0",
+        );
+        let e = errors(&stmt(
+            r#""Effect":"allow","Action":"kinesis:PutRecord","Resource":"*""#,
+        ));
+        assert!(e.iter().any(|d| d.code == "IAM015"
+            && d.loc.pointer == "/Statement/0/Effect"
+            && d.help
+                .as_deref()
+                .is_some_and(|h| h.contains("case-sensitive"))));
+        assert_error(
+            &stmt(r#""Effect":true,"Action":"kinesis:PutRecord","Resource":"*""#),
+            "IAM011",
+            "/Statement/0/Effect",
+        );
+        assert_eq!(
+            ok(&stmt(&BASE.replace("Allow", "Deny"))).statements[0].effect,
+            Effect::Deny
+        );
+    }
+
+    #[test]
+    fn action_rules() {
+        let s = |a: &str| stmt(&format!(r#""Effect":"Allow","Action":{a},"Resource":"*""#));
+        assert_error(&s(r#"[]"#), "IAM016", "/Statement/0/Action");
+        assert_error(&s(r#"5"#), "IAM011", "/Statement/0/Action");
+        assert_error(
+            &s(r#"["kinesis:PutRecord", 5]"#),
+            "IAM011",
+            "/Statement/0/Action/1",
+        );
+        assert_error(
+            &with(r#""NotAction":"s3:*""#),
+            "IAM016",
+            "/Statement/0/NotAction",
+        );
+        for bad in [
+            "GetRecords",
+            "kinesis:Put:Record",
+            "kin*:PutRecord",
+            "*:PutRecord",
+            ":PutRecord",
+            "kinesis:",
+            "kinesis:PutRecord ",
+            " kinesis:PutRecord",
+            "s3:GetObject,PutObject",
+            "kine_sis:PutRecord",
+            "",
+        ] {
+            assert_error(
+                &s(&format!(r#"["kinesis:GetRecords", "{bad}"]"#)),
+                "IAM017",
+                "/Statement/0/Action/1",
+            );
+        }
+        let p = ok(&s(
+            r#"["*", "Kinesis:Get*", "kinesis:Put?ecord", "execute-api:Invoke"]"#,
+        ));
+        let a = &p.statements[0].action.patterns;
+        assert!(a[0].service.is_none() && a[0].name.is_none());
+        assert_eq!(a[1].service.as_deref(), Some("kinesis"));
+        assert!(a[1].matches("kinesis:GetRecords") && !a[1].matches("kinesis:PutRecord"));
+        assert!(a[2].matches("kinesis:putrecord"));
+        assert_eq!(a[3].raw, "execute-api:Invoke");
+    }
+
+    #[test]
+    fn resource_rules() {
+        let s = |r: &str| {
+            stmt(&format!(
+                r#""Effect":"Allow","Action":"kinesis:PutRecord","Resource":{r}"#
+            ))
+        };
+        assert_error(&s("[]"), "IAM018", "/Statement/0/Resource");
+        assert_error(
+            &with(r#""NotResource":"*""#),
+            "IAM018",
+            "/Statement/0/NotResource",
+        );
+        assert_error(&s("{}"), "IAM011", "/Statement/0/Resource");
+        for bad in [
+            "stream/x",
+            "ARN:aws:kinesis:us-east-1:1:stream/x",
+            "arn:*",
+            "arn:aws",
+            "arn:awz:kinesis:us-east-1:111122223333:stream/x",
+            "arn::kinesis:::x",
+            "arn:aws:kin*:us-east-1:111122223333:stream/x",
+            "arn:aws::us-east-1:111122223333:x",
+            "arn:aws:kinesis:${aws:RequestedRegion}:111122223333:stream/x",
+            "arn:aws:kinesis:us-east-1:${aws:PrincipalAccount}:stream/x",
+        ] {
+            assert_error(
+                &s(&format!(r#"["*", "{bad}"]"#)),
+                "IAM019",
+                "/Statement/0/Resource/1",
+            );
+        }
+        let p = ok(&s(
+            r#"["arn:aws:s3:::bucket/${aws:username}/*", "arn:*:kinesis:*:*:*", "arn:aws-cn:sqs",
+            "arn:a?s:kinesis:us-east-1:111122223333:stream/x"]"#,
+        ));
+        let r = match &p.statements[0].resource {
+            Some(r) => &r.patterns,
+            None => unreachable!("resource"),
+        };
+        assert!(r[0].template.has_variables());
+        assert_eq!(r[0].raw, "arn:aws:s3:::bucket/${aws:username}/*");
+        assert!(r[1].template.pieces().contains(&Piece::Star));
+        // 2008: variables are literal, so a `${` anywhere is just text.
+        let text = s(r#""arn:aws:kinesis:${x}:111122223333:stream/${aws:username}""#)
+            .replace("2012", "2008");
+        let p = ok(&text);
+        assert!(p.statements[0]
+            .resource
+            .as_ref()
+            .is_some_and(|r| !r.patterns[0].template.has_variables()));
+        // A missing Resource is accepted here; validate decides.
+        assert!(
+            ok(&stmt(r#""Effect":"Allow","Action":"kinesis:PutRecord""#)).statements[0]
+                .resource
+                .is_none()
+        );
+    }
+
+    #[test]
+    fn principal_rules() {
+        let p = |v: &str| with(&format!(r#""Principal":{v}"#));
+        let first = |text: &str| match ok(text).statements[0].principal.clone() {
+            Some(p) => p,
+            None => unreachable!("principal"),
+        };
+        assert_eq!(first(&p(r#""*""#)).values, vec![PrincipalValue::Anyone]);
+        assert_eq!(
+            first(&p(r#"{"AWS":"*"}"#)).values,
+            vec![PrincipalValue::Anyone]
+        );
+        let all = first(&p(
+            r#"{"AWS":["111122223333","arn:aws:iam::111122223333:role/x","AROAEXAMPLEID123"],
+            "Service":"kinesis.amazonaws.com","Federated":"accounts.google.com","CanonicalUser":"79a59df9"}"#,
+        ));
+        assert_eq!(all.values.len(), 6);
+        assert!(!all.negated);
+        assert_eq!(
+            all.values[5],
+            PrincipalValue::CanonicalUser("79a59df9".into())
+        );
+        let np = match ok(&with(r#""NotPrincipal":{"AWS":"111122223333"}"#)).statements[0]
+            .principal
+            .clone()
+        {
+            Some(p) => p,
+            None => unreachable!("principal"),
+        };
+        assert!(np.negated);
+
+        assert_error(
+            &with(r#""Principal":"*","NotPrincipal":"*""#),
+            "IAM020",
+            "/Statement/0/NotPrincipal",
+        );
+        assert_error(&p(r#""111122223333""#), "IAM020", "/Statement/0/Principal");
+        assert_error(&p("{}"), "IAM020", "/Statement/0/Principal");
+        assert_error(&p(r#"{"AWS":[]}"#), "IAM020", "/Statement/0/Principal/AWS");
+        assert_error(&p("[]"), "IAM011", "/Statement/0/Principal");
+        let e = errors(&p(r#"{"aws":"111122223333"}"#));
+        assert!(e.iter().any(|d| d.code == "IAM021"
+            && d.loc.pointer == "/Statement/0/Principal/aws"
+            && d.message.contains("\"AWS\"")));
+        assert_error(
+            &p(r#"{"AWS":["111122223333","arn:aws:iam::111122223333:user/*"]}"#),
+            "IAM021",
+            "/Statement/0/Principal/AWS/1",
+        );
+        assert_error(
+            &p(r#"{"AWS":"1234"}"#),
+            "IAM021",
+            "/Statement/0/Principal/AWS",
+        );
+        assert_error(
+            &p(r#"{"AWS":"AIDA"}"#),
+            "IAM021",
+            "/Statement/0/Principal/AWS",
+        );
+        assert_error(
+            &p(r#"{"AWS":"alice"}"#),
+            "IAM021",
+            "/Statement/0/Principal/AWS",
+        );
+        assert_error(
+            &p(r#"{"Service":"*"}"#),
+            "IAM021",
+            "/Statement/0/Principal/Service",
+        );
+    }
+
+    #[test]
+    fn condition_shapes() {
+        let c = |v: &str| with(&format!(r#""Condition":{v}"#));
+        assert_error(&c("[]"), "IAM022", "/Statement/0/Condition");
+        assert_error(&c("null"), "IAM022", "/Statement/0/Condition");
+        assert_error(
+            &c(r#"{"StringEquals":[{"aws:username":"a"}]}"#),
+            "IAM022",
+            "/Statement/0/Condition/StringEquals",
+        );
+        assert_error(
+            &c(r#"{"StringEquals":{"aws:username":null}}"#),
+            "IAM022",
+            "/Statement/0/Condition/StringEquals/aws:username",
+        );
+        assert_error(
+            &c(r#"{"StringEquals":{"aws:username":{"a":"b"}}}"#),
+            "IAM022",
+            "/Statement/0/Condition/StringEquals/aws:username",
+        );
+        assert_error(
+            &c(r#"{"StringEquals":{"aws:username":[]}}"#),
+            "IAM022",
+            "/Statement/0/Condition/StringEquals/aws:username",
+        );
+        assert_error(
+            &c(r#"{"StringEquals":{"aws:username":["a",["b"]]}}"#),
+            "IAM022",
+            "/Statement/0/Condition/StringEquals/aws:username/1",
+        );
+        assert_error(
+            &c(r#"{"StringEqualz":{}}"#),
+            "IAM023",
+            "/Statement/0/Condition/StringEqualz",
+        );
+        assert_error(
+            &c(r#"{"stringequals":{"aws:username":"a"}}"#),
+            "IAM023",
+            "/Statement/0/Condition/stringequals",
+        );
+        assert_error(
+            &c(r#"{"NullIfExists":{"aws:username":"true"}}"#),
+            "IAM023",
+            "/Statement/0/Condition/NullIfExists",
+        );
+        assert_error(
+            &c(r#"{"StringEquals":{"username":"a"}}"#),
+            "IAM024",
+            "/Statement/0/Condition/StringEquals/username",
+        );
+        assert_error(
+            &c(r#"{"StringEquals":{"aws:":"a"}}"#),
+            "IAM024",
+            "/Statement/0/Condition/StringEquals/aws:",
+        );
+        assert_error(
+            &c(r#"{"StringEquals":{"a/b~c:d":1.5e}}"#),
+            "IAM001",
+            "/Statement/0/Condition/StringEquals/a~1b~0c:d",
+        );
+        assert_error(
+            &c(r#"{"StringEquals":{"a/b~c":"x"}}"#),
+            "IAM024",
+            "/Statement/0/Condition/StringEquals/a~1b~0c",
+        );
+
+        let p = ok(&c(
+            r#"{"StringEquals":{"aws:PrincipalTag/Team":["a",10,true],"aws:username":"x"},
+            "ForAnyValue:StringLikeIfExists":{"aws:TagKeys":"t*"},"NumericLessThan":{"s3:max-keys":10.50}, "Bool":{}}"#,
+        ));
+        let conds = &p.statements[0].conditions;
+        assert_eq!(conds.len(), 4);
+        assert_eq!(conds[0].key, "aws:PrincipalTag/Team");
+        assert_eq!(conds[0].key_lc, "aws:principaltag/team");
+        assert_eq!(
+            conds[0].loc.pointer,
+            "/Statement/0/Condition/StringEquals/aws:PrincipalTag~1Team"
+        );
+        let raws: Vec<&str> = conds[0].values.iter().map(|v| v.raw.as_str()).collect();
+        assert_eq!(raws, ["a", "10", "true"]);
+        assert_eq!(conds[1].key, "aws:username");
+        assert_eq!(conds[2].operator.name(), "ForAnyValue:StringLikeIfExists");
+        assert_eq!(conds[3].values[0].raw, "10.50");
+        assert!(matches!(conds[3].values[0].parsed, Parsed::Number(_)));
+        // Duplicate condition keys are caught by the reader.
+        assert_error(
+            &c(r#"{"StringEquals":{"k:a":"x","k:a":"y"}}"#),
+            "IAM002",
+            "/Statement/0/Condition/StringEquals/k:a",
+        );
+    }
+
+    #[test]
+    fn condition_values_by_family() {
+        let c = |op: &str, v: &str| with(&format!(r#""Condition":{{"{op}":{{"aws:k":{v}}}}}"#));
+        let ptr = |op: &str| format!("/Statement/0/Condition/{op}/aws:k");
+        let bad: &[(&str, &str)] = &[
+            ("NumericEquals", r#""ten""#),
+            ("NumericEquals", r#""${aws:x}""#),
+            ("NumericEquals", "1e3"),
+            ("DateGreaterThan", r#""next tuesday""#),
+            ("DateLessThan", r#""2024-13-01""#),
+            ("IpAddress", r#""10.0.0.0/33""#),
+            ("NotIpAddress", r#""300.1.1.1""#),
+            ("BinaryEquals", r#""!!""#),
+            ("Null", r#""yes""#),
+            ("Bool", r#""yes""#),
+        ];
+        for (op, v) in bad {
+            assert_error(&c(op, v), "IAM025", &ptr(op));
+        }
+        let e = errors(&c("NumericEquals", r#""${aws:x}""#));
+        assert!(
+            e[0].message
+                .contains("policy variables are not allowed in Numeric conditions"),
+            "{}",
+            e[0]
+        );
+        assert_error(
+            &c("IpAddress", r#"["10.0.0.0/8","x"]"#),
+            "IAM025",
+            &format!("{}/1", ptr("IpAddress")),
+        );
+
+        let good: &[(&str, &str)] = &[
+            ("NumericEquals", "10"),
+            ("NumericGreaterThanEquals", r#""-1.25""#),
+            ("DateGreaterThan", r#""2024-01-01T00:00:00Z""#),
+            ("DateGreaterThan", "1704067200"),
+            (
+                "IpAddress",
+                r#"["203.0.113.0/24","2001:DB8::/32","10.1.2.3"]"#,
+            ),
+            ("BinaryEquals", r#""QmluYXJ5""#),
+            ("Null", "true"),
+            ("Null", r#""FALSE""#),
+            ("Bool", "false"),
+            ("Bool", r#""True""#),
+            ("Bool", r#""${aws:SecureTransport}""#),
+            ("ArnLike", r#""arn:aws:iam::*:role/${aws:username}""#),
+            ("StringNotEqualsIgnoreCase", r#""*""#),
+        ];
+        for (op, v) in good {
+            ok(&c(op, v));
+        }
+        let p = ok(&c("Null", "true"));
+        assert_eq!(
+            p.statements[0].conditions[0].values[0].parsed,
+            Parsed::Null(true)
+        );
+        // Templates follow the operator and the Version.
+        let text = |op: &str, v: &str, ver: &str| {
+            let p = ok(&c(op, v).replace("2012-10-17", ver));
+            match &p.statements[0].conditions[0].values[0].parsed {
+                Parsed::Text(t) => t.clone(),
+                other => unreachable!("{other:?}"),
+            }
+        };
+        let t = text("StringLike", r#""a*${aws:username}""#, "2012-10-17");
+        assert!(t.has_variables() && t.pieces().contains(&Piece::Star));
+        let t = text("StringEquals", r#""a*${aws:username}""#, "2012-10-17");
+        assert!(t.has_variables() && !t.pieces().contains(&Piece::Star));
+        let t = text("StringLike", r#""a*${aws:username}""#, "2008-10-17");
+        assert!(!t.has_variables());
+        // In 2008 a Bool value with `${` is plain text, so it must be a boolean.
+        let e =
+            errors(&c("Bool", r#""${aws:SecureTransport}""#).replace("2012-10-17", "2008-10-17"));
+        assert_eq!(e[0].code, "IAM025");
+    }
+
+    #[test]
+    fn bounds_are_errors() {
+        let limits = Limits {
+            max_statements: 2,
+            max_list_items: 2,
+            ..Limits::default()
+        };
+        let three = format!(r#"{{"Statement":[{{{BASE}}},{{{BASE}}},{{{BASE}}}]}}"#);
+        let e = match parse_policy(&three, &limits) {
+            Err(e) => e,
+            Ok(_) => unreachable!("too many statements"),
+        };
+        assert!(e[0].code == "IAM003" && e[0].message.contains("max_statements = 2"));
+        assert!(parse_policy(
+            &format!(r#"{{"Statement":[{{{BASE}}},{{{BASE}}}]}}"#),
+            &limits
+        )
+        .is_ok());
+        for text in [
+            stmt(r#""Effect":"Allow","Action":["a:b","a:c","a:d"],"Resource":"*""#),
+            with(r#""Condition":{"StringEquals":{"a:b":["1","2","3"]}}"#),
+            with(r#""Principal":{"AWS":["111122223333","111122223333","111122223333"]}"#),
+        ] {
+            let e = match parse_policy(&text, &limits) {
+                Err(e) => e,
+                Ok(_) => unreachable!("too many values"),
+            };
+            assert!(
+                e[0].code == "IAM003" && e[0].message.contains("max_list_items = 2"),
+                "{}",
+                e[0]
+            );
+        }
+        let node = match parse_json(&stmt(BASE), &Limits::default()) {
+            Ok(n) => n,
+            Err(d) => unreachable!("{d}"),
+        };
+        let small = Limits {
+            max_document_bytes: 10,
+            ..Limits::default()
+        };
+        assert!(policy_from_node(&node, 11, &small).is_err_and(|e| e[0].code == "IAM003"));
+    }
+
+    #[test]
+    fn embedded_policy_pointers_are_relative() {
+        let file = format!(
+            "{{\"policies\": [\n  {}\n]}}",
+            stmt(r#""Effect":"Allow","Action":"x","Resource":"*""#)
+        );
+        let file_node = match parse_json(&file, &Limits::default()) {
+            Ok(n) => n,
+            Err(d) => unreachable!("{d}"),
+        };
+        let node = match file_node.get("policies").map(|p| &p.value) {
+            Some(JsonValue::Array(items)) => &items[0],
+            _ => unreachable!("array"),
+        };
+        let e = match policy_from_node(node, 100, &Limits::default()) {
+            Err(e) => e,
+            Ok(_) => unreachable!("bad action"),
+        };
+        assert_eq!(e[0].code, "IAM017");
+        assert_eq!(e[0].loc.pointer, "/Statement/0/Action");
+        assert_eq!(e[0].loc.line, 2);
+    }
+
+    #[test]
+    fn errors_are_collected_and_sorted() {
+        let text = r#"{"Version":"2012-10-17","Statement":[
+            {"Effect":"allow","Action":"x","Resource":"y"},
+            {"Effect":"Allow","Action":"kinesis:PutRecord","Resource":"*","Condition":{"Nope":{}}}]}"#;
+        let e = errors(text);
+        let codes: Vec<&str> = e.iter().map(|d| d.code).collect();
+        assert_eq!(codes, ["IAM015", "IAM017", "IAM019", "IAM023"]);
+        assert!(e
+            .windows(2)
+            .all(|w| (w[0].loc.line, w[0].loc.column) <= (w[1].loc.line, w[1].loc.column)));
+    }
+}

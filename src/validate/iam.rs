@@ -1,0 +1,306 @@
+//! Rules of the IAM policy types (identity, boundary, session, SCP), generic resource-based
+//! policies and RCPs (spec §1.4, §1.6, §1.8).
+
+use crate::ast::{Effect, Policy, PolicyType, PrincipalValue, Statement, Version};
+use crate::diag::Diagnostic;
+
+use super::{at, policy_loc, principal_name, type_phrase};
+
+/// `Resource` or `NotResource` is required (IAM102).
+fn require_resource(stmt: &Statement, ty: PolicyType, out: &mut Vec<Diagnostic>) {
+    if stmt.resource.is_none() {
+        out.push(
+            Diagnostic::error(
+                "IAM102",
+                format!("Policy statement must contain resources: a statement of {} needs Resource or NotResource", type_phrase(ty)),
+                stmt.loc.clone(),
+            )
+            .with_help("add \"Resource\": \"*\" or the ARNs the statement is about"),
+        );
+    }
+}
+
+/// `Principal` or `NotPrincipal` is required (IAM104).
+fn require_principal(stmt: &Statement, ty: PolicyType, out: &mut Vec<Diagnostic>) {
+    if stmt.principal.is_none() {
+        out.push(
+            Diagnostic::error(
+                "IAM104",
+                format!("a statement of {} must specify a Principal", type_phrase(ty)),
+                stmt.loc.clone(),
+            )
+            .with_help("name who the statement applies to, e.g. \"Principal\": {\"AWS\": \"111122223333\"}"),
+        );
+    }
+}
+
+/// Identity policies, permissions boundaries, session policies and SCPs.
+pub(super) fn check_iam(policy: &Policy, ty: PolicyType, out: &mut Vec<Diagnostic>) {
+    for stmt in &policy.statements {
+        if stmt.principal.is_some() {
+            out.push(
+                Diagnostic::error(
+                    "IAM101",
+                    format!("Policy document should not specify a principal: {} applies to the identity it is attached to", type_phrase(ty)),
+                    at(stmt, principal_name(stmt)),
+                )
+                .with_help("remove the element; to name principals, use a resource-based policy"),
+            );
+        }
+        require_resource(stmt, ty, out);
+        if let Some(sid) = &stmt.sid {
+            if !sid.chars().all(|c| c.is_ascii_alphanumeric()) {
+                out.push(
+                    Diagnostic::error(
+                        "IAM103",
+                        format!(
+                            "Sid \"{sid}\" may contain only ASCII letters and digits in {}",
+                            type_phrase(ty)
+                        ),
+                        at(stmt, "Sid"),
+                    )
+                    .with_help("remove spaces, dashes and other punctuation"),
+                );
+            }
+        }
+    }
+}
+
+/// Generic resource-based policies.
+pub(super) fn check_resource(policy: &Policy, out: &mut Vec<Diagnostic>) {
+    for stmt in &policy.statements {
+        require_principal(stmt, PolicyType::Resource, out);
+        require_resource(stmt, PolicyType::Resource, out);
+    }
+}
+
+/// Whether `stmt` is the AWS-managed `RCPFullAWSAccess` statement: Allow `*` on `*`.
+fn is_full_access(stmt: &Statement) -> bool {
+    let all_actions = !stmt.action.negated
+        && stmt.action.patterns.len() == 1
+        && stmt.action.patterns.iter().all(|a| a.raw == "*");
+    let all_resources = stmt.resource.as_ref().is_some_and(|r| {
+        !r.negated && r.patterns.len() == 1 && r.patterns.iter().all(|p| p.is_star())
+    });
+    all_actions && all_resources
+}
+
+/// Resource control policies (spec §1.6 table).
+pub(super) fn check_rcp(policy: &Policy, out: &mut Vec<Diagnostic>) {
+    if policy.version != Version::V2012_10_17 {
+        let pointer = if policy.version == Version::Absent {
+            ""
+        } else {
+            "/Version"
+        };
+        out.push(Diagnostic::error(
+            "IAM109",
+            "an RCP must have \"Version\": \"2012-10-17\"",
+            policy_loc(pointer),
+        ));
+    }
+    for stmt in &policy.statements {
+        require_principal(stmt, PolicyType::Rcp, out);
+        require_resource(stmt, PolicyType::Rcp, out);
+        if let Some(p) = &stmt.principal {
+            if p.negated || p.values.iter().any(|v| *v != PrincipalValue::Anyone) {
+                out.push(
+                    Diagnostic::error(
+                        "IAM105",
+                        "an RCP statement must have \"Principal\": \"*\" (NotPrincipal and named principals are not allowed)",
+                        at(stmt, principal_name(stmt)),
+                    )
+                    .with_help("use \"Principal\": \"*\" and narrow with conditions such as aws:PrincipalAccount"),
+                );
+            }
+        }
+        if stmt.action.negated {
+            out.push(Diagnostic::error(
+                "IAM107",
+                "an RCP statement may not use NotAction",
+                at(stmt, "NotAction"),
+            ));
+        }
+        match stmt.effect {
+            Effect::Allow if !is_full_access(stmt) => out.push(
+                Diagnostic::error(
+                    "IAM106",
+                    "an RCP statement must have \"Effect\": \"Deny\"; Allow is reserved for RCPFullAWSAccess (Allow \"*\" on \"*\")",
+                    at(stmt, "Effect"),
+                ),
+            ),
+            Effect::Deny if !stmt.action.negated && stmt.action.patterns.iter().any(|a| a.raw == "*") => {
+                out.push(
+                    Diagnostic::error(
+                        "IAM108",
+                        "an RCP Deny statement may not have \"Action\": \"*\"",
+                        at(stmt, "Action"),
+                    )
+                    .with_help("list the service actions to deny, e.g. \"kinesis:*\""),
+                )
+            }
+            _ => {}
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::ast::PolicyType;
+    use crate::validate::tests::{assert_finding, check};
+
+    fn stmt(members: &str) -> String {
+        format!(r#"{{"Version":"2012-10-17","Statement":[{{{members}}}]}}"#)
+    }
+
+    const BASE: &str = r#""Effect":"Allow","Action":"kinesis:PutRecord","Resource":"*""#;
+    const IAM_TYPES: [PolicyType; 4] = [
+        PolicyType::Identity,
+        PolicyType::Boundary,
+        PolicyType::Session,
+        PolicyType::Scp,
+    ];
+
+    #[test]
+    fn iam_types_forbid_principal() {
+        for ty in IAM_TYPES {
+            let f = check(&stmt(&format!(r#"{BASE},"Principal":"*""#)), ty, None);
+            assert_finding(&f, "IAM101", "/Statement/0/Principal");
+            let f = check(
+                &stmt(&format!(
+                    r#"{BASE},"NotPrincipal":{{"AWS":"111122223333"}}"#
+                )),
+                ty,
+                None,
+            );
+            assert_finding(&f, "IAM101", "/Statement/0/NotPrincipal");
+            assert!(check(&stmt(BASE), ty, None).is_empty());
+        }
+    }
+
+    #[test]
+    fn resource_required() {
+        let no_resource = stmt(r#""Effect":"Allow","Action":"kinesis:PutRecord","Principal":"*""#);
+        for ty in [
+            PolicyType::Resource,
+            PolicyType::Rcp,
+            PolicyType::KinesisResource,
+        ] {
+            assert_finding(&check(&no_resource, ty, None), "IAM102", "/Statement/0");
+        }
+        for ty in IAM_TYPES {
+            let f = check(
+                &stmt(r#""Effect":"Allow","Action":"kinesis:PutRecord""#),
+                ty,
+                None,
+            );
+            assert_finding(&f, "IAM102", "/Statement/0");
+            let f = check(
+                &stmt(r#""Effect":"Allow","Action":"kinesis:PutRecord","NotResource":"*""#),
+                ty,
+                None,
+            );
+            assert!(f.is_empty());
+        }
+    }
+
+    #[test]
+    fn iam_sid_characters() {
+        for ty in IAM_TYPES {
+            let f = check(&stmt(&format!(r#"{BASE},"Sid":"read-only""#)), ty, None);
+            assert_finding(&f, "IAM103", "/Statement/0/Sid");
+            assert!(check(&stmt(&format!(r#"{BASE},"Sid":"ReadOnly1""#)), ty, None).is_empty());
+        }
+        // Other types allow more characters.
+        let f = check(
+            &stmt(&format!(r#"{BASE},"Sid":"read only","Principal":"*""#)),
+            PolicyType::Resource,
+            None,
+        );
+        assert!(f.is_empty());
+    }
+
+    #[test]
+    fn resource_policies_need_a_principal() {
+        let f = check(&stmt(BASE), PolicyType::Resource, None);
+        assert_finding(&f, "IAM104", "/Statement/0");
+        let f = check(
+            &stmt(&format!(
+                r#"{BASE},"NotPrincipal":{{"AWS":"111122223333"}}"#
+            )),
+            PolicyType::Resource,
+            None,
+        );
+        assert!(f.is_empty());
+        let f = check(
+            &stmt(&format!(
+                r#"{BASE},"Principal":{{"Service":"s3.amazonaws.com"}}"#
+            )),
+            PolicyType::Resource,
+            None,
+        );
+        assert!(f.is_empty());
+    }
+
+    #[test]
+    fn rcp_rules() {
+        let rcp = |members: &str| check(&stmt(members), PolicyType::Rcp, None);
+        let good =
+            r#""Effect":"Deny","Principal":"*","Action":"kinesis:DeleteStream","Resource":"*""#;
+        assert!(rcp(good).is_empty());
+        // RCPFullAWSAccess.
+        assert!(rcp(r#""Effect":"Allow","Principal":"*","Action":"*","Resource":"*""#).is_empty());
+
+        assert_finding(
+            &rcp(&good.replace(
+                r#""Principal":"*""#,
+                r#""Principal":{"AWS":"111122223333"}"#,
+            )),
+            "IAM105",
+            "/Statement/0/Principal",
+        );
+        assert_finding(
+            &rcp(&good.replace(r#""Principal":"*""#, r#""NotPrincipal":"*""#)),
+            "IAM105",
+            "/Statement/0/NotPrincipal",
+        );
+        assert_finding(
+            &rcp(&good.replace("Deny", "Allow")),
+            "IAM106",
+            "/Statement/0/Effect",
+        );
+        assert_finding(
+            &rcp(r#""Effect":"Allow","Principal":"*","Action":"*","Resource":"arn:aws:s3:::b""#),
+            "IAM106",
+            "/Statement/0/Effect",
+        );
+        assert_finding(
+            &rcp(&good.replace(r#""Action""#, r#""NotAction""#)),
+            "IAM107",
+            "/Statement/0/NotAction",
+        );
+        assert_finding(
+            &rcp(&good.replace("kinesis:DeleteStream", "*")),
+            "IAM108",
+            "/Statement/0/Action",
+        );
+        assert_finding(
+            &rcp(&good.replace(r#""Principal":"*","#, "")),
+            "IAM104",
+            "/Statement/0",
+        );
+
+        let f = check(
+            &stmt(good).replace("2012-10-17", "2008-10-17"),
+            PolicyType::Rcp,
+            None,
+        );
+        assert_finding(&f, "IAM109", "/Version");
+        let f = check(
+            &format!(r#"{{"Statement":[{{{good}}}]}}"#),
+            PolicyType::Rcp,
+            None,
+        );
+        assert_finding(&f, "IAM109", "");
+    }
+}
