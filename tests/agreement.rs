@@ -48,3 +48,45 @@ fn compiled_batch_and_reference_agree() {
     assert!(outcomes.len() == 3, "outcomes seen: {outcomes:?}");
     eprintln!("agreement: {outcomes:?}");
 }
+
+#[test]
+fn store_engine_agrees_with_the_reference_on_the_example_store() {
+    use iamc::request::{Caller, Request};
+    use std::sync::Arc;
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/kinesis");
+    let store = Arc::new(iamc::store::Store::load(&dir.join("store.json")).unwrap());
+    let engine = Engine::from_store(Arc::clone(&store), Semantics::default());
+    let text = std::fs::read_to_string(dir.join("requests.jsonl")).unwrap();
+    let mut reqs: Vec<Request> = text
+        .lines()
+        .map(|l| {
+            serde_json::from_str::<iamc::request::RequestJson>(l)
+                .unwrap()
+                .to_request()
+                .unwrap()
+        })
+        .collect();
+    // Every example caller against every example action and resource.
+    let callers: Vec<Caller> = reqs.iter().map(|r| r.caller.clone()).collect();
+    let pairs: Vec<(String, String)> = reqs
+        .iter()
+        .map(|r| (r.action.clone(), r.resource.clone()))
+        .collect();
+    for c in &callers {
+        for (a, res) in &pairs {
+            reqs.push(Request::new(c.clone(), a.clone(), res.clone()));
+        }
+    }
+    let mut prepared = Vec::new();
+    for mut r in reqs {
+        store.prepare(&mut r);
+        prepared.push(r);
+    }
+    let batch = engine.authorize_batch(&prepared);
+    for (i, r) in prepared.iter().enumerate() {
+        let want = reference::evaluate(&store.inputs_for(r), r, &Semantics::default());
+        assert_eq!(engine.authorize(r), want, "request {i}: {r:?}");
+        assert_eq!(batch[i], want, "batch, request {i}");
+    }
+    assert!(prepared.len() > 400);
+}

@@ -10,6 +10,7 @@ use serde_json::{json, Value};
 
 use super::load::{self, LoadError};
 use crate::ast::PolicyType;
+use crate::compile::Engine;
 use crate::eval::explain::{explain, StatementTrace};
 use crate::eval::{reference, Decision, Inputs, Outcome, PolicyDoc, ResourceSide};
 use crate::request::{Caller, Context, ContextValue, Request, RequestJson, Scalar};
@@ -118,13 +119,28 @@ fn run_inner(args: Args) -> Result<ExitCode, LoadError> {
         Some(path) => Some(load_store(path)?),
         None => None,
     };
-    let extra = extra_inputs(&args)?;
     if let Some(requests) = &args.requests {
         let Some(store) = store else {
             return Err(LoadError("--requests needs --store".into()));
         };
-        return batch(&store, &extra, requests, &args);
+        let given = !args.identity_policy.is_empty()
+            || args.resource_policy.is_some()
+            || args.permissions_boundary.is_some()
+            || args.session_policy.is_some()
+            || !args.scp.is_empty()
+            || !args.rcp.is_empty()
+            || !args.context.is_empty()
+            || args.context_file.is_some();
+        if given {
+            return Err(LoadError(
+                "in batch mode (--requests) the policies come from --store only, and each \
+                 request line carries its own context; drop the policy and context flags"
+                    .into(),
+            ));
+        }
+        return batch(store, requests, &args);
     }
+    let extra = extra_inputs(&args)?;
     let request = adhoc_request(&args)?;
     let (request, inputs) = prepare(store.as_ref(), &extra, request);
     let sem = Semantics::default();
@@ -393,7 +409,13 @@ fn yes_no(b: bool) -> &'static str {
 /// The longest request line read; a longer one is an error for that line.
 const MAX_LINE: usize = 1024 * 1024;
 
-fn batch(store: &Store, extra: &Extra, requests: &str, args: &Args) -> Result<ExitCode, LoadError> {
+/// Lines decided together: read, decided on all cores, written in order. Bounds memory to a
+/// chunk at a time however long the input is.
+const CHUNK_LINES: usize = 8192;
+/// A chunk also ends when its lines add up to this many bytes.
+const CHUNK_BYTES: usize = 16 * 1024 * 1024;
+
+fn batch(store: Store, requests: &str, args: &Args) -> Result<ExitCode, LoadError> {
     let reader: Box<dyn BufRead> = if requests == "-" {
         Box::new(std::io::stdin().lock())
     } else {
@@ -401,53 +423,79 @@ fn batch(store: &Store, extra: &Extra, requests: &str, args: &Args) -> Result<Ex
             .map_err(|e| LoadError(format!("{requests}: cannot read: {e}")))?;
         Box::new(std::io::BufReader::new(f))
     };
-    let sem = Semantics::default();
+    let store = Arc::new(store);
+    let engine = Engine::from_store(Arc::clone(&store), Semantics::default());
     let mut out = std::io::BufWriter::new(std::io::stdout().lock());
     let progress = std::io::stderr().is_terminal();
-    let mut bad = 0usize;
-    let mut n = 0usize;
+    let (mut bad, mut n) = (0usize, 0usize);
     let mut lines = BoundedLines::new(reader);
-    while let Some(line) = lines.next_line() {
-        n += 1;
-        let line_no = n;
-        let result = match line {
-            Err(e) => Err(e),
-            Ok(text) if text.trim().is_empty() => continue,
-            Ok(text) => serde_json::from_str::<RequestJson>(&text)
-                .map_err(|e| format!("not a request: {e}"))
-                .and_then(|r| Ok((r.id.clone(), r.to_request()?))),
-        };
-        let v = match result {
-            Ok((id, req)) => {
-                let (req, inputs) = prepare(Some(store), extra, req);
-                let d = reference::evaluate(&inputs, &req, &sem);
-                let mut v = decision_json(&d, &req);
-                if let (Some(id), Value::Object(m)) = (id, &mut v) {
-                    m.insert("id".into(), id);
+    let mut done = false;
+    while !done {
+        // Read one chunk: each line is a request or an error in its place.
+        let mut chunk: Vec<Result<(Option<Value>, Request), (usize, String)>> = Vec::new();
+        let mut bytes = 0usize;
+        while chunk.len() < CHUNK_LINES && bytes < CHUNK_BYTES {
+            let Some(line) = lines.next_line() else {
+                done = true;
+                break;
+            };
+            n += 1;
+            let line_no = n;
+            let parsed = match line {
+                Err(e) => Err((line_no, e)),
+                Ok(text) if text.trim().is_empty() => continue,
+                Ok(text) => {
+                    bytes += text.len();
+                    serde_json::from_str::<RequestJson>(&text)
+                        .map_err(|e| format!("not a request: {e}"))
+                        .and_then(|r| Ok((r.id.clone(), r.to_request()?)))
+                        .map_err(|e| (line_no, e))
                 }
-                if args.explain {
-                    v["explain"] =
-                        serde_json::to_value(explain(&inputs, &req, &sem)).unwrap_or(Value::Null);
-                }
-                v
-            }
-            Err(e) => {
-                bad += 1;
-                json!({"line": line_no, "error": e})
-            }
-        };
-        let written = match args.format {
-            Format::Json => writeln!(out, "{v}"),
-            Format::Text => writeln!(out, "{}", text_line(&v)),
-        };
-        if let Err(e) = written {
-            return Err(LoadError(format!("cannot write the output: {e}")));
+            };
+            chunk.push(parsed.map(|(id, mut req)| {
+                store.prepare(&mut req);
+                (id, req)
+            }));
         }
-        if progress && n % 100_000 == 0 {
+        let reqs: Vec<Request> = chunk
+            .iter()
+            .filter_map(|r| r.as_ref().ok().map(|(_, req)| req.clone()))
+            .collect();
+        let mut decisions = engine.authorize_batch(&reqs).into_iter();
+        for item in chunk {
+            let v = match item {
+                Ok((id, req)) => {
+                    let Some(d) = decisions.next() else { break };
+                    let mut v = decision_json(&d, &req);
+                    if let (Some(id), Value::Object(m)) = (id, &mut v) {
+                        m.insert("id".into(), id);
+                    }
+                    if args.explain {
+                        let inputs = store.inputs_for(&req);
+                        v["explain"] =
+                            serde_json::to_value(explain(&inputs, &req, engine.semantics()))
+                                .unwrap_or(Value::Null);
+                    }
+                    v
+                }
+                Err((line_no, e)) => {
+                    bad += 1;
+                    json!({"line": line_no, "error": e})
+                }
+            };
+            let written = match args.format {
+                Format::Json => writeln!(out, "{v}"),
+                Format::Text => writeln!(out, "{}", text_line(&v)),
+            };
+            if let Err(e) = written {
+                return Err(LoadError(format!("cannot write the output: {e}")));
+            }
+        }
+        if progress && n >= CHUNK_LINES {
             eprint!("\r{n} requests decided");
         }
     }
-    if progress && n >= 100_000 {
+    if progress && n >= CHUNK_LINES {
         eprintln!("\r{n} requests decided");
     }
     out.flush()

@@ -1,0 +1,260 @@
+//! The `iamc` binary, run for real: exit codes, output formats, errors with places.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use assert_cmd::Command;
+use std::path::{Path, PathBuf};
+
+fn iamc() -> Command {
+    Command::cargo_bin("iamc").unwrap()
+}
+
+fn example(p: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("examples/kinesis")
+        .join(p)
+}
+
+fn tmp(name: &str, text: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("iamc-cli-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let p = dir.join(name);
+    std::fs::write(&p, text).unwrap();
+    p
+}
+
+const ALICE: &str = "arn:aws:iam::111122223333:user/alice";
+const STREAM1: &str = "arn:aws:kinesis:us-east-1:111122223333:stream/stream1";
+
+#[test]
+fn adhoc_allow_exits_0_and_deny_exits_2() {
+    let policy = example("policies/identity-1-read-stream1.json");
+    let out = iamc()
+        .args([
+            "authorize",
+            "--principal",
+            ALICE,
+            "--action",
+            "kinesis:GetRecords",
+        ])
+        .args([
+            "--resource",
+            STREAM1,
+            "--format",
+            "json",
+            "--identity-policy",
+        ])
+        .arg(&policy)
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["decision"], "Allow");
+    assert_eq!(v["determining"][0]["sid"], "ReadStream1");
+
+    let out = iamc()
+        .args([
+            "authorize",
+            "--principal",
+            ALICE,
+            "--action",
+            "kinesis:PutRecord",
+        ])
+        .args(["--resource", STREAM1, "--identity-policy"])
+        .arg(&policy)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.starts_with("ImplicitDeny"), "{text}");
+    assert!(text.contains("no identity-based policy allows"), "{text}");
+}
+
+#[test]
+fn adhoc_layers_context_and_explain() {
+    let deny = tmp(
+        "deny-insecure.json",
+        r#"{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Action":"*","Resource":"*",
+            "Condition":{"Bool":{"aws:SecureTransport":"false"}}}]}"#,
+    );
+    let scp = tmp(
+        "scp-level.json",
+        r#"[{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"kinesis:*","Resource":"*"}]}]"#,
+    );
+    let allow = example("policies/identity-1-read-stream1.json");
+    let run = |secure: &str| {
+        iamc()
+            .args([
+                "authorize",
+                "--principal",
+                ALICE,
+                "--action",
+                "kinesis:GetRecords",
+            ])
+            .args(["--resource", STREAM1, "--format", "json", "--explain"])
+            .arg("--identity-policy")
+            .arg(&allow)
+            .arg("--identity-policy")
+            .arg(&deny)
+            .arg("--scp")
+            .arg(&scp)
+            .args(["--context", &format!("aws:SecureTransport={secure}")])
+            .output()
+            .unwrap()
+    };
+    let out = run("false");
+    assert_eq!(out.status.code(), Some(2));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["decision"], "ExplicitDeny");
+    let explain = v["explain"].as_array().unwrap();
+    assert!(explain.iter().any(|s| s["matched"] == true
+        && s["effect"] == "Deny"
+        && s["conditions"][0]["result"] == "true"));
+    let out = run("true");
+    assert_eq!(out.status.code(), Some(0));
+}
+
+#[test]
+fn a_bad_policy_is_an_error_with_its_place() {
+    let bad = tmp(
+        "bad.json",
+        "{\"Version\": \"2012-10-17\",\n \"Statement\": [{\"Effect\": \"allow\", \"Action\": \"kinesis:GetRecords\", \"Resource\": \"*\"}]}",
+    );
+    let out = iamc()
+        .args([
+            "authorize",
+            "--principal",
+            ALICE,
+            "--action",
+            "kinesis:GetRecords",
+        ])
+        .args(["--resource", "*", "--identity-policy"])
+        .arg(&bad)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("bad.json"), "{err}");
+    assert!(err.contains("/Statement/0/Effect"), "{err}");
+    assert!(err.contains("line 2"), "{err}");
+}
+
+#[test]
+fn bad_arguments_exit_1() {
+    let out = iamc()
+        .args([
+            "authorize",
+            "--principal",
+            "bob",
+            "--action",
+            "kinesis:GetRecords",
+            "--resource",
+            "*",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--principal"));
+    let out = iamc().args(["authorize", "--frobnicate"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+}
+
+#[test]
+fn batch_mode_echoes_ids_in_order_and_reports_bad_lines() {
+    let requests = tmp(
+        "requests.jsonl",
+        &format!(
+            "{{\"id\": \"a\", \"principal\": \"{ALICE}\", \"action\": \"kinesis:GetRecords\", \"resource\": \"{STREAM1}\"}}\n\
+             this is not json\n\
+             \n\
+             {{\"id\": 7, \"principal\": \"{ALICE}\", \"action\": \"kinesis:PutRecord\", \"resource\": \"{STREAM1}\"}}\n"
+        ),
+    );
+    let out = iamc()
+        .args(["authorize", "--format", "json", "--store"])
+        .arg(example("store.json"))
+        .arg("--requests")
+        .arg(&requests)
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "a malformed line makes the exit code 1"
+    );
+    let lines: Vec<serde_json::Value> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 3);
+    assert_eq!(lines[0]["id"], "a");
+    assert_eq!(lines[0]["decision"], "Allow");
+    assert_eq!(lines[1]["line"], 2);
+    assert!(lines[1]["error"]
+        .as_str()
+        .unwrap()
+        .contains("not a request"));
+    assert_eq!(lines[2]["id"], 7);
+    assert_eq!(lines[2]["decision"], "ImplicitDeny");
+}
+
+#[test]
+fn batch_reads_standard_input_and_the_example_runs() {
+    let out = iamc()
+        .args(["authorize", "--store"])
+        .arg(example("store.json"))
+        .args(["--requests", "-", "--format", "json"])
+        .write_stdin(format!(
+            "{{\"principal\": \"{ALICE}\", \"action\": \"kinesis:ListStreams\", \"resource\": \"*\"}}\n"
+        ))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("\"Allow\""));
+    let out = iamc()
+        .args(["authorize", "--store"])
+        .arg(example("store.json"))
+        .arg("--requests")
+        .arg(example("requests.jsonl"))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(text.lines().count(), 21);
+    assert!(
+        text.contains("[admin-deletes-stream1] ExplicitDeny"),
+        "{text}"
+    );
+    assert!(text.contains("[partner-producer-writes] Allow"), "{text}");
+}
+
+#[test]
+fn a_bad_store_names_the_place() {
+    let store = tmp(
+        "store.json",
+        "{\"version\": 1,\n \"accounts\": {\"111122223333\": {\"users\": {\"alice\": {\"policies\": [\"Nope\"]}}}}}",
+    );
+    let out = iamc()
+        .args(["authorize", "--store"])
+        .arg(&store)
+        .args(["--requests", "-"])
+        .write_stdin("")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("Nope"), "{err}");
+    assert!(err.contains("line 2"), "{err}");
+}
+
+#[test]
+fn help_teaches() {
+    let out = iamc().args(["authorize", "--help"]).output().unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("Exit codes"), "{text}");
+    assert!(text.contains("--requests"), "{text}");
+}
