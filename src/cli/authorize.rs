@@ -415,6 +415,9 @@ const CHUNK_LINES: usize = 8192;
 /// A chunk also ends when its lines add up to this many bytes.
 const CHUNK_BYTES: usize = 16 * 1024 * 1024;
 
+/// A request line that could not be read: its line number and why.
+type LineError = (usize, String);
+
 fn batch(store: Store, requests: &str, args: &Args) -> Result<ExitCode, LoadError> {
     let reader: Box<dyn BufRead> = if requests == "-" {
         Box::new(std::io::stdin().lock())
@@ -432,7 +435,7 @@ fn batch(store: Store, requests: &str, args: &Args) -> Result<ExitCode, LoadErro
     let mut done = false;
     while !done {
         // Read one chunk: each line is a request or an error in its place.
-        let mut chunk: Vec<Result<(Option<Value>, Request), (usize, String)>> = Vec::new();
+        let mut chunk: Vec<Result<(Option<Value>, Request), LineError>> = Vec::new();
         let mut bytes = 0usize;
         while chunk.len() < CHUNK_LINES && bytes < CHUNK_BYTES {
             let Some(line) = lines.next_line() else {
