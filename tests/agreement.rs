@@ -5,6 +5,8 @@
 //! `cargo test` runs 20,000 requests (2,000 random policy sets x 10 requests). Set
 //! `IAMC_AGREEMENT_CASES=10000000` for a long run; `IAMC_AGREEMENT_SEED` starts elsewhere.
 
+#![allow(clippy::unwrap_used)]
+
 mod common;
 
 use common::gen;
