@@ -1,4 +1,4 @@
-#![doc = "iamc: a compiler and decision engine for AWS IAM policies."]
+#![doc = include_str!("../README.md")]
 #![warn(missing_docs)]
 
 pub mod ast;
