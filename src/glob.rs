@@ -16,10 +16,44 @@ pub enum Tok {
     One,
 }
 
-/// A glob pattern, compiled to tokens.
+/// A glob pattern, compiled to tokens, with the cheapest way to match it chosen once (globset's
+/// habit): plain text compares as a string, `prefix*` as a prefix test, anything else runs the
+/// general matcher.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
 pub struct Glob {
     toks: Vec<Tok>,
+    strategy: Strategy,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
+enum Strategy {
+    /// No wildcard: the text itself.
+    Literal(Box<str>),
+    /// Literal text followed by one `*`.
+    Prefix(Box<str>),
+    /// Anything else.
+    #[default]
+    General,
+}
+
+fn strategy(toks: &[Tok]) -> Strategy {
+    let lits = |ts: &[Tok]| -> Option<String> {
+        ts.iter()
+            .map(|t| match t {
+                Tok::Lit(c) => Some(*c),
+                _ => None,
+            })
+            .collect()
+    };
+    if let Some(text) = lits(toks) {
+        return Strategy::Literal(text.into());
+    }
+    if let Some((Tok::Star, head)) = toks.split_last() {
+        if let Some(text) = lits(head) {
+            return Strategy::Prefix(text.into());
+        }
+    }
+    Strategy::General
 }
 
 impl Glob {
@@ -33,19 +67,18 @@ impl Glob {
                 c => Tok::Lit(c),
             })
             .collect();
-        Glob { toks }
+        Glob::from_toks(toks)
     }
 
     /// A glob that matches exactly `text` (wildcard characters are literal).
     pub fn literal(text: &str) -> Glob {
-        Glob {
-            toks: text.chars().map(Tok::Lit).collect(),
-        }
+        Glob::from_toks(text.chars().map(Tok::Lit).collect())
     }
 
     /// Builds a glob from tokens.
     pub fn from_toks(toks: Vec<Tok>) -> Glob {
-        Glob { toks }
+        let strategy = strategy(&toks);
+        Glob { toks, strategy }
     }
 
     /// The tokens.
@@ -60,7 +93,11 @@ impl Glob {
 
     /// Whether `text` matches the whole pattern.
     pub fn matches(&self, text: &str) -> bool {
-        glob_match(&self.toks, text)
+        match &self.strategy {
+            Strategy::Literal(l) => **l == *text,
+            Strategy::Prefix(p) => text.starts_with(&**p),
+            Strategy::General => glob_match(&self.toks, text),
+        }
     }
 }
 

@@ -14,3 +14,4 @@ pub mod request;
 pub mod semantics;
 pub mod store;
 pub mod validate;
+pub mod workload;

@@ -607,8 +607,9 @@ impl Request {
     /// The account of a resource ARN; for `*` or an ARN without account, the caller's (spec
     /// conformance README).
     pub fn resource_account<'a>(&'a self, resource: &'a str) -> Option<&'a str> {
-        let acct = resource.split(':').nth(4).filter(|a| !a.is_empty());
-        acct.or_else(|| self.caller.account())
+        arn_field(resource, 4)
+            .filter(|a| !a.is_empty())
+            .or_else(|| self.caller.account())
     }
 
     /// Every requested resource, primary first.
@@ -616,6 +617,23 @@ impl Request {
         std::iter::once(self.resource.as_str())
             .chain(self.extra_resources.iter().map(|s| s.as_str()))
     }
+}
+
+/// The `n`-th colon-separated field of an ARN (0 is `arn`), found without allocating.
+pub fn arn_field(arn: &str, n: usize) -> Option<&str> {
+    let bytes = arn.as_bytes();
+    let mut start = 0usize;
+    let mut field = 0usize;
+    for (i, b) in bytes.iter().enumerate() {
+        if *b == b':' {
+            if field == n {
+                return arn.get(start..i);
+            }
+            field += 1;
+            start = i + 1;
+        }
+    }
+    (field == n).then(|| arn.get(start..)).flatten()
 }
 
 /// What a request looks like in JSON (request files, the conformance corpus).

@@ -169,8 +169,8 @@ impl Effect {
 /// A statement.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Statement {
-    /// `Sid`.
-    pub sid: Option<String>,
+    /// `Sid` (shared, so decisions can name it without copying).
+    pub sid: Option<std::sync::Arc<str>>,
     /// `Effect`.
     pub effect: Effect,
     /// `Principal` or `NotPrincipal`.
@@ -238,11 +238,16 @@ impl ActionPattern {
 
     /// Like [`ActionPattern::matches`] for an action already lower-cased.
     pub fn matches_lc(&self, action_lc: &str) -> bool {
+        match action_lc.split_once(':') {
+            Some((svc, act)) => self.matches_parts(svc, act),
+            None => self.service.is_none(),
+        }
+    }
+
+    /// Like [`ActionPattern::matches`] for a lower-cased action split at its colon.
+    pub fn matches_parts(&self, service_lc: &str, name_lc: &str) -> bool {
         match (&self.service, &self.name) {
-            (Some(service), Some(name)) => match action_lc.split_once(':') {
-                Some((svc, act)) => svc == service && name.matches(act),
-                None => false,
-            },
+            (Some(service), Some(name)) => service == service_lc && name.matches(name_lc),
             _ => true,
         }
     }

@@ -128,15 +128,35 @@ pub fn actions() -> &'static [ActionInfo] {
     kinesis::ACTIONS
 }
 
+/// Looks up a lower-cased `service:name` (one hash lookup; this runs on every decision).
+pub fn lookup_lc(action_lc: &str) -> Option<&'static ActionInfo> {
+    // Sorted lower-cased names, searched by binary search: no hashing of the request's action.
+    static BY_NAME: std::sync::LazyLock<Vec<(String, &'static ActionInfo)>> =
+        std::sync::LazyLock::new(|| {
+            let mut v: Vec<(String, &'static ActionInfo)> = actions()
+                .iter()
+                .map(|a| (a.full_name().to_ascii_lowercase(), a))
+                .collect();
+            v.sort_by(|a, b| a.0.cmp(&b.0));
+            v
+        });
+    BY_NAME
+        .binary_search_by(|(k, _)| k.as_str().cmp(action_lc))
+        .ok()
+        .and_then(|i| BY_NAME.get(i))
+        .map(|(_, a)| *a)
+}
+
 /// Looks up `service:Name`, ignoring case.
 pub fn lookup(action: &str) -> Option<&'static ActionInfo> {
     let (service, name) = action.split_once(':')?;
     if !service.eq_ignore_ascii_case("kinesis") {
         return None;
     }
-    let name_lc = name.to_ascii_lowercase();
+    // Compare ignoring ASCII case without allocating (this runs on every decision).
+    let lc = |s: &'static str| s.bytes().map(|b| b.to_ascii_lowercase());
     kinesis::ACTIONS
-        .binary_search_by(|a| a.name.to_ascii_lowercase().cmp(&name_lc))
+        .binary_search_by(|a| lc(a.name).cmp(name.bytes().map(|b| b.to_ascii_lowercase())))
         .ok()
         .and_then(|i| kinesis::ACTIONS.get(i))
 }

@@ -1,6 +1,7 @@
 //! The `iamc` command-line front end (feature `cli`): one file per subcommand.
 
 mod authorize;
+mod bench;
 mod load;
 
 use clap::{Parser, Subcommand};
@@ -21,7 +22,8 @@ pub struct Cli {
 
 #[derive(Subcommand, Debug)]
 enum Command {
-    Authorize(authorize::Args),
+    Authorize(Box<authorize::Args>),
+    Bench(Box<bench::Args>),
 }
 
 /// Runs the command line; returns the process exit code.
@@ -35,6 +37,7 @@ pub fn main() -> ExitCode {
         }
     };
     match cli.command {
-        Command::Authorize(args) => authorize::run(args),
+        Command::Authorize(args) => authorize::run(*args),
+        Command::Bench(args) => bench::run(*args),
     }
 }

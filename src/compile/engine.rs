@@ -119,15 +119,19 @@ impl Source for Indexed<'_> {
         effect: Effect,
         resource: &str,
         deny_resource: Option<&str>,
+        first_only: bool,
     ) -> Vec<Hit> {
         let extra = if effect == Effect::Deny {
             deny_resource
         } else {
             None
         };
-        set.candidates(effect, &m.action_lc, resource, extra, self.scratch);
+        set.candidates(&m.action_lc, resource, extra, self.scratch);
         let mut hits = Vec::new();
         for &id in &self.scratch.cands {
+            if set.effect(id) != Some(effect) {
+                continue;
+            }
             let Some((doc, index, stmt)) = set.statement(id) else {
                 continue;
             };
@@ -144,6 +148,9 @@ impl Source for Indexed<'_> {
                     },
                     class,
                 });
+                if first_only {
+                    break;
+                }
             }
         }
         hits
@@ -230,6 +237,7 @@ impl Engine {
     /// Decides one request with caller-owned scratch space (reuse it across calls on one
     /// thread).
     pub fn authorize_with(&self, scratch: &mut Scratch, req: &Request) -> Decision {
+        scratch.generation = scratch.generation.wrapping_add(1);
         let mut src = Indexed { scratch };
         match &self.policies {
             Policies::Fixed {
@@ -344,7 +352,7 @@ impl Engine {
             }
             Policies::Store { sets, .. } => {
                 for s in sets.values() {
-                    let ids: Vec<&str> = s.docs.iter().map(|d| d.id.as_str()).collect();
+                    let ids: Vec<&str> = s.docs.iter().map(|d| d.id.as_ref()).collect();
                     out.push((format!("set [{}]", ids.join(", ")), s));
                 }
                 out.sort_by(|a, b| a.0.cmp(&b.0));

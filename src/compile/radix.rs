@@ -15,6 +15,8 @@ struct Node {
     label: Box<[u8]>,
     /// Children, sorted by the first byte of their label (labels of siblings differ in it).
     children: Vec<u32>,
+    /// The first byte of each child's label, parallel to `children`.
+    firsts: Vec<u8>,
     /// Ids stored at this node.
     items: Vec<u32>,
 }
@@ -34,14 +36,12 @@ impl Radix {
 
     fn child_by_byte(&self, node: u32, b: u8) -> Option<(usize, u32)> {
         let n = self.node(node)?;
-        n.children
-            .binary_search_by_key(&b, |c| {
-                self.node(*c)
-                    .and_then(|c| c.label.first().copied())
-                    .unwrap_or(0)
-            })
-            .ok()
-            .and_then(|pos| n.children.get(pos).map(|c| (pos, *c)))
+        let pos = if n.firsts.len() <= 8 {
+            n.firsts.iter().position(|f| *f == b)?
+        } else {
+            n.firsts.binary_search(&b).ok()?
+        };
+        n.children.get(pos).map(|c| (pos, *c))
     }
 
     fn push(&mut self, node: Node) -> u32 {
@@ -68,6 +68,7 @@ impl Radix {
                     let child = self.push(Node {
                         label: rest.into(),
                         children: Vec::new(),
+                        firsts: Vec::new(),
                         items: vec![id],
                     });
                     self.insert_child(node, child, first);
@@ -88,6 +89,7 @@ impl Radix {
                     let mid = self.push(Node {
                         label: label.get(..common).unwrap_or_default().into(),
                         children: vec![child],
+                        firsts: label.get(common).copied().into_iter().collect(),
                         items: Vec::new(),
                     });
                     if let Some(c) = self.nodes.get_mut(child as usize) {
@@ -108,22 +110,10 @@ impl Radix {
     }
 
     fn insert_child(&mut self, parent: u32, child: u32, first: u8) {
-        let firsts: Vec<u8> = self
-            .node(parent)
-            .map(|p| {
-                p.children
-                    .iter()
-                    .map(|c| {
-                        self.node(*c)
-                            .and_then(|c| c.label.first().copied())
-                            .unwrap_or(0)
-                    })
-                    .collect()
-            })
-            .unwrap_or_default();
-        let pos = firsts.partition_point(|b| *b < first);
         if let Some(p) = self.nodes.get_mut(parent as usize) {
+            let pos = p.firsts.partition_point(|b| *b < first);
             p.children.insert(pos, child);
+            p.firsts.insert(pos, first);
         }
     }
 
@@ -167,7 +157,12 @@ impl Radix {
             + self
                 .nodes
                 .iter()
-                .map(|n| n.label.len() + n.children.capacity() * 4 + n.items.capacity() * 4)
+                .map(|n| {
+                    n.label.len()
+                        + n.children.capacity() * 4
+                        + n.firsts.capacity()
+                        + n.items.capacity() * 4
+                })
                 .sum::<usize>()
     }
 

@@ -5,9 +5,9 @@
 //! could match, perhaps some that do not, and never fewer (OPA's rule index works the same
 //! way). Each candidate is then checked in full by the same code as the reference evaluator.
 
-use std::collections::HashMap;
 use std::sync::Arc;
 
+use super::fxhash::FxHashMap as HashMap;
 use super::radix::Radix;
 use crate::ast::{Effect, Statement};
 use crate::catalog;
@@ -18,6 +18,7 @@ use crate::eval::PolicyDoc;
 pub(crate) struct Entry {
     pub(crate) doc: u32,
     pub(crate) index: u32,
+    pub(crate) effect: Effect,
 }
 
 /// A compiled policy set.
@@ -26,16 +27,14 @@ pub struct CompiledSet {
     pub(crate) docs: Vec<Arc<PolicyDoc>>,
     /// Every statement, in policy then statement order; ids index this.
     pub(crate) entries: Vec<Entry>,
-    pub(crate) allow: Half,
-    pub(crate) deny: Half,
+    pub(crate) index: Index,
 }
 
-/// The indexes of the statements of one effect.
+/// The indexes of a set: each statement is in one of them.
 #[derive(Clone, Debug, Default)]
-pub(crate) struct Half {
+pub(crate) struct Index {
     pub(crate) actions: ActionIndex,
     pub(crate) resources: ResourceIndex,
-    pub(crate) count: usize,
 }
 
 /// Action patterns sorted into the cheapest strategy (globset's habit): exact names, literal
@@ -112,7 +111,8 @@ impl ActionIndex {
         known.extend(self.exact.keys().map(|k| k.to_string()));
         known.sort();
         known.dedup();
-        let mut memo = HashMap::with_capacity(known.len());
+        let mut memo = HashMap::default();
+        memo.reserve(known.len());
         for k in known {
             let mut v = Vec::new();
             self.compute(&k, &mut v);
@@ -194,17 +194,14 @@ impl ResourceIndex {
         }
     }
 
-    /// The candidate lists for `resource` (each sorted), and their total length.
-    fn lists<'a>(&'a self, resource: &str, out: &mut Vec<&'a [u32]>) -> usize {
-        out.clear();
-        if !self.always.is_empty() {
-            out.push(&self.always);
-        }
+    /// Appends the candidates for `resource` to `out`.
+    fn collect(&self, resource: &str, out: &mut Vec<u32>) {
+        out.extend_from_slice(&self.always);
         if let Some(v) = self.exact.get(resource) {
-            out.push(v);
+            out.extend_from_slice(v);
         }
-        self.tree.walk(resource.as_bytes(), |ids| out.push(ids));
-        out.iter().map(|l| l.len()).sum()
+        self.tree
+            .walk(resource.as_bytes(), |ids| out.extend_from_slice(ids));
     }
 
     fn heap_bytes(&self) -> usize {
@@ -217,16 +214,36 @@ impl ResourceIndex {
     }
 }
 
+/// Whether a statement is best found by its resource: a positive `Resource` element whose every
+/// pattern's literal prefix reaches the resource part (five colons), so that it is keyed by
+/// service, region and account at least.
+fn resource_selective(stmt: &Statement) -> bool {
+    match &stmt.resource {
+        Some(el) if !el.negated && !el.patterns.is_empty() => el
+            .patterns
+            .iter()
+            .all(|p| !p.is_star() && p.template.literal_prefix().matches(':').count() >= 5),
+        _ => false,
+    }
+}
+
 /// Scratch space for queries, owned by the caller (one per thread), so that queries allocate
 /// little.
 #[derive(Debug, Default)]
 pub struct Scratch {
     pub(crate) cands: Vec<u32>,
     pub(crate) action_buf: Vec<u32>,
+    /// Bumped for every decision, so that cached candidates never outlive one.
+    pub(crate) generation: u64,
+    /// What `cands` holds: (generation, set, resource, extra resource) addresses and lengths.
+    key: (u64, usize, usize, usize, usize, usize),
 }
 
 impl CompiledSet {
-    /// Compiles the statements of `docs`, in order.
+    /// Compiles the statements of `docs`, in order. Each statement goes to the index where it
+    /// is most selective: by resource when every pattern of its `Resource` has a literal prefix
+    /// reaching into the resource part (`arn:aws:kinesis:us-east-1:111122223333:stream/…`),
+    /// else by action.
     pub fn new(docs: Vec<Arc<PolicyDoc>>) -> CompiledSet {
         let mut set = CompiledSet {
             docs,
@@ -238,18 +255,16 @@ impl CompiledSet {
                 set.entries.push(Entry {
                     doc: u32::try_from(d).unwrap_or(u32::MAX),
                     index: u32::try_from(i).unwrap_or(u32::MAX),
+                    effect: stmt.effect,
                 });
-                let half = match stmt.effect {
-                    Effect::Allow => &mut set.allow,
-                    Effect::Deny => &mut set.deny,
-                };
-                half.actions.add(id, stmt);
-                half.resources.add(id, stmt);
-                half.count += 1;
+                if resource_selective(stmt) {
+                    set.index.resources.add(id, stmt);
+                } else {
+                    set.index.actions.add(id, stmt);
+                }
             }
         }
-        set.allow.actions.finish();
-        set.deny.actions.finish();
+        set.index.actions.finish();
         set
     }
 
@@ -261,39 +276,51 @@ impl CompiledSet {
         Some((doc, e.index as usize, stmt))
     }
 
-    /// Candidate statement ids of `effect` for the request, sorted, into `scratch.cands`.
-    /// `extra_resource` (a Deny also checked against a second resource) widens the set.
+    /// Candidate statement ids (of both effects) for the request, sorted, into
+    /// `scratch.cands`: the action index's candidates for the action and the resource index's
+    /// for the resource (and for `extra_resource`, a second resource a Deny is also checked
+    /// against). The Deny and Allow passes of one decision share the result.
     pub(crate) fn candidates(
         &self,
-        effect: Effect,
         action_lc: &str,
         resource: &str,
         extra_resource: Option<&str>,
         scratch: &mut Scratch,
     ) {
-        let half = match effect {
-            Effect::Allow => &self.allow,
-            Effect::Deny => &self.deny,
-        };
+        let key = (
+            scratch.generation,
+            self as *const CompiledSet as usize,
+            resource.as_ptr() as usize,
+            resource.len(),
+            extra_resource.map_or(0, |r| r.as_ptr() as usize),
+            extra_resource.map_or(0, str::len),
+        );
+        if scratch.key == key {
+            return;
+        }
+        scratch.key = key;
         scratch.cands.clear();
-        if half.count == 0 {
+        if self.entries.is_empty() {
             return;
         }
         let mut action_buf = std::mem::take(&mut scratch.action_buf);
-        let by_action = half.actions.candidates(action_lc, &mut action_buf);
-        let mut lists: Vec<&[u32]> = Vec::new();
-        let by_resource = half.resources.lists(resource, &mut lists);
-        // Drive with the smaller side: each alone holds every statement that can match.
-        if extra_resource.is_some() || by_action.len() <= by_resource {
-            scratch.cands.extend_from_slice(by_action);
-        } else {
-            for l in &lists {
-                scratch.cands.extend_from_slice(l);
-            }
+        scratch
+            .cands
+            .extend_from_slice(self.index.actions.candidates(action_lc, &mut action_buf));
+        scratch.action_buf = action_buf;
+        let before = scratch.cands.len();
+        for r in std::iter::once(resource).chain(extra_resource) {
+            self.index.resources.collect(r, &mut scratch.cands);
+        }
+        if scratch.cands.len() > before {
             scratch.cands.sort_unstable();
             scratch.cands.dedup();
         }
-        scratch.action_buf = action_buf;
+    }
+
+    /// The effect of a statement id.
+    pub(crate) fn effect(&self, id: u32) -> Option<Effect> {
+        self.entries.get(id as usize).map(|e| e.effect)
     }
 
     /// Statements in the set.
@@ -309,10 +336,8 @@ impl CompiledSet {
     /// Approximate heap bytes of the indexes.
     pub fn index_bytes(&self) -> usize {
         self.entries.capacity() * std::mem::size_of::<Entry>()
-            + [&self.allow, &self.deny]
-                .iter()
-                .map(|h| h.actions.heap_bytes() + h.resources.heap_bytes())
-                .sum::<usize>()
+            + self.index.actions.heap_bytes()
+            + self.index.resources.heap_bytes()
     }
 
     /// A deterministic text dump of the indexes (for snapshot tests and `iamc compile --dump`).
@@ -325,11 +350,18 @@ impl CompiledSet {
             }
         }
         let mut out = String::new();
-        for (name, h) in [("allow", &self.allow), ("deny", &self.deny)] {
-            if h.count == 0 {
-                continue;
-            }
-            out.push_str(&format!("{name}: {} statements\n", h.count));
+        {
+            let h = &self.index;
+            let deny = self
+                .entries
+                .iter()
+                .filter(|e| e.effect == Effect::Deny)
+                .count();
+            out.push_str(&format!(
+                "statements: {} ({} allow, {deny} deny)\n",
+                self.entries.len(),
+                self.entries.len() - deny
+            ));
             sorted(&mut out, "action exact", &h.actions.exact);
             sorted(&mut out, "action prefix", &h.actions.prefix);
             for (s, raw, _, id) in &h.actions.globs {

@@ -110,7 +110,7 @@ impl Layer {
 #[derive(Clone, Debug, PartialEq)]
 pub struct PolicyDoc {
     /// A name for output: a file name, a store id, or an ARN.
-    pub id: String,
+    pub id: Arc<str>,
     /// The policy type.
     pub ty: PolicyType,
     /// The policy.
@@ -119,7 +119,7 @@ pub struct PolicyDoc {
 
 impl PolicyDoc {
     /// Wraps a policy.
-    pub fn new(id: impl Into<String>, ty: PolicyType, policy: Policy) -> Arc<PolicyDoc> {
+    pub fn new(id: impl Into<Arc<str>>, ty: PolicyType, policy: Policy) -> Arc<PolicyDoc> {
         Arc::new(PolicyDoc {
             id: id.into(),
             ty,
@@ -132,14 +132,14 @@ impl PolicyDoc {
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
 pub struct StatementRef {
     /// The policy's id.
-    pub policy_id: String,
+    pub policy_id: Arc<str>,
     /// The policy's type.
     pub policy_type: PolicyType,
     /// Index of the statement in its policy (0-based).
     pub statement: usize,
     /// The statement's Sid.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub sid: Option<String>,
+    pub sid: Option<Arc<str>>,
 }
 
 impl fmt::Display for StatementRef {
@@ -161,16 +161,19 @@ impl fmt::Display for StatementRef {
 pub struct Decision {
     /// The outcome.
     pub decision: Outcome,
-    /// The statements that determined it. On an explicit deny, only the matching Deny
-    /// statements (as AWS's simulator lists them); on an allow, the matching Allow statements
-    /// of the identity-based and resource-based policies that granted; on an implicit deny,
-    /// none.
+    /// The statements that determined it. On an explicit deny, every matching Deny statement
+    /// (and only those, as AWS's simulator lists them). On an allow, the first matching Allow
+    /// statement of the identity-based policies (in policy and statement order; a layer allows
+    /// as soon as one statement does, so evaluation stops there) and every matching Allow
+    /// statement of the resource-based policy. On an implicit deny, none.
     pub determining: Vec<StatementRef>,
     /// On an implicit deny, the layer that withheld the Allow.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub blocked_by: Option<Layer>,
-    /// Context keys that the matching statements' conditions and variables referred to but the
-    /// request did not have (lower-cased, sorted).
+    /// Context keys that conditions and policy variables referred to but the request did not
+    /// have (lower-cased, sorted): those of the statements whose action, resource and principal
+    /// matched (for a variable in `Resource`: whose action matched and whose literal prefix the
+    /// resource starts with), among the statements evaluated before the decision was settled.
     pub missing_keys: Vec<String>,
     /// Evaluation errors; each made its statement fail closed.
     #[serde(skip_serializing_if = "Vec::is_empty")]

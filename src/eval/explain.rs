@@ -30,14 +30,14 @@ pub struct ConditionTrace {
 #[derive(Clone, Debug, Serialize)]
 pub struct StatementTrace {
     /// The policy id.
-    pub policy_id: String,
+    pub policy_id: std::sync::Arc<str>,
     /// The policy type.
     pub policy_type: PolicyType,
     /// Statement index.
     pub statement: usize,
     /// Sid.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub sid: Option<String>,
+    pub sid: Option<std::sync::Arc<str>>,
     /// Effect.
     pub effect: &'static str,
     /// The resource the statement was matched against.

@@ -45,7 +45,11 @@ impl<'a> Matcher<'a> {
             sem,
             missing: Vec::new(),
             errors: Vec::new(),
-            action_lc: req.action.to_lowercase(),
+            action_lc: if req.action.is_ascii() {
+                req.action.to_ascii_lowercase()
+            } else {
+                req.action.to_lowercase()
+            },
         }
     }
 
@@ -109,8 +113,9 @@ pub trait Source {
     /// A set of policies that is evaluated together (one layer, or one SCP/RCP level).
     type Set: ?Sized;
 
-    /// The matching statements of `set` with effect `effect`, in statement order. A Deny
-    /// statement matches when it matches `resource` or `deny_resource`.
+    /// The matching statements of `set` with effect `effect`, in statement order; with
+    /// `first_only`, just the first. A Deny statement matches when it matches `resource` or
+    /// `deny_resource`.
     fn hits(
         &mut self,
         m: &mut Matcher<'_>,
@@ -118,6 +123,7 @@ pub trait Source {
         effect: Effect,
         resource: &str,
         deny_resource: Option<&str>,
+        first_only: bool,
     ) -> Vec<Hit>;
 }
 
@@ -154,18 +160,16 @@ where
 {
     let mut m = Matcher::new(req, sem);
     let mut notes = Vec::new();
-    let info = catalog::lookup(&req.action);
+    let info = catalog::lookup_lc(&m.action_lc);
     let wildcard_only = info.is_some_and(|i| i.resources == ResourceRequirement::WildcardOnly)
-        && !sem
-            .resource_scoped_actions
-            .contains(&req.action.to_ascii_lowercase());
+        && !sem.resource_scoped_actions.contains(&m.action_lc);
 
     // The (resource for Allow statements, extra resource for Deny statements) pairs to decide.
-    let mut targets: Vec<(String, Option<String>)> = Vec::new();
+    let mut targets: Vec<(&str, Option<&str>)> = Vec::new();
     if wildcard_only {
         // Spec §2.2 rule 7: the action is authorized against `*`. A resource the request names
         // is still checked by Deny statements (the safe reading, see `Semantics`).
-        let named = req.resources().find(|r| *r != "*").map(str::to_string);
+        let named = req.resources().find(|r| *r != "*");
         if let Some(n) = &named {
             notes.push(format!(
                 "{} is a wildcard-only action: Allow statements are matched against `*`; \
@@ -173,14 +177,14 @@ where
                 req.action
             ));
         }
-        targets.push(("*".to_string(), named));
+        targets.push(("*", named));
     } else {
-        targets.extend(req.resources().map(|r| (r.to_string(), None)));
+        targets.extend(req.resources().map(|r| (r, None)));
     }
 
     let mut parts: Vec<Part> = targets
         .iter()
-        .map(|(r, d)| decide_one(src, &mut m, &layers_for(r), r, d.as_deref()))
+        .map(|&(r, d)| decide_one(src, &mut m, &layers_for(r), r, d))
         .collect();
 
     // Multi-resource actions need a resource of every type (spec §2.2 rule 9).
@@ -223,7 +227,12 @@ where
 }
 
 /// The most restrictive of the per-resource results (spec §5.7 ResourceSpecificResults).
-fn combine(parts: Vec<Part>) -> Part {
+fn combine(mut parts: Vec<Part>) -> Part {
+    if parts.len() == 1 {
+        if let Some(only) = parts.pop() {
+            return only;
+        }
+    }
     let outcome = parts
         .iter()
         .fold(Outcome::Allow, |acc, p| acc.most_restrictive(p.0));
@@ -247,20 +256,19 @@ fn combine(parts: Vec<Part>) -> Part {
     (outcome, determining, blocked)
 }
 
+/// The first matching Allow statement of a set, if any: a layer allows as soon as one statement
+/// does, so evaluation stops there.
 fn allows<S: Source>(
     src: &mut S,
     m: &mut Matcher<'_>,
     set: Option<&S::Set>,
     resource: &str,
-) -> Vec<StatementRef> {
-    match set {
-        Some(s) => src
-            .hits(m, s, Effect::Allow, resource, None)
-            .into_iter()
-            .map(|h| h.stmt)
-            .collect(),
-        None => Vec::new(),
-    }
+) -> Option<StatementRef> {
+    let set = set?;
+    src.hits(m, set, Effect::Allow, resource, None, true)
+        .into_iter()
+        .next()
+        .map(|h| h.stmt)
 }
 
 /// Decides one (action, resource) pair: spec §5.3 in order.
@@ -277,26 +285,33 @@ pub fn decide_one<S: Source>(
     let iam_caller = !matches!(caller, Caller::Anonymous | Caller::Service { .. });
     let is_root = matches!(caller, Caller::Root { .. });
 
-    let mut caller_sets: Vec<&S::Set> = Vec::new();
-    if iam_caller {
-        caller_sets.extend(layers.identity);
-        if !is_root {
-            caller_sets.extend(layers.boundary);
-            if caller.is_session() {
-                caller_sets.extend(layers.session);
-            }
-        }
-        caller_sets.extend(layers.scps.iter().copied());
-    }
-    let mut resource_sets: Vec<&S::Set> = layers.resource_policy.into_iter().collect();
-    resource_sets.extend(layers.rcps.iter().copied());
+    // The sets that apply: the caller's (none for anonymous callers and services; the root user
+    // has no boundary or session policy), then the resource's.
+    let (identity, boundary, session, scps): (_, _, _, &[&S::Set]) = if iam_caller {
+        let boundary = if is_root { None } else { layers.boundary };
+        let session = if !is_root && caller.is_session() {
+            layers.session
+        } else {
+            None
+        };
+        (layers.identity, boundary, session, &layers.scps)
+    } else {
+        (None, None, None, &[])
+    };
+    let sets = identity
+        .into_iter()
+        .chain(boundary)
+        .chain(session)
+        .chain(scps.iter().copied())
+        .chain(layers.resource_policy)
+        .chain(layers.rcps.iter().copied());
 
     // 1. Explicit deny anywhere (spec §5.3 step 1).
     // INVARIANT: an explicit Deny in any applicable policy beats every Allow.
     let mut denies = Vec::new();
-    for set in caller_sets.iter().chain(resource_sets.iter()) {
+    for set in sets {
         denies.extend(
-            src.hits(m, set, Effect::Deny, resource, deny_resource)
+            src.hits(m, set, Effect::Deny, resource, deny_resource, false)
                 .into_iter()
                 .map(|h| h.stmt),
         );
@@ -307,14 +322,14 @@ pub fn decide_one<S: Source>(
 
     // 2. RCPs of the resource's account: every level must allow (spec §5.3 step 2).
     for level in &layers.rcps {
-        if allows(src, m, Some(*level), resource).is_empty() {
+        if allows(src, m, Some(*level), resource).is_none() {
             return (Outcome::ImplicitDeny, Vec::new(), Some(Layer::Rcp));
         }
     }
 
     // Resource-policy grants, with the class of each.
     let rp_hits: Vec<Hit> = match layers.resource_policy {
-        Some(p) => src.hits(m, p, Effect::Allow, resource, None),
+        Some(p) => src.hits(m, p, Effect::Allow, resource, None, false),
         None => Vec::new(),
     };
     let rp_refs: Vec<StatementRef> = rp_hits.iter().map(|h| h.stmt.clone()).collect();
@@ -337,25 +352,24 @@ pub fn decide_one<S: Source>(
 
     // 3. SCPs of the caller's account: every level must allow (spec §5.3 step 3).
     for level in &layers.scps {
-        if allows(src, m, Some(*level), resource).is_empty() {
+        if allows(src, m, Some(*level), resource).is_none() {
             return (Outcome::ImplicitDeny, Vec::new(), Some(Layer::Scp));
         }
     }
 
     // Identity side (spec §5.3 steps 5-7). The root user is allowed everything in its
     // account's IAM (spec §5.3): no boundary or session policy can apply to it.
-    let id_refs = if is_root {
-        Vec::new()
+    let id_ref = if is_root {
+        None
     } else {
         allows(src, m, layers.identity, resource)
     };
-    let id_ok = is_root || !id_refs.is_empty();
-    let pb_ok = is_root
-        || layers.boundary.is_none()
-        || !allows(src, m, layers.boundary, resource).is_empty();
+    let id_ok = is_root || id_ref.is_some();
+    let pb_ok =
+        is_root || layers.boundary.is_none() || allows(src, m, layers.boundary, resource).is_some();
     let sp_ok = if caller.is_session() {
         match layers.session {
-            Some(s) => !allows(src, m, Some(s), resource).is_empty(),
+            Some(s) => allows(src, m, Some(s), resource).is_some(),
             // A role session without a session policy keeps its role's permissions; a
             // GetFederationToken session without one has none (spec §5.3 step 7).
             None => matches!(caller, Caller::RoleSession { .. }),
@@ -364,7 +378,7 @@ pub fn decide_one<S: Source>(
         true
     };
 
-    let mut grants = id_refs;
+    let mut grants: Vec<StatementRef> = id_ref.into_iter().collect();
     grants.extend(rp_refs.iter().cloned());
     let same_account = req.resource_account(resource) == caller.account();
     if same_account {

@@ -9,7 +9,10 @@ use crate::semantics::{NotPrincipalModel, Semantics};
 /// request action is given lower-cased (actions ignore case).
 // INVARIANT: NotAction inverts the match of its own element only, never the statement's effect.
 pub fn action_matches(el: &ActionElement, action_lc: &str) -> bool {
-    let any = el.patterns.iter().any(|p| p.matches_lc(action_lc));
+    let any = match action_lc.split_once(':') {
+        Some((svc, name)) => el.patterns.iter().any(|p| p.matches_parts(svc, name)),
+        None => el.patterns.iter().any(|p| p.matches_lc(action_lc)),
+    };
     any != el.negated
 }
 

@@ -24,6 +24,7 @@ impl Source for Scan {
         effect: Effect,
         resource: &str,
         deny_resource: Option<&str>,
+        first_only: bool,
     ) -> Vec<Hit> {
         let mut hits = Vec::new();
         for doc in set {
@@ -49,6 +50,9 @@ impl Source for Scan {
                         },
                         class,
                     });
+                    if first_only {
+                        return hits;
+                    }
                 }
             }
         }

@@ -120,7 +120,7 @@ fn show(found: &[Diagnostic]) -> String {
 }
 
 fn ids(docs: &[Arc<PolicyDoc>]) -> Vec<&str> {
-    docs.iter().map(|d| d.id.as_str()).collect()
+    docs.iter().map(|d| d.id.as_ref()).collect()
 }
 
 fn levels(levels: &[Vec<Arc<PolicyDoc>>]) -> Vec<Vec<&str>> {
@@ -203,7 +203,7 @@ fn user_gets_own_group_boundary_scps_and_resource_side() {
         ]
     );
     assert_eq!(
-        inputs.boundary.as_ref().map(|b| b.id.as_str()),
+        inputs.boundary.as_ref().map(|b| b.id.as_ref()),
         Some("policy/Boundary")
     );
     assert_eq!(
@@ -222,7 +222,7 @@ fn user_gets_own_group_boundary_scps_and_resource_side() {
     let side = inputs.side(STREAM).unwrap();
     assert_eq!(
         side.policy.as_ref().map(|p| p.id.clone()),
-        Some(format!("resource/{STREAM}"))
+        Some(format!("resource/{STREAM}").into())
     );
     assert_eq!(
         side.policy.as_ref().map(|p| p.ty),
@@ -292,7 +292,7 @@ fn role_session_gets_role_policies_session_policy_and_tags() {
     assert_eq!(ids(&inputs.identity), ["policy/KinesisRead"]);
     assert!(inputs.boundary.is_none());
     assert_eq!(
-        inputs.session.as_ref().map(|p| p.id.as_str()),
+        inputs.session.as_ref().map(|p| p.id.as_ref()),
         Some("policy/ReadOnlySession")
     );
     assert_eq!(inputs.scps.len(), 2);
@@ -339,12 +339,12 @@ fn role_federated_root_anonymous_and_management_account() {
         ]
     );
     assert_eq!(
-        inputs.boundary.as_ref().map(|b| b.id.as_str()),
+        inputs.boundary.as_ref().map(|b| b.id.as_ref()),
         Some("policy/Boundary")
     );
     assert_eq!(
         inputs.session.as_ref().map(|p| p.id.clone()),
-        Some("session/arn:aws:sts::111122223333:federated-user/bob".to_string())
+        Some("session/arn:aws:sts::111122223333:federated-user/bob".into())
     );
 
     let root = s.inputs_for(&request(
@@ -429,7 +429,7 @@ fn decisions_through_the_reference_evaluator() {
 #[test]
 fn every_policy_once_and_stats() {
     let s = store();
-    let all: Vec<&str> = s.policies().map(|p| p.id.as_str()).collect();
+    let all: Vec<&str> = s.policies().map(|p| p.id.as_ref()).collect();
     let mut unique = all.clone();
     unique.sort_unstable();
     unique.dedup();
@@ -482,7 +482,7 @@ fn ids_carry_the_account_when_there_are_several() {
             "444455556666":{{"roles":{{"r":{{"inline":{{"p":{DOC}}}}}}}}}}}}}"#
     );
     let s = Store::from_str(&text, None).unwrap();
-    let all: Vec<&str> = s.policies().map(|p| p.id.as_str()).collect();
+    let all: Vec<&str> = s.policies().map(|p| p.id.as_ref()).collect();
     assert_eq!(
         all,
         [
@@ -531,7 +531,7 @@ fn folder_form_with_file_references() {
         ));
         assert_eq!(ids(&inputs.identity), ["user/alice/inline/put"]);
         assert_eq!(
-            inputs.boundary.as_ref().map(|b| b.id.as_str()),
+            inputs.boundary.as_ref().map(|b| b.id.as_ref()),
             Some("policy/Boundary")
         );
         assert!(inputs

@@ -437,7 +437,7 @@ impl Builder<'_> {
                     } else {
                         sids.insert(s, here);
                     }
-                    Some(s.to_string())
+                    Some(std::sync::Arc::from(s))
                 }
                 None => {
                     self.wrong_type("Sid", "a string", v, &p("Sid"));
