@@ -2,6 +2,7 @@
 
 mod authorize;
 mod bench;
+mod compile;
 mod load;
 
 use clap::{Parser, Subcommand};
@@ -24,6 +25,7 @@ pub struct Cli {
 enum Command {
     Authorize(Box<authorize::Args>),
     Bench(Box<bench::Args>),
+    Compile(Box<compile::Args>),
 }
 
 /// Runs the command line; returns the process exit code.
@@ -39,5 +41,6 @@ pub fn main() -> ExitCode {
     match cli.command {
         Command::Authorize(args) => authorize::run(*args),
         Command::Bench(args) => bench::run(*args),
+        Command::Compile(args) => compile::run(*args),
     }
 }

@@ -111,12 +111,16 @@ impl ActionIndex {
         known.extend(self.exact.keys().map(|k| k.to_string()));
         known.sort();
         known.dedup();
+        // Only non-empty lists are kept: a catalog action that is not in the memo has no
+        // candidates (see `candidates`).
         let mut memo = HashMap::default();
-        memo.reserve(known.len());
         for k in known {
             let mut v = Vec::new();
             self.compute(&k, &mut v);
-            memo.insert(k.into_boxed_str(), v);
+            if !v.is_empty() {
+                v.shrink_to_fit();
+                memo.insert(k.into_boxed_str(), v);
+            }
         }
         self.memo = memo;
     }
@@ -150,6 +154,8 @@ impl ActionIndex {
     fn candidates<'a>(&'a self, action_lc: &str, buf: &'a mut Vec<u32>) -> &'a [u32] {
         match self.memo.get(action_lc) {
             Some(v) => v,
+            // Every catalog action was memoised when it had candidates.
+            None if catalog::lookup_lc(action_lc).is_some() => &[],
             None => {
                 self.compute(action_lc, buf);
                 buf

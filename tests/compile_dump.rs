@@ -1,0 +1,41 @@
+//! Snapshot of the compiled example store (`iamc compile --dump`): the indexes are deterministic,
+//! and a change in what the compiler builds shows up here. Run with `UPDATE_SNAPSHOTS=1` to
+//! accept a new dump after reviewing the diff.
+#![allow(clippy::unwrap_used)]
+
+use std::path::Path;
+use std::sync::Arc;
+
+use iamc::compile::Engine;
+use iamc::semantics::Semantics;
+use iamc::store::Store;
+
+#[test]
+fn example_store_dump_matches_the_snapshot() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let store = Arc::new(Store::load(&root.join("examples/kinesis/store.json")).unwrap());
+    let engine = Engine::from_store(store, Semantics::default());
+    let dump = engine.dump();
+    // Deterministic: two builds dump the same text.
+    let again = Engine::from_store(
+        Arc::new(Store::load(&root.join("examples/kinesis/store.json")).unwrap()),
+        Semantics::default(),
+    )
+    .dump();
+    assert_eq!(dump, again);
+    let path = root.join("tests/snapshots/kinesis-store.dump.txt");
+    if std::env::var_os("UPDATE_SNAPSHOTS").is_some() {
+        std::fs::write(&path, &dump).unwrap();
+    }
+    let want = std::fs::read_to_string(&path).unwrap();
+    assert_eq!(
+        dump, want,
+        "the dump changed; review it and rerun with UPDATE_SNAPSHOTS=1"
+    );
+    let stats = engine_stats(&root.join("examples/kinesis/store.json"));
+    assert_eq!(stats.statements, 18);
+}
+
+fn engine_stats(p: &Path) -> iamc::compile::EngineStats {
+    Engine::from_store(Arc::new(Store::load(p).unwrap()), Semantics::default()).stats()
+}
