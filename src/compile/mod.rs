@@ -8,7 +8,7 @@
 //! the index keeps its promise: extra candidates allowed, never fewer.
 
 mod engine;
-mod fxhash;
+pub(crate) mod fxhash;
 mod radix;
 mod set;
 

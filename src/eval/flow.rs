@@ -8,7 +8,7 @@
 
 use super::condition;
 use super::decision::{Decision, Layer, Outcome, StatementRef};
-use super::matching::{action_matches, principal_matches, resource_matches, GrantClass};
+use super::matching::{action_matches_split, principal_matches, resource_matches, GrantClass};
 use crate::ast::{Effect, PolicyType, Statement};
 use crate::catalog::{self, ResourceRequirement, ResourceType};
 use crate::request::{Caller, Request};
@@ -35,21 +35,25 @@ pub struct Matcher<'a> {
     pub errors: Vec<String>,
     /// The request's action, lower-cased once.
     pub action_lc: String,
+    /// Where the colon of `action_lc` is.
+    colon: Option<usize>,
 }
 
 impl<'a> Matcher<'a> {
     /// A matcher for `req`.
     pub fn new(req: &'a Request, sem: &'a Semantics) -> Matcher<'a> {
+        let action_lc = if req.action.is_ascii() {
+            req.action.to_ascii_lowercase()
+        } else {
+            req.action.to_lowercase()
+        };
         Matcher {
             req,
             sem,
             missing: Vec::new(),
             errors: Vec::new(),
-            action_lc: if req.action.is_ascii() {
-                req.action.to_ascii_lowercase()
-            } else {
-                req.action.to_lowercase()
-            },
+            colon: action_lc.find(':'),
+            action_lc,
         }
     }
 
@@ -65,7 +69,7 @@ impl<'a> Matcher<'a> {
         resource: &str,
     ) -> Option<Option<GrantClass>> {
         let req = self.req;
-        if !action_matches(&stmt.action, &self.action_lc) {
+        if !action_matches_split(&stmt.action, &self.action_lc, self.colon) {
             return None;
         }
         if !resource_matches(

@@ -9,7 +9,13 @@ use crate::semantics::{NotPrincipalModel, Semantics};
 /// request action is given lower-cased (actions ignore case).
 // INVARIANT: NotAction inverts the match of its own element only, never the statement's effect.
 pub fn action_matches(el: &ActionElement, action_lc: &str) -> bool {
-    let any = match action_lc.split_once(':') {
+    action_matches_split(el, action_lc, action_lc.find(':'))
+}
+
+/// [`action_matches`] with the position of the action's colon already known.
+pub fn action_matches_split(el: &ActionElement, action_lc: &str, colon: Option<usize>) -> bool {
+    let split = colon.and_then(|i| Some((action_lc.get(..i)?, action_lc.get(i + 1..)?)));
+    let any = match split {
         Some((svc, name)) => el.patterns.iter().any(|p| p.matches_parts(svc, name)),
         None => el.patterns.iter().any(|p| p.matches_lc(action_lc)),
     };
