@@ -148,7 +148,7 @@ impl Radix {
 
     /// Whether the tree holds nothing.
     pub fn is_empty(&self) -> bool {
-        self.nodes.iter().all(|n| n.items.is_empty())
+        self.nodes.len() <= 1 && self.nodes.iter().all(|n| n.items.is_empty())
     }
 
     /// Approximate heap bytes.

@@ -56,8 +56,27 @@ pub(crate) struct ActionIndex {
 #[derive(Clone, Debug, Default)]
 pub(crate) struct ResourceIndex {
     exact: HashMap<Box<str>, Vec<u32>>,
+    /// Prefix patterns, first by their ARN head (`arn:aws:kinesis:us-east-1:111122223333:`, one
+    /// hash lookup), then by the rest of their literal prefix in a radix tree.
+    heads: HashMap<Box<str>, Radix>,
+    /// Prefix patterns whose literal prefix ends before the resource part.
     tree: Radix,
     always: Vec<u32>,
+}
+
+/// The first five fields of an ARN with their colons (`arn:aws:kinesis:us-east-1:111122223333:`),
+/// and the rest; `None` when there are fewer than five colons.
+fn split_head(s: &str) -> Option<(&str, &str)> {
+    let mut colons = 0;
+    for (i, b) in s.bytes().enumerate() {
+        if b == b':' {
+            colons += 1;
+            if colons == 5 {
+                return Some((s.get(..=i)?, s.get(i + 1..)?));
+            }
+        }
+    }
+    None
 }
 
 fn push_unique(v: &mut Vec<u32>, id: u32) {
@@ -195,7 +214,15 @@ impl ResourceIndex {
             } else {
                 // A pattern with wildcards or variables: whatever it matches starts with its
                 // literal prefix.
-                self.tree.insert(p.template.literal_prefix().as_bytes(), id);
+                let prefix = p.template.literal_prefix();
+                match split_head(&prefix) {
+                    Some((head, rest)) => self
+                        .heads
+                        .entry(head.into())
+                        .or_insert_with(Radix::new)
+                        .insert(rest.as_bytes(), id),
+                    None => self.tree.insert(prefix.as_bytes(), id),
+                }
             }
         }
     }
@@ -206,8 +233,15 @@ impl ResourceIndex {
         if let Some(v) = self.exact.get(resource) {
             out.extend_from_slice(v);
         }
-        self.tree
-            .walk(resource.as_bytes(), |ids| out.extend_from_slice(ids));
+        if !self.tree.is_empty() {
+            self.tree
+                .walk(resource.as_bytes(), |ids| out.extend_from_slice(ids));
+        }
+        if let Some((head, rest)) = split_head(resource) {
+            if let Some(tree) = self.heads.get(head) {
+                tree.walk(rest.as_bytes(), |ids| out.extend_from_slice(ids));
+            }
+        }
     }
 
     fn heap_bytes(&self) -> usize {
@@ -216,6 +250,11 @@ impl ResourceIndex {
             .map(|(k, v)| k.len() + v.capacity() * 4 + 48)
             .sum::<usize>()
             + self.tree.heap_bytes()
+            + self
+                .heads
+                .iter()
+                .map(|(k, t)| k.len() + 48 + t.heap_bytes())
+                .sum::<usize>()
             + self.always.capacity() * 4
     }
 }
@@ -379,6 +418,13 @@ impl CompiledSet {
             sorted(&mut out, "resource exact", &h.resources.exact);
             for line in h.resources.tree.dump() {
                 out.push_str(&format!("  resource prefix {line}\n"));
+            }
+            let mut heads: Vec<_> = h.resources.heads.iter().collect();
+            heads.sort_by(|a, b| a.0.cmp(b.0));
+            for (head, tree) in heads {
+                for line in tree.dump() {
+                    out.push_str(&format!("  resource prefix {head:?} + {line}\n"));
+                }
             }
             if !h.resources.always.is_empty() {
                 out.push_str(&format!("  resource any -> {:?}\n", h.resources.always));
