@@ -12,6 +12,8 @@ pub mod glob;
 pub mod parse;
 pub mod request;
 pub mod semantics;
+#[cfg(feature = "server")]
+pub mod server;
 pub mod store;
 pub mod validate;
 pub mod workload;

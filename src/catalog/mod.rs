@@ -4,9 +4,14 @@
 //! (`kinesis.rs`, generated from `data/kinesis-actions.json` by `gen.py`), so a lookup is a
 //! binary search with no parsing at run time. Other services are added the same way.
 
+mod keys;
 mod kinesis;
+mod services;
 
 use serde::Serialize;
+
+use crate::ast::ActionPattern;
+pub use keys::{key_matches, KeyInfo, KeyType};
 
 /// An action's access level in the Service Authorization Reference.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
@@ -130,21 +135,14 @@ pub fn actions() -> &'static [ActionInfo] {
 
 /// Looks up a lower-cased `service:name` (one hash lookup; this runs on every decision).
 pub fn lookup_lc(action_lc: &str) -> Option<&'static ActionInfo> {
-    // Sorted lower-cased names, searched by binary search: no hashing of the request's action.
-    static BY_NAME: std::sync::LazyLock<Vec<(String, &'static ActionInfo)>> =
-        std::sync::LazyLock::new(|| {
-            let mut v: Vec<(String, &'static ActionInfo)> = actions()
-                .iter()
-                .map(|a| (a.full_name().to_ascii_lowercase(), a))
-                .collect();
-            v.sort_by(|a, b| a.0.cmp(&b.0));
-            v
-        });
-    BY_NAME
-        .binary_search_by(|(k, _)| k.as_str().cmp(action_lc))
-        .ok()
-        .and_then(|i| BY_NAME.get(i))
-        .map(|(_, a)| *a)
+    type Map = crate::compile::fxhash::FxHashMap<String, &'static ActionInfo>;
+    static BY_NAME: std::sync::LazyLock<Map> = std::sync::LazyLock::new(|| {
+        actions()
+            .iter()
+            .map(|a| (a.full_name().to_ascii_lowercase(), a))
+            .collect()
+    });
+    BY_NAME.get(action_lc).copied()
 }
 
 /// Looks up `service:Name`, ignoring case.
@@ -164,6 +162,113 @@ pub fn lookup(action: &str) -> Option<&'static ActionInfo> {
 /// Whether the catalog covers this service (so an unknown name in it is a typo).
 pub fn knows_service(service: &str) -> bool {
     service.eq_ignore_ascii_case("kinesis")
+}
+
+impl ResourceType {
+    /// Every resource type the catalog knows.
+    pub const ALL: &'static [ResourceType] = &[
+        ResourceType::Stream,
+        ResourceType::Consumer,
+        ResourceType::KmsKey,
+        ResourceType::Channel,
+    ];
+
+    /// The service prefix of the type's ARNs (`kinesis`, `kms`).
+    pub fn service(self) -> &'static str {
+        match self {
+            ResourceType::KmsKey => "kms",
+            _ => "kinesis",
+        }
+    }
+
+    /// The ARN format, as the Service Authorization Reference writes it.
+    pub fn arn_format(self) -> &'static str {
+        match self {
+            ResourceType::Stream => "arn:${Partition}:kinesis:${Region}:${Account}:stream/${StreamName}",
+            ResourceType::Consumer => "arn:${Partition}:kinesis:${Region}:${Account}:stream/${StreamName}/consumer/${ConsumerName}:${ConsumerCreationTimestamp}",
+            ResourceType::KmsKey => "arn:${Partition}:kms:${Region}:${Account}:key/${KeyId}",
+            ResourceType::Channel => "arn:${Partition}:kinesis:${Region}:${Account}:channel/${ChannelId}",
+        }
+    }
+}
+
+impl ResourceRequirement {
+    /// The resource types (none for a wildcard-only action).
+    pub fn types(self) -> &'static [ResourceType] {
+        match self {
+            ResourceRequirement::WildcardOnly => &[],
+            ResourceRequirement::OneOf(t) | ResourceRequirement::AllOf(t) => t,
+        }
+    }
+}
+
+impl ActionInfo {
+    /// Whether the action supports the condition key `key` (any case) besides the global keys
+    /// every action supports: its own list (`aws:ResourceTag/${TagKey}`, `kinesis:Fis…`).
+    pub fn lists_key(&self, key: &str) -> bool {
+        self.condition_keys.iter().any(|k| key_matches(k, key))
+    }
+}
+
+/// The global condition key `key` (any case; `aws:PrincipalTag/team` finds `aws:PrincipalTag/`).
+pub fn global_key(key: &str) -> Option<&'static KeyInfo> {
+    keys::find(keys::GLOBAL_KEYS, key)
+}
+
+/// Every global condition key the catalog knows.
+pub fn global_keys() -> &'static [KeyInfo] {
+    keys::GLOBAL_KEYS
+}
+
+/// A service condition key of a catalog service (`kinesis:FisTargetArns`), any case.
+pub fn service_key(key: &str) -> Option<&'static KeyInfo> {
+    keys::find(keys::SERVICE_KEYS, key)
+}
+
+/// Every service condition key the catalog knows.
+pub fn service_keys() -> &'static [KeyInfo] {
+    keys::SERVICE_KEYS
+}
+
+/// A condition key the catalog knows: global or of a catalog service.
+pub fn condition_key(key: &str) -> Option<&'static KeyInfo> {
+    global_key(key).or_else(|| service_key(key))
+}
+
+/// Whether `prefix` (any case) is the prefix of an AWS service, as far as the catalog's list
+/// of prefixes goes (best effort; see [`service_prefixes`]).
+pub fn is_known_service_prefix(prefix: &str) -> bool {
+    let lc = prefix.to_ascii_lowercase();
+    services::SERVICE_PREFIXES
+        .binary_search(&lc.as_str())
+        .is_ok()
+}
+
+/// Known AWS service prefixes, sorted. Best effort: used to suggest a correction for a
+/// misspelt prefix, never to reject one.
+pub fn service_prefixes() -> &'static [&'static str] {
+    services::SERVICE_PREFIXES
+}
+
+/// The catalog's actions of `service` (any case); empty for a service it does not cover.
+pub fn service_actions(service: &str) -> &'static [ActionInfo] {
+    if knows_service(service) {
+        kinesis::ACTIONS
+    } else {
+        &[]
+    }
+}
+
+/// The catalog's actions that `pattern` matches (`kinesis:Get*` -> GetRecords, …). For `*`
+/// every known action; for a service the catalog does not cover, none.
+pub fn matching_actions(pattern: &ActionPattern) -> Vec<&'static ActionInfo> {
+    actions()
+        .iter()
+        .filter(|a| {
+            let name = a.name.to_ascii_lowercase();
+            pattern.matches_parts(a.service, &name)
+        })
+        .collect()
 }
 
 #[cfg(test)]

@@ -2,8 +2,11 @@
 
 mod authorize;
 mod bench;
+mod check;
 mod compile;
+mod fmt;
 mod load;
+mod serve;
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
@@ -25,7 +28,10 @@ pub struct Cli {
 enum Command {
     Authorize(Box<authorize::Args>),
     Bench(Box<bench::Args>),
+    Check(Box<check::Args>),
     Compile(Box<compile::Args>),
+    Fmt(Box<fmt::Args>),
+    Serve(Box<serve::Args>),
 }
 
 /// Runs the command line; returns the process exit code.
@@ -33,7 +39,14 @@ pub fn main() -> ExitCode {
     let cli = match Cli::try_parse() {
         Ok(c) => c,
         Err(e) => {
-            let code = if e.use_stderr() { 1 } else { 0 };
+            // Bad arguments: `iamc check` says so with 2 (its 1 means "the policies have
+            // errors"); the other verbs use 1 for every error.
+            let check = std::env::args().nth(1).as_deref() == Some("check");
+            let code = match (e.use_stderr(), check) {
+                (false, _) => 0,
+                (true, true) => 2,
+                (true, false) => 1,
+            };
             let _ = e.print();
             return ExitCode::from(code);
         }
@@ -41,6 +54,9 @@ pub fn main() -> ExitCode {
     match cli.command {
         Command::Authorize(args) => authorize::run(*args),
         Command::Bench(args) => bench::run(*args),
+        Command::Check(args) => check::run(*args),
         Command::Compile(args) => compile::run(*args),
+        Command::Fmt(args) => fmt::run(*args),
+        Command::Serve(args) => serve::run(*args),
     }
 }

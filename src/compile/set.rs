@@ -219,7 +219,7 @@ impl ResourceIndex {
                     Some((head, rest)) => self
                         .heads
                         .entry(head.into())
-                        .or_insert_with(Radix::new)
+                        .or_default()
                         .insert(rest.as_bytes(), id),
                     None => self.tree.insert(prefix.as_bytes(), id),
                 }

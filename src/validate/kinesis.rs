@@ -1,92 +1,32 @@
-//! The Kinesis Data Streams resource-policy profile (spec §7.4) and the unknown-action warning.
-//!
-//! The action list here is a small private stand-in for the service catalog; it is meant to be
-//! swapped for the catalog module once that exists.
+//! The Kinesis Data Streams resource-policy profile (spec §7.4): codes `IAM110`–`IAM118` (see
+//! the table in [`super`]). The shareable actions and the level each is shared at come from
+//! the catalog ([`crate::catalog::ActionInfo::shareable`]).
 
 use crate::ast::{Policy, PrincipalValue, Statement};
-use crate::diag::{Diagnostic, Severity};
+use crate::catalog::{self, ResourceType};
+use crate::diag::Diagnostic;
 
 use super::{at, at_item, policy_loc, principal_name};
 
-/// Every Kinesis Data Streams action (spec/kinesis-actions.json, 46 names).
-const KINESIS_ACTIONS: &[&str] = &[
-    "AddTagsToStream",
-    "AssociateStreamsWithChannel",
-    "CreateChannel",
-    "CreateStream",
-    "DecreaseStreamRetentionPeriod",
-    "DeleteChannel",
-    "DeleteResourcePolicy",
-    "DeleteStream",
-    "DeregisterStreamConsumer",
-    "DescribeAccountSettings",
-    "DescribeChannel",
-    "DescribeLimits",
-    "DescribeStream",
-    "DescribeStreamConsumer",
-    "DescribeStreamSummary",
-    "DisableEnhancedMonitoring",
-    "EnableEnhancedMonitoring",
-    "GetRecords",
-    "GetResourcePolicy",
-    "GetShardIterator",
-    "IncreaseStreamRetentionPeriod",
-    "InjectApiError",
-    "ListChannels",
-    "ListShards",
-    "ListStreamConsumers",
-    "ListStreams",
-    "ListTagsForResource",
-    "ListTagsForStream",
-    "MergeShards",
-    "PutRecord",
-    "PutRecords",
-    "PutResourcePolicy",
-    "RegisterStreamConsumer",
-    "RemoveTagsFromStream",
-    "SplitShard",
-    "StartStreamEncryption",
-    "StopStreamEncryption",
-    "SubscribeToShard",
-    "TagResource",
-    "UntagResource",
-    "UpdateAccountSettings",
-    "UpdateChannel",
-    "UpdateMaxRecordSize",
-    "UpdateShardCount",
-    "UpdateStreamMode",
-    "UpdateStreamWarmThroughput",
-];
+/// What a Kinesis resource policy is attached to, and the level at which an action is shared:
+/// a data stream (`arn:P:kinesis:R:A:stream/NAME`) or a registered consumer
+/// (`arn:P:kinesis:R:A:stream/NAME/consumer/CNAME:TIMESTAMP`).
+type Level = ResourceType;
 
-/// What a Kinesis resource policy is attached to, and the level at which an action is shared.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Level {
-    /// A data stream: `arn:P:kinesis:R:A:stream/NAME`.
-    Stream,
-    /// A registered consumer: `arn:P:kinesis:R:A:stream/NAME/consumer/CNAME:TIMESTAMP`.
-    Consumer,
-}
-
-impl Level {
-    fn name(self) -> &'static str {
-        match self {
-            Level::Stream => "data stream",
-            Level::Consumer => "consumer",
-        }
+fn level_name(level: Level) -> &'static str {
+    match level {
+        ResourceType::Stream => "data stream",
+        ResourceType::Consumer => "consumer",
+        other => other.as_str(),
     }
 }
 
-/// The actions a Kinesis resource policy can share, and where (spec §7.4 table).
-const SHAREABLE: &[(&str, Level)] = &[
-    ("DescribeStreamSummary", Level::Stream),
-    ("GetRecords", Level::Stream),
-    ("GetShardIterator", Level::Stream),
-    ("ListShards", Level::Stream),
-    ("PutRecord", Level::Stream),
-    ("PutRecords", Level::Stream),
-    ("DescribeStreamConsumer", Level::Consumer),
-    ("SubscribeToShard", Level::Consumer),
-];
+/// The actions a Kinesis resource policy can share (spec §7.4 table), from the catalog.
+fn shareable() -> impl Iterator<Item = (&'static str, Level)> {
+    catalog::service_actions("kinesis")
+        .iter()
+        .filter_map(|a| Some((a.name, a.shareable?)))
+}
 
 /// Largest Kinesis resource policy, in bytes of source text. The docs say "20 KB"; whether that
 /// is 20,000 or 20,480, bytes or characters, with or without whitespace, is unverified
@@ -127,9 +67,9 @@ fn classify(arn: &str) -> Option<Level> {
         Some((stream, consumer)) => {
             let (cname, ts) = consumer.split_once(':')?;
             let ts_ok = !ts.is_empty() && ts.bytes().all(|b| b.is_ascii_digit());
-            (name_ok(stream) && name_ok(cname) && ts_ok).then_some(Level::Consumer)
+            (name_ok(stream) && name_ok(cname) && ts_ok).then_some(ResourceType::Consumer)
         }
-        None => name_ok(rest).then_some(Level::Stream),
+        None => name_ok(rest).then_some(ResourceType::Stream),
     }
 }
 
@@ -287,8 +227,7 @@ fn check_statement(
             continue;
         }
         let name = a.raw.split_once(':').map_or("", |(_, n)| n);
-        let shared = SHAREABLE
-            .iter()
+        let shared = shareable()
             .find(|(s, _)| a.service.as_deref() == Some("kinesis") && s.eq_ignore_ascii_case(name));
         let Some((canonical, level)) = shared else {
             out.push(
@@ -302,8 +241,7 @@ fn check_statement(
                 )
                 .with_help(format!(
                     "shareable actions: {}",
-                    SHAREABLE
-                        .iter()
+                    shareable()
                         .map(|(s, _)| format!("kinesis:{s}"))
                         .collect::<Vec<_>>()
                         .join(", ")
@@ -311,46 +249,16 @@ fn check_statement(
             );
             continue;
         };
-        if let Some(wrong) = levels.iter().find(|l| *l != level) {
+        if let Some(wrong) = levels.iter().find(|l| **l != level) {
             out.push(Diagnostic::error(
                 "IAM115",
                 format!(
                     "kinesis:{canonical} is shared on a {}, but this policy is on a {}",
-                    level.name(),
-                    wrong.name()
+                    level_name(level),
+                    level_name(*wrong)
                 ),
                 loc,
             ));
-        }
-    }
-}
-
-/// Warns about `kinesis:` actions (without wildcards) that name no Kinesis action. IAM accepts
-/// unknown action names; they just never match (spec §1.10).
-pub(super) fn warn_unknown_actions(policy: &Policy, out: &mut Vec<Diagnostic>) {
-    for stmt in &policy.statements {
-        let element = if stmt.action.negated {
-            "NotAction"
-        } else {
-            "Action"
-        };
-        let n = stmt.action.patterns.len();
-        for (i, a) in stmt.action.patterns.iter().enumerate() {
-            if a.service.as_deref() != Some("kinesis") || has_wildcard(&a.raw) {
-                continue;
-            }
-            let name = a.raw.split_once(':').map_or("", |(_, n)| n);
-            if !KINESIS_ACTIONS.iter().any(|k| k.eq_ignore_ascii_case(name)) {
-                out.push(
-                    Diagnostic::new(
-                        "IAM150",
-                        Severity::Warning,
-                        format!("\"{}\" is not a known Kinesis action; IAM accepts it, but it never matches a request", a.raw),
-                        at_item(stmt, element, i, n),
-                    )
-                    .with_help("check the spelling against the Kinesis actions list"),
-                );
-            }
         }
     }
 }
@@ -379,16 +287,17 @@ mod tests {
 
     #[test]
     fn action_list_is_complete() {
-        assert_eq!(KINESIS_ACTIONS.len(), 46);
-        for (s, _) in SHAREABLE {
-            assert!(KINESIS_ACTIONS.contains(s));
+        assert_eq!(catalog::service_actions("kinesis").len(), 46);
+        assert_eq!(shareable().count(), 8);
+        for (s, _) in shareable() {
+            assert!(catalog::lookup(&format!("kinesis:{s}")).is_some());
         }
     }
 
     #[test]
     fn classifies_stream_and_consumer_arns() {
-        assert_eq!(classify(STREAM), Some(Level::Stream));
-        assert_eq!(classify(CONSUMER), Some(Level::Consumer));
+        assert_eq!(classify(STREAM), Some(ResourceType::Stream));
+        assert_eq!(classify(CONSUMER), Some(ResourceType::Consumer));
         for bad in [
             "arn:aws:kinesis:us-east-2:123456789012:stream/",
             "arn:aws:kinesis:us-east-2:12345:stream/x",
@@ -554,6 +463,7 @@ mod tests {
 
     #[test]
     fn unknown_kinesis_actions_warn() {
+        use crate::diag::Severity;
         let text = |a: &str| {
             format!(
                 r#"{{"Version":"2012-10-17","Statement":[{{"Effect":"Allow","Action":{a},"Resource":"*"}}]}}"#
@@ -567,9 +477,11 @@ mod tests {
         assert_eq!(f.len(), 1);
         assert_eq!(f[0].severity, Severity::Warning);
         assert_finding(&f, "IAM150", "/Statement/0/Action/1");
+        let f = check(&text(r#""kinesis:Put*z""#), PolicyType::Identity, None);
+        assert_finding(&f, "IAM152", "/Statement/0/Action");
         for fine in [
             r#""kinesis:putrecords""#,
-            r#""kinesis:Put*z""#,
+            r#""kinesis:Put*""#,
             r#""s3:GetObjectz""#,
             r#""*""#,
         ] {

@@ -1,56 +1,114 @@
-//! Stage 2: checks that depend on the policy type (spec §1.6, §1.8, §7.4, §7.5).
+//! Stage 2: the rules of each policy type and the lints (spec §1.6, §1.8, §3, §4, §6, §7).
 //!
 //! The parser ([`crate::parse`]) has already enforced every rule that holds for all policy
-//! types; [`check_policy`] adds the rules of one type: where `Principal` and `Resource` are
-//! required or forbidden, the RCP restrictions, and the Kinesis resource-policy profile. It
-//! returns errors and warnings; a policy is accepted when none of them is an error.
+//! types (codes `IAM0xx`). [`check_policy`] adds the rules of one type (where `Principal` and
+//! `Resource` are required or forbidden, the RCP restrictions, the Kinesis resource-policy
+//! profile, IAM's size limits) and the lints that find policies IAM accepts but that do not do
+//! what they seem to: unknown actions, ARNs no action of the statement takes, condition keys
+//! the actions never set, operators of the wrong type, over-broad grants, statements that are
+//! redundant or can never match. [`check_text`] does the same from source text, parse errors
+//! included, with every finding placed on the line and column of the element it is about.
 //!
-//! Locations: the AST keeps the position of each statement, not of each element, so a finding
-//! about an element carries the element's JSON pointer (`/Statement/0/Principal`, or
+//! A policy is accepted when no finding is an [`Severity::Error`](crate::diag::Severity); the
+//! store ([`crate::store`]) refuses a policy with an error and keeps the rest as warnings.
+//! Findings never panic, whatever the input; the pairwise comparison of statements is bounded
+//! (500 statements, a fixed budget of steps).
+//!
+//! Locations: the AST keeps the position of each statement, not of each element, so
+//! [`check_policy`] gives each finding the element's JSON pointer (`/Statement/0/Principal`, or
 //! `/Statement/0/Action/2` when the element is a list of several values) with the line and
-//! column of the **enclosing statement**. Findings about the whole policy (size, Version) have
-//! no line.
+//! column of the **enclosing statement**; whole-policy findings (size, Version) have no line.
+//! [`check_text`] and [`Locator`] map the pointer back to the element's own place.
 //!
 //! # Codes
 //!
-//! | Code | Severity | Meaning |
-//! | --- | --- | --- |
-//! | `IAM101` | error | `Principal`/`NotPrincipal` in an identity policy, boundary, session policy or SCP. |
-//! | `IAM102` | error | `Resource`/`NotResource` missing where the type requires one (all types checked here). |
-//! | `IAM103` | error | `Sid` not ASCII letters and digits in an identity policy, boundary, session policy or SCP. |
-//! | `IAM104` | error | `Principal`/`NotPrincipal` missing in a resource-based policy or RCP. |
-//! | `IAM105` | error | RCP: `Principal` is not exactly `"*"`, or `NotPrincipal` is used. |
-//! | `IAM106` | error | RCP: `Effect` is `Allow` outside the `RCPFullAWSAccess` statement (Allow `*` on `*`). |
-//! | `IAM107` | error | RCP: `NotAction` is used. |
-//! | `IAM108` | error | RCP: a `Deny` with `Action` `"*"`. |
-//! | `IAM109` | error | RCP: `Version` is not `2012-10-17`. |
-//! | `IAM110` | error | Kinesis resource policy: a wildcard (`*`, `?`) in an action. |
-//! | `IAM111` | error | Kinesis resource policy: the principal `"*"` / `{"AWS": "*"}`. |
-//! | `IAM112` | error | Kinesis resource policy: a `Service`, `Federated` or `CanonicalUser` principal. |
-//! | `IAM113` | error | Kinesis resource policy: `NotPrincipal`, `NotAction` or `NotResource`. |
-//! | `IAM114` | error | Kinesis resource policy: an action that cannot be shared (only eight can). |
-//! | `IAM115` | error | Kinesis resource policy: a stream-level action on a consumer, or a consumer-level action on a stream. |
-//! | `IAM116` | error | Kinesis resource policy: a `Resource` that is not the attached stream/consumer ARN, has a wildcard, or is not a stream/consumer ARN. |
-//! | `IAM117` | error | Kinesis resource policy: larger than 20 KB (20,480 bytes of source; the exact AWS definition is unverified, spec §7.4). |
-//! | `IAM118` | error | Kinesis resource policy: the ARN it is attached to is neither a stream nor a consumer ARN. |
-//! | `IAM150` | warning | A `kinesis:` action without wildcards that names no known Kinesis action (IAM accepts it; it never matches). |
+//! One table for every code the validator gives; each is tested in `tests/check.rs` by a policy
+//! that triggers it and one that does not. [`CODES`] holds the same table as data. The parser's
+//! codes (`IAM0xx`) are listed in [`crate::parse::json::policy`], the store's (`IAM3xx`) in
+//! [`crate::store`].
 //!
-//! Not checked yet: the IAM size limits of spec §7.5 (they count characters without whitespace,
-//! which needs the source text, not the AST); role trust policies.
+//! | Code | Severity | Family | Meaning |
+//! | --- | --- | --- | --- |
+//! | `IAM101` | error | types | `Principal`/`NotPrincipal` in an identity policy, boundary, session policy or SCP. |
+//! | `IAM102` | error | types | `Resource`/`NotResource` missing (every type checked here needs one). |
+//! | `IAM103` | error | types | `Sid` not ASCII letters and digits in an identity policy, boundary, session policy or SCP. |
+//! | `IAM104` | error | types | `Principal`/`NotPrincipal` missing in a resource-based policy or RCP. |
+//! | `IAM105` | error | types | RCP: `Principal` is not exactly `"*"`, or `NotPrincipal` is used. |
+//! | `IAM106` | error | types | RCP: `Effect` is `Allow` outside the `RCPFullAWSAccess` statement (Allow `*` on `*`). |
+//! | `IAM107` | error | types | RCP: `NotAction` is used. |
+//! | `IAM108` | error | types | RCP: a `Deny` with `Action` `"*"`. |
+//! | `IAM109` | error | types | RCP: `Version` is not `2012-10-17`. |
+//! | `IAM110` | error | kinesis | Kinesis resource policy: a wildcard (`*`, `?`) in an action. |
+//! | `IAM111` | error | kinesis | Kinesis resource policy: the principal `"*"` / `{"AWS": "*"}`. |
+//! | `IAM112` | error | kinesis | Kinesis resource policy: a `Service`, `Federated` or `CanonicalUser` principal. |
+//! | `IAM113` | error | kinesis | Kinesis resource policy: `NotPrincipal`, `NotAction` or `NotResource`. |
+//! | `IAM114` | error | kinesis | Kinesis resource policy: an action that cannot be shared (only eight can). |
+//! | `IAM115` | error | kinesis | Kinesis resource policy: a stream-level action on a consumer, or a consumer-level action on a stream. |
+//! | `IAM116` | error | kinesis | Kinesis resource policy: a `Resource` that is not the attached stream/consumer ARN, has a wildcard, or is not a stream/consumer ARN. |
+//! | `IAM117` | error | kinesis | Kinesis resource policy: larger than 20 KB (20,480 bytes of source; the exact AWS definition is unverified, spec §7.4). |
+//! | `IAM118` | error | kinesis | Kinesis resource policy: the ARN it is attached to is neither a stream nor a consumer ARN. |
+//! | `IAM120` | error | sizes | Larger than IAM allows for the type (spec §7.5): identity 10,240, boundary 6,144, session 2,048, SCP and RCP 5,120 characters. |
+//! | `IAM121` | warning | sizes | An identity policy over 6,144 characters: too large for a managed policy or a user's or group's inline policies; it fits only inline in a role. |
+//! | `IAM150` | warning | actions | An action of a catalog service (Kinesis) that does not exist, with the nearest name (IAM accepts it; it never matches). |
+//! | `IAM151` | warning | actions | An unknown service prefix that is close to a known one (`kinesiss:`), with the nearest prefix. |
+//! | `IAM152` | warning | actions | An action pattern with wildcards that matches no action of its (catalog) service. |
+//! | `IAM160` | warning | resources | A malformed Kinesis ARN: region, account, resource type or name that no Kinesis resource can have (it never matches). |
+//! | `IAM161` | warning | resources | An ARN of another service than the statement's actions act on (`arn:aws:s3:::b` for `kinesis:PutRecord`). |
+//! | `IAM162` | warning | resources | An ARN of a resource type that no action of the statement takes (`SubscribeToShard` on a stream ARN). |
+//! | `IAM163` | warning | resources | A wildcard-only action (`kinesis:ListStreams`) with only specific resources: it is authorized against `"*"`, so it never matches. |
+//! | `IAM170` | warning | conditions | A condition key that none of the statement's actions supports (`aws:RequestTag/…` on `PutRecord`, another service's key, an unknown Kinesis key). |
+//! | `IAM171` | error | conditions | An operator of the wrong type for its key (`NumericEquals` on `aws:username`, `IpAddress` on `aws:CurrentTime`): it can never match. |
+//! | `IAM172` | warning | conditions | A String (or `BinaryEquals`) operator on a key of another type (`StringEquals` on `aws:SourceIp`): it compares text, not addresses, dates or numbers. |
+//! | `IAM173` | warning | conditions | An `aws:` key that is not a global condition key, with the nearest one. |
+//! | `IAM174` | warning | conditions | An operator without `ForAnyValue:`/`ForAllValues:` on a multi-valued key (`aws:TagKeys`): it does not match a request that carries several values. |
+//! | `IAM175` | warning | conditions | `ForAnyValue:`/`ForAllValues:` on a single-valued key. |
+//! | `IAM176` | warning | conditions | A policy variable where variables are not allowed (Action, Principal, condition keys) or of a multi-valued key; it is literal text. |
+//! | `IAM177` | warning | conditions | A policy variable in a `2008-10-17` or Version-less policy, where `${…}` is literal text. |
+//! | `IAM178` | warning | conditions | No `Version`: the 2008 language applies, and IAM's CreatePolicy rejects the document. |
+//! | `IAM179` | warning | conditions | A `Null` condition and another condition on the same key that can never hold together: the statement never matches. |
+//! | `IAM180` | security-warning | security | `Allow` with `NotAction`: allows every other action of every service. |
+//! | `IAM181` | security-warning | security | `Allow` with `NotResource`: allows every other resource. |
+//! | `IAM182` | security-warning | security | `Allow` with `NotPrincipal`: allows everyone else, anonymous callers included. |
+//! | `IAM183` | security-warning | security | A stream pattern with a name prefix (`stream/orders*`): it also matches other streams (`orders-archive`) and their consumers. |
+//! | `IAM184` | security-warning | security | A wildcard stream pattern (`stream/*`) with actions that take consumers too (`TagResource`) but no consumer action: it also grants them on every consumer. |
+//! | `IAM185` | security-warning | security | A resource policy that grants write access (other than writing records) to principals of other accounts, or to everyone. |
+//! | `IAM186` | security-warning | security | `ForAllValues:` in an `Allow` without a `Null` guard: a request without the key passes. |
+//! | `IAM190` | suggestion | redundancy | A statement made redundant by another statement of the same policy. |
+//! | `IAM191` | suggestion | redundancy | A statement that can never match a request (no action, resource and condition can meet). |
+//!
+//! Severities follow IAM Access Analyzer: an **error** is a policy AWS (or, for its own fail-closed
+//! rules, iamc) rejects, or a condition that can never work; a **security warning** grants more
+//! than it seems to; a **warning** is accepted but probably not what was meant; a **suggestion**
+//! could be simpler. Lints that depend on the catalog run only where every action of a statement
+//! is in the catalog, so a statement that names other services is not second-guessed.
 
+mod actions;
+mod codes;
+mod conditions;
 mod iam;
 mod kinesis;
+mod locate;
+mod redundancy;
+mod resources;
+mod security;
+mod sizes;
+
+pub use codes::{code_info, CodeInfo, CODES};
+pub(crate) use locate::value_end;
+pub use locate::{Locator, SourceSpan};
 
 use crate::ast::{Loc, Policy, PolicyType, Statement};
+use crate::catalog::{self, ActionInfo};
 use crate::diag::Diagnostic;
 use crate::parse::json::reader::child_pointer;
+use crate::parse::{parse_policy, Limits};
 
-/// Checks `policy` against the rules of policy type `ty`.
+/// Checks `policy` against the rules of policy type `ty`, and lints it.
 ///
 /// `attached_to` is the ARN of the resource a resource-based policy is attached to; for
 /// [`PolicyType::KinesisResource`] it must be the stream or consumer ARN, and every `Resource`
-/// must equal it. Returns errors and warnings (see the module docs for the codes); an empty list
-/// means the policy is accepted as it is.
+/// must equal it. Returns every finding (see the module docs for the codes); the policy is
+/// accepted when none is an error.
 pub fn check_policy(policy: &Policy, ty: PolicyType, attached_to: Option<&str>) -> Vec<Diagnostic> {
     let mut out = Vec::new();
     match ty {
@@ -63,11 +121,97 @@ pub fn check_policy(policy: &Policy, ty: PolicyType, attached_to: Option<&str>) 
             kinesis::check_kinesis_resource(policy, attached_to, &mut out)
         }
     }
-    if ty != PolicyType::KinesisResource {
-        // In a Kinesis resource policy an unknown action is already an error (IAM114).
-        kinesis::warn_unknown_actions(policy, &mut out);
-    }
+    let cx = Cx::new(policy, ty, attached_to);
+    sizes::check(&cx, &mut out);
+    actions::check(&cx, &mut out);
+    resources::check(&cx, &mut out);
+    conditions::check(&cx, &mut out);
+    security::check(&cx, &mut out);
+    redundancy::check(&cx, &mut out);
     out
+}
+
+/// Parses `text` and checks it as a policy of type `ty` ([`check_policy`]): every finding,
+/// parse errors included, placed on the line and column of the element it is about.
+pub fn check_text(text: &str, ty: PolicyType, attached_to: Option<&str>) -> Vec<Diagnostic> {
+    let mut found = match parse_policy(text, &Limits::default()) {
+        Ok(p) => {
+            let mut found = check_policy(&p, ty, attached_to);
+            let locator = Locator::new(text);
+            for d in &mut found {
+                locator.place(d);
+            }
+            found
+        }
+        Err(errors) => errors,
+    };
+    found.sort_by_key(|d| (d.loc.line, d.loc.column, d.severity));
+    found
+}
+
+/// What a statement's `Action` means in the catalog.
+pub(crate) struct StatementActions {
+    /// The catalog actions the statement's `Action` matches, when every pattern is of a
+    /// service the catalog covers (no `*`, no `NotAction`, no other service): then the
+    /// statement can match no action outside this list. `None` otherwise.
+    pub known: Option<Vec<&'static ActionInfo>>,
+}
+
+/// The policy being checked, with what the lints share.
+pub(crate) struct Cx<'p> {
+    pub policy: &'p Policy,
+    pub ty: PolicyType,
+    pub attached_to: Option<&'p str>,
+    /// One per statement, in order.
+    pub actions: Vec<StatementActions>,
+}
+
+impl<'p> Cx<'p> {
+    fn new(policy: &'p Policy, ty: PolicyType, attached_to: Option<&'p str>) -> Cx<'p> {
+        let actions = policy
+            .statements
+            .iter()
+            .map(|s| StatementActions {
+                known: known_actions(s),
+            })
+            .collect();
+        Cx {
+            policy,
+            ty,
+            attached_to,
+            actions,
+        }
+    }
+
+    /// The statements with their action analysis.
+    pub fn statements(&self) -> impl Iterator<Item = (usize, &'p Statement, &StatementActions)> {
+        self.policy
+            .statements
+            .iter()
+            .zip(&self.actions)
+            .enumerate()
+            .map(|(i, (s, a))| (i, s, a))
+    }
+}
+
+/// See [`StatementActions::known`].
+fn known_actions(stmt: &Statement) -> Option<Vec<&'static ActionInfo>> {
+    if stmt.action.negated {
+        return None;
+    }
+    let mut out: Vec<&'static ActionInfo> = Vec::new();
+    for a in &stmt.action.patterns {
+        let service = a.service.as_deref()?;
+        if !catalog::knows_service(service) {
+            return None;
+        }
+        for info in catalog::matching_actions(a) {
+            if !out.iter().any(|o| std::ptr::eq(*o, info)) {
+                out.push(info);
+            }
+        }
+    }
+    Some(out)
 }
 
 /// The location of `element` of a statement: its pointer, with the statement's line and column.
@@ -89,11 +233,26 @@ fn at_item(stmt: &Statement, element: &str, index: usize, len: usize) -> Loc {
     loc
 }
 
+/// The location of a condition: its key, under its operator (the parser records the key's
+/// own line and column).
+fn at_condition(cond: &crate::ast::Condition) -> Loc {
+    cond.loc.clone()
+}
+
 /// `Principal` or `NotPrincipal`, as written.
 fn principal_name(stmt: &Statement) -> &'static str {
     match &stmt.principal {
         Some(p) if p.negated => "NotPrincipal",
         _ => "Principal",
+    }
+}
+
+/// `Action` or `NotAction`, as written.
+fn action_name(stmt: &Statement) -> &'static str {
+    if stmt.action.negated {
+        "NotAction"
+    } else {
+        "Action"
     }
 }
 
@@ -119,6 +278,59 @@ fn policy_loc(pointer: &str) -> Loc {
     }
 }
 
+/// The nearest of `candidates` to `word` ignoring ASCII case, when it is close enough to be a
+/// likely typo: one edit for words of up to four characters, two up to twelve, three beyond.
+fn nearest<'c>(word: &str, candidates: impl IntoIterator<Item = &'c str>) -> Option<&'c str> {
+    let w = word.to_ascii_lowercase();
+    let n = w.chars().count();
+    if n == 0 || n > 64 {
+        return None;
+    }
+    let max = match n {
+        0..=4 => 1,
+        5..=12 => 2,
+        _ => 3,
+    };
+    candidates
+        .into_iter()
+        .filter(|c| c.chars().count() <= 64)
+        .map(|c| (edit_distance(&w, &c.to_ascii_lowercase()), c))
+        .filter(|(d, _)| *d > 0 && *d <= max)
+        .min_by_key(|(d, _)| *d)
+        .map(|(_, c)| c)
+}
+
+/// Levenshtein distance (callers bound the lengths).
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut prev: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut cur = Vec::with_capacity(b.len() + 1);
+        cur.push(i + 1);
+        for (j, cb) in b.iter().enumerate() {
+            let sub = prev.get(j).copied().unwrap_or(0) + usize::from(ca != *cb);
+            let del = prev.get(j + 1).copied().unwrap_or(0) + 1;
+            let ins = cur.get(j).copied().unwrap_or(0) + 1;
+            cur.push(sub.min(del).min(ins));
+        }
+        prev = cur;
+    }
+    prev.last().copied().unwrap_or(0)
+}
+
+/// Lists up to `max` names, then "and N more".
+fn list_names(names: &[String], max: usize) -> String {
+    let mut s = names
+        .iter()
+        .take(max)
+        .cloned()
+        .collect::<Vec<_>>()
+        .join(", ");
+    if names.len() > max {
+        s.push_str(&format!(" and {} more", names.len() - max));
+    }
+    s
+}
 #[cfg(test)]
 mod tests {
     use super::*;

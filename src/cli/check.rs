@@ -1,0 +1,656 @@
+//! `iamc check`: validate and lint policy files, folders and stores, like IAM Access
+//! Analyzer's policy validation, with the Kinesis resource-policy rules.
+
+use std::collections::HashMap;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use serde_json::{json, Value};
+
+use crate::ast::PolicyType;
+use crate::catalog::ResourceType;
+use crate::diag::{Diagnostic, Severity};
+use crate::parse::json::reader::{JsonNode, JsonValue};
+use crate::parse::{policy_from_node, Limits};
+use crate::store::{Store, MAX_STORE_BYTES};
+use crate::validate::{check_policy, check_text, code_info, value_end, Locator, SourceSpan};
+
+/// Check IAM policies before they ship: grammar and type errors, unknown actions, ARNs the
+/// actions never take, condition keys the actions never set, over-broad grants, redundant
+/// statements, and the limits of Kinesis resource policies.
+///
+///   iamc check policy.json                           an identity policy (the default type)
+///   iamc check --type scp scps/                      every *.json under a folder
+///   iamc check --type kinesis-resource \
+///     --attached-to arn:aws:kinesis:us-east-2:123456789012:stream/orders stream-policy.json
+///   iamc check examples/kinesis/store.json           a store: each policy with its own type
+///   iamc check --format sarif policies/ > iamc.sarif     for code scanning in CI
+///
+/// A PATH is a policy file, a folder (searched for *.json; a folder holding store.json is a
+/// store), or a store file. Policies in a store are checked with the type of their place, and
+/// Kinesis stream and consumer policies against the ARN they are attached to; --type and
+/// --attached-to apply to the other files.
+///
+/// Findings have a code (IAM0xx parse, IAM1xx validate, IAM3xx store), a severity (error,
+/// security-warning, warning, suggestion), the place (line:column; the JSON pointer in JSON and
+/// SARIF) and a help text. For example:
+///
+///   error[IAM110]: action "kinesis:*": wildcards are not supported for actions in a Kinesis resource policy
+///    --> stream-policy.json:6:17
+///     |
+///   6 |       "Action": "kinesis:*",
+///     |                 ^^^^^^^^^^^
+///     = help: list the actions to share by name
+///
+/// Exit codes: 0 no error (warnings allowed unless --deny), 1 errors (or findings --deny
+/// refuses), 2 the check could not run (bad arguments, a file that cannot be read).
+#[derive(clap::Args, Debug)]
+#[command(verbatim_doc_comment)]
+pub struct Args {
+    /// Policy files, folders or stores.
+    #[arg(value_name = "PATH")]
+    paths: Vec<PathBuf>,
+    /// The type of the policy files (not of policies in a store): identity, boundary, session,
+    /// scp, rcp, resource, kinesis-resource. Default: identity, or with --attached-to a
+    /// Kinesis stream or consumer ARN, kinesis-resource.
+    #[arg(long = "type", value_name = "TYPE")]
+    ty: Option<String>,
+    /// The ARN of the resource the policies are attached to (a Kinesis stream or consumer for
+    /// kinesis-resource): every Resource must name it.
+    #[arg(long, value_name = "ARN")]
+    attached_to: Option<String>,
+    /// Output: human (the source with the element underlined), json (a list of findings), or
+    /// sarif (SARIF 2.1.0, for code scanning).
+    #[arg(long, value_name = "FORMAT", default_value = "human")]
+    format: String,
+    /// Also fail (exit 1) on findings of this severity and worse: security-warnings, warnings
+    /// (security warnings and warnings), or suggestions (every finding).
+    #[arg(long, value_name = "LEVEL")]
+    deny: Option<String>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Format {
+    Human,
+    Json,
+    Sarif,
+}
+
+/// One finding, with the file it is in.
+struct Finding {
+    /// Index into [`Run::files`].
+    file: usize,
+    /// The policy type it was checked as (unknown for store findings).
+    ty: Option<PolicyType>,
+    diag: Diagnostic,
+    span: Option<SourceSpan>,
+}
+
+/// A file findings point into.
+struct SourceFile {
+    /// As shown (the path as given, joined with relative parts).
+    path: String,
+    text: Option<String>,
+}
+
+#[derive(Default)]
+struct Run {
+    files: Vec<SourceFile>,
+    findings: Vec<Finding>,
+    /// Policy files and stores checked.
+    checked: usize,
+    /// Why something could not be checked (exit code 2).
+    failures: Vec<String>,
+}
+
+/// Runs the subcommand.
+pub fn run(args: Args) -> ExitCode {
+    let usage = |msg: String| {
+        eprintln!("error: {msg}\n\nFor more information, try 'iamc check --help'.");
+        ExitCode::from(2)
+    };
+    let format = match args.format.as_str() {
+        "human" | "text" => Format::Human,
+        "json" => Format::Json,
+        "sarif" => Format::Sarif,
+        other => {
+            return usage(format!(
+                "unknown --format `{other}`: expected human, json or sarif"
+            ))
+        }
+    };
+    let deny = match args.deny.as_deref() {
+        None => None,
+        Some("warnings" | "warning") => Some(Severity::Warning),
+        Some("security-warnings" | "security-warning") => Some(Severity::SecurityWarning),
+        Some("suggestions" | "suggestion") => Some(Severity::Suggestion),
+        Some(other) => {
+            return usage(format!(
+                "unknown --deny `{other}`: expected security-warnings, warnings or suggestions"
+            ))
+        }
+    };
+    let ty = match args.ty.as_deref() {
+        Some(name) => match PolicyType::from_name(name) {
+            Some(t) => t,
+            None => {
+                return usage(format!(
+                    "unknown --type `{name}`: expected identity, boundary, session, scp, rcp, resource or kinesis-resource"
+                ))
+            }
+        },
+        None => match args.attached_to.as_deref().map(ResourceType::of_arn) {
+            Some(Some(ResourceType::Stream | ResourceType::Consumer)) => PolicyType::KinesisResource,
+            Some(_) => PolicyType::Resource,
+            None => PolicyType::Identity,
+        },
+    };
+    if args.paths.is_empty() {
+        return usage("no PATH given: name a policy file, a folder or a store".into());
+    }
+    let mut run = Run::default();
+    for path in &args.paths {
+        run.path(path, ty, args.attached_to.as_deref());
+    }
+    let mut stdout = std::io::stdout().lock();
+    let written = match format {
+        Format::Human => writeln!(stdout, "{}", run.human()),
+        Format::Json => writeln!(stdout, "{:#}", run.json()),
+        Format::Sarif => writeln!(stdout, "{:#}", run.sarif()),
+    };
+    if written.is_err() {
+        return ExitCode::from(2);
+    }
+    for f in &run.failures {
+        eprintln!("error: {f}");
+    }
+    if !run.failures.is_empty() {
+        return ExitCode::from(2);
+    }
+    let fails = run
+        .findings
+        .iter()
+        .any(|f| f.diag.severity == Severity::Error || deny.is_some_and(|d| f.diag.severity <= d));
+    ExitCode::from(u8::from(fails))
+}
+
+/// Whether a JSON document is a store rather than a policy: an object with `version` and no
+/// `Statement`.
+fn is_store(root: &JsonNode) -> bool {
+    root.get("version").is_some() && root.get("Statement").is_none()
+}
+
+fn read(path: &Path) -> Result<String, String> {
+    let meta =
+        std::fs::metadata(path).map_err(|e| format!("{}: cannot read: {e}", path.display()))?;
+    if meta.len() > MAX_STORE_BYTES as u64 {
+        return Err(format!(
+            "{}: {} bytes is more than the {MAX_STORE_BYTES}-byte limit",
+            path.display(),
+            meta.len()
+        ));
+    }
+    let bytes = std::fs::read(path).map_err(|e| format!("{}: cannot read: {e}", path.display()))?;
+    String::from_utf8(bytes).map_err(|_| format!("{}: cannot read: not UTF-8 text", path.display()))
+}
+
+/// The `*.json` files under `dir`, sorted, hidden folders skipped; a folder with `store.json`
+/// stands for its store.
+fn json_files(dir: &Path, out: &mut Vec<PathBuf>, failures: &mut Vec<String>, depth: usize) {
+    if depth > 32 {
+        return;
+    }
+    let entries = match std::fs::read_dir(dir) {
+        Ok(e) => e,
+        Err(e) => {
+            failures.push(format!("{}: cannot read: {e}", dir.display()));
+            return;
+        }
+    };
+    let mut paths: Vec<PathBuf> = entries.filter_map(|e| e.ok().map(|e| e.path())).collect();
+    paths.sort();
+    for p in paths {
+        let hidden = p
+            .file_name()
+            .and_then(|n| n.to_str())
+            .is_some_and(|n| n.starts_with('.'));
+        if hidden {
+            continue;
+        }
+        if p.is_dir() {
+            if p.join("store.json").is_file() {
+                out.push(p);
+            } else {
+                json_files(&p, out, failures, depth + 1);
+            }
+        } else if p.extension().is_some_and(|x| x == "json") {
+            out.push(p);
+        }
+    }
+}
+
+impl Run {
+    fn add_file(&mut self, path: String, text: Option<String>) -> usize {
+        if let Some(i) = self.files.iter().position(|f| f.path == path) {
+            return i;
+        }
+        self.files.push(SourceFile { path, text });
+        self.files.len() - 1
+    }
+
+    fn path(&mut self, path: &Path, ty: PolicyType, attached_to: Option<&str>) {
+        if path.is_dir() {
+            if path.join("store.json").is_file() {
+                self.store(path);
+                return;
+            }
+            let mut files = Vec::new();
+            let mut failures = Vec::new();
+            json_files(path, &mut files, &mut failures, 0);
+            self.failures.extend(failures);
+            for f in files {
+                if f.is_dir() {
+                    self.store(&f);
+                } else {
+                    self.file(&f, ty, attached_to);
+                }
+            }
+            return;
+        }
+        self.file(path, ty, attached_to);
+    }
+
+    fn file(&mut self, path: &Path, ty: PolicyType, attached_to: Option<&str>) {
+        let text = match read(path) {
+            Ok(t) => t,
+            Err(e) => {
+                self.failures.push(e);
+                return;
+            }
+        };
+        let locator = Locator::new(&text);
+        if locator.node("").is_some_and(is_store) {
+            self.store(path);
+            return;
+        }
+        self.checked += 1;
+        let found = match locator.node("").map(|n| &n.value) {
+            // A JSON array of policies (one SCP or RCP level, as `iamc authorize --scp` takes).
+            Some(JsonValue::Array(items))
+                if !items.is_empty()
+                    && items
+                        .iter()
+                        .all(|n| matches!(n.value, JsonValue::Object(_))) =>
+            {
+                let mut found = Vec::new();
+                for (i, node) in items.iter().enumerate() {
+                    let bytes = value_end(&text, node.span.offset).saturating_sub(node.span.offset);
+                    let diags = match policy_from_node(node, bytes, &Limits::default()) {
+                        Ok(p) => check_policy(&p, ty, attached_to),
+                        Err(e) => e,
+                    };
+                    for mut d in diags {
+                        d.loc.pointer = format!("/{i}{}", d.loc.pointer);
+                        locator.place(&mut d);
+                        found.push(d);
+                    }
+                }
+                found.sort_by_key(|d| (d.loc.line, d.loc.column, d.severity));
+                found
+            }
+            _ => check_text(&text, ty, attached_to),
+        };
+        let spans: Vec<Option<SourceSpan>> = found.iter().map(|d| span_for(&locator, d)).collect();
+        let file = self.add_file(path.display().to_string(), Some(text));
+        for (diag, span) in found.into_iter().zip(spans) {
+            self.findings.push(Finding {
+                file,
+                ty: Some(ty),
+                diag,
+                span,
+            });
+        }
+    }
+
+    /// A store: every finding of loading it (errors and warnings), placed in the store file or
+    /// in the policy file it refers to.
+    fn store(&mut self, path: &Path) {
+        let (store_file, base) = if path.is_dir() {
+            (path.join("store.json"), path.to_path_buf())
+        } else {
+            (
+                path.to_path_buf(),
+                path.parent().map(Path::to_path_buf).unwrap_or_default(),
+            )
+        };
+        let text = match read(&store_file) {
+            Ok(t) => t,
+            Err(e) => {
+                self.failures.push(e);
+                return;
+            }
+        };
+        self.checked += 1;
+        let found = match Store::load(path) {
+            Ok(store) => store.warnings().to_vec(),
+            Err(all) => all,
+        };
+        let store_locator = Locator::new(&text);
+        let mut texts: HashMap<PathBuf, Option<String>> = HashMap::new();
+        let mut placed: Vec<(String, Option<String>, Option<SourceSpan>, Diagnostic)> = Vec::new();
+        for mut d in found {
+            let mut target: Option<(PathBuf, String, String)> = None;
+            if let Some((rel, inner)) = split_file_pointer(&store_locator, &d.loc.pointer) {
+                let p = base.join(&rel);
+                let t = texts.entry(p.clone()).or_insert_with(|| read(&p).ok());
+                if t.is_some() {
+                    target = Some((p, inner, rel));
+                }
+            }
+            match target {
+                Some((p, inner, rel)) => {
+                    let t = texts.get(&p).cloned().flatten();
+                    let span = t.as_deref().and_then(|t| {
+                        let l = Locator::new(t);
+                        span_for(
+                            &l,
+                            &Diagnostic {
+                                loc: crate::ast::Loc {
+                                    pointer: inner.clone(),
+                                    ..d.loc.clone()
+                                },
+                                ..d.clone()
+                            },
+                        )
+                    });
+                    if let Some(s) = d.message.strip_prefix(&format!("{rel}: ")) {
+                        d.message = s.to_string();
+                    }
+                    relocate(&mut d, span);
+                    placed.push((p.display().to_string(), t, span, d));
+                }
+                None => {
+                    let span = span_for(&store_locator, &d);
+                    relocate(&mut d, span);
+                    placed.push((
+                        store_file.display().to_string(),
+                        Some(text.clone()),
+                        span,
+                        d,
+                    ));
+                }
+            }
+        }
+        placed.sort_by(|a, b| {
+            (&a.0, a.3.loc.line, a.3.loc.column).cmp(&(&b.0, b.3.loc.line, b.3.loc.column))
+        });
+        for (p, t, span, d) in placed {
+            let file = self.add_file(p, t);
+            self.findings.push(Finding {
+                file,
+                ty: None,
+                diag: d,
+                span,
+            });
+        }
+    }
+
+    fn counts(&self) -> [usize; 4] {
+        let mut c = [0usize; 4];
+        for f in &self.findings {
+            let i = match f.diag.severity {
+                Severity::Error => 0,
+                Severity::SecurityWarning => 1,
+                Severity::Warning => 2,
+                Severity::Suggestion => 3,
+            };
+            if let Some(n) = c.get_mut(i) {
+                *n += 1;
+            }
+        }
+        c
+    }
+
+    fn summary(&self) -> String {
+        let [e, s, w, n] = self.counts();
+        let plural =
+            |n: usize, one: &str, many: &str| format!("{n} {}", if n == 1 { one } else { many });
+        let mut parts = vec![plural(e, "error", "errors")];
+        if s > 0 {
+            parts.push(plural(s, "security warning", "security warnings"));
+        }
+        parts.push(plural(w, "warning", "warnings"));
+        if n > 0 {
+            parts.push(plural(n, "suggestion", "suggestions"));
+        }
+        format!(
+            "{} in {}",
+            parts.join(", "),
+            plural(self.checked, "file", "files")
+        )
+    }
+
+    fn human(&self) -> String {
+        let mut out = String::new();
+        for f in &self.findings {
+            let Some(file) = self.files.get(f.file) else {
+                continue;
+            };
+            out.push_str(&render(&f.diag, &file.path, file.text.as_deref(), f.span));
+            out.push('\n');
+        }
+        out.push_str(&self.summary());
+        out
+    }
+
+    fn json(&self) -> Value {
+        let [e, s, w, n] = self.counts();
+        let findings: Vec<Value> = self
+            .findings
+            .iter()
+            .map(|f| {
+                let mut v = json!({
+                    "path": self.files.get(f.file).map(|x| x.path.as_str()).unwrap_or(""),
+                    "code": f.diag.code,
+                    "severity": f.diag.severity.as_str(),
+                    "message": f.diag.message,
+                    "pointer": f.diag.loc.pointer,
+                    "line": f.diag.loc.line,
+                    "column": f.diag.loc.column,
+                });
+                if let Value::Object(m) = &mut v {
+                    if let Some(h) = &f.diag.help {
+                        m.insert("help".into(), json!(h));
+                    }
+                    if let Some(t) = f.ty {
+                        m.insert("type".into(), json!(t.as_str()));
+                    }
+                }
+                v
+            })
+            .collect();
+        json!({
+            "findings": findings,
+            "summary": {"files": self.checked, "errors": e, "security_warnings": s, "warnings": w, "suggestions": n},
+            "failures": self.failures,
+        })
+    }
+
+    fn sarif(&self) -> Value {
+        let mut rule_ids: Vec<&'static str> = Vec::new();
+        for f in &self.findings {
+            if !rule_ids.contains(&f.diag.code) {
+                rule_ids.push(f.diag.code);
+            }
+        }
+        rule_ids.sort_unstable();
+        let rules: Vec<Value> = rule_ids
+            .iter()
+            .map(|id| {
+                let info = code_info(id);
+                json!({
+                    "id": id,
+                    "shortDescription": {"text": info.map_or(*id, |i| i.summary)},
+                    "defaultConfiguration": {"level": sarif_level(info.map_or(Severity::Error, |i| i.severity))},
+                    "properties": {"family": info.map_or("", |i| i.family)},
+                })
+            })
+            .collect();
+        let results: Vec<Value> = self
+            .findings
+            .iter()
+            .map(|f| {
+                let uri = self
+                    .files
+                    .get(f.file)
+                    .map(|x| x.path.replace('\\', "/"))
+                    .unwrap_or_default();
+                let mut physical = json!({"artifactLocation": {"uri": uri}});
+                if f.diag.loc.line > 0 {
+                    let mut region = json!({"startLine": f.diag.loc.line, "startColumn": f.diag.loc.column.max(1)});
+                    if let (Some(s), Value::Object(m)) = (f.span, &mut region) {
+                        m.insert("endColumn".into(), json!(s.column + s.len));
+                    }
+                    if let Value::Object(m) = &mut physical {
+                        m.insert("region".into(), region);
+                    }
+                }
+                let text = match &f.diag.help {
+                    Some(h) => format!("{} (help: {h})", f.diag.message),
+                    None => f.diag.message.clone(),
+                };
+                json!({
+                    "ruleId": f.diag.code,
+                    "ruleIndex": rule_ids.iter().position(|r| *r == f.diag.code).unwrap_or(0),
+                    "level": sarif_level(f.diag.severity),
+                    "message": {"text": text},
+                    "locations": [{"physicalLocation": physical}],
+                    "properties": {"severity": f.diag.severity.as_str(), "pointer": f.diag.loc.pointer},
+                })
+            })
+            .collect();
+        json!({
+            "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
+            "version": "2.1.0",
+            "runs": [{
+                "tool": {"driver": {
+                    "name": "iamc",
+                    "version": env!("CARGO_PKG_VERSION"),
+                    "rules": rules,
+                }},
+                "results": results,
+            }],
+        })
+    }
+}
+
+/// Moves a store finding to the place its span found (parse errors keep the parser's place).
+fn relocate(d: &mut Diagnostic, span: Option<SourceSpan>) {
+    if let Some(s) = span {
+        if !d.code.starts_with("IAM0") || d.loc.line == 0 {
+            d.loc.line = s.line;
+            d.loc.column = s.column;
+        }
+    }
+}
+
+fn sarif_level(s: Severity) -> &'static str {
+    match s {
+        Severity::Error => "error",
+        Severity::SecurityWarning | Severity::Warning => "warning",
+        Severity::Suggestion => "note",
+    }
+}
+
+/// The span of a finding: the parser's own position for parse errors (with the length of the
+/// token there), else the element its pointer names.
+fn span_for(locator: &Locator<'_>, d: &Diagnostic) -> Option<SourceSpan> {
+    let at_pointer = locator.span(&d.loc.pointer);
+    if d.code.starts_with("IAM0") && d.loc.line > 0 {
+        let len = at_pointer
+            .filter(|s| s.line == d.loc.line && s.column == d.loc.column)
+            .map_or(1, |s| s.len);
+        return Some(SourceSpan {
+            line: d.loc.line,
+            column: d.loc.column,
+            len,
+        });
+    }
+    at_pointer
+}
+
+/// For a store pointer that crosses a `{"file": …}` reference, the file as written and the
+/// pointer inside it.
+fn split_file_pointer(store: &Locator<'_>, pointer: &str) -> Option<(String, String)> {
+    let tokens: Vec<&str> = pointer.split('/').skip(1).collect();
+    let mut prefix = String::new();
+    for (i, tok) in tokens.iter().enumerate() {
+        if *tok == "file" {
+            if let Some(JsonValue::String(rel)) =
+                store.node(&format!("{prefix}/file")).map(|n| &n.value)
+            {
+                let rest: String = tokens.iter().skip(i + 1).map(|t| format!("/{t}")).collect();
+                return Some((rel.clone(), rest));
+            }
+        }
+        prefix.push('/');
+        prefix.push_str(tok);
+    }
+    None
+}
+
+/// One finding in the human form.
+pub(crate) fn render(
+    d: &Diagnostic,
+    path: &str,
+    text: Option<&str>,
+    span: Option<SourceSpan>,
+) -> String {
+    let mut out = format!("{}[{}]: {}\n", d.severity.as_str(), d.code, d.message);
+    let source_line = span.and_then(|s| {
+        let text = text?;
+        let n = usize::try_from(s.line).ok()?.checked_sub(1)?;
+        // A syntax error at the very end of the text is on the line after the last one.
+        let line = match text.lines().nth(n) {
+            Some(l) => l,
+            None if n == text.lines().count() => "",
+            None => return None,
+        };
+        Some((s, line.replace('\t', " ")))
+    });
+    match (source_line, d.loc.line) {
+        (Some((s, line)), _) => {
+            let num = s.line.to_string();
+            let pad = " ".repeat(num.len());
+            out.push_str(&format!("{pad}--> {path}:{}:{}\n", s.line, s.column));
+            out.push_str(&format!("{pad} |\n"));
+            out.push_str(format!("{num} | {line}").trim_end());
+            out.push('\n');
+            let col = usize::try_from(s.column).unwrap_or(1).max(1);
+            let width = line.chars().count().saturating_sub(col - 1).max(1);
+            let len = usize::try_from(s.len).unwrap_or(1).clamp(1, width);
+            out.push_str(&format!(
+                "{pad} | {}{}\n",
+                " ".repeat(col - 1),
+                "^".repeat(len)
+            ));
+            if let Some(h) = &d.help {
+                out.push_str(&format!("{pad} = help: {h}\n"));
+            }
+        }
+        (None, line) if line > 0 => {
+            out.push_str(&format!(" --> {path}:{line}:{}\n", d.loc.column));
+            if let Some(h) = &d.help {
+                out.push_str(&format!("  = help: {h}\n"));
+            }
+        }
+        (None, _) => {
+            out.push_str(&format!(" --> {path}\n"));
+            if let Some(h) = &d.help {
+                out.push_str(&format!("  = help: {h}\n"));
+            }
+        }
+    }
+    out
+}
