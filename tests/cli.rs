@@ -258,3 +258,78 @@ fn help_teaches() {
     assert!(text.contains("Exit codes"), "{text}");
     assert!(text.contains("--requests"), "{text}");
 }
+
+#[test]
+fn every_verb_takes_the_text_form() {
+    // authorize with a policy in the text language
+    let out = iamc()
+        .args([
+            "authorize",
+            "--principal",
+            ALICE,
+            "--action",
+            "kinesis:GetRecords",
+        ])
+        .args(["--resource", STREAM1, "--identity-policy"])
+        .arg(example("text/identity-1-read-stream1.iam"))
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // a store whose policy files are in the text language
+    let dir = std::env::temp_dir().join(format!("iamc-text-store-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::copy(
+        example("text/identity-1-read-stream1.iam"),
+        dir.join("read.iam"),
+    )
+    .unwrap();
+    std::fs::write(
+        dir.join("store.json"),
+        r#"{"version": 1,
+            "policies": {"Read": {"type": "identity", "file": "read.iam"}},
+            "accounts": {"111122223333": {"users": {"alice": {"policies": ["Read"]}}}}}"#,
+    )
+    .unwrap();
+    let out = iamc()
+        .args(["authorize", "--format", "json", "--store"])
+        .arg(&dir)
+        .args(["--requests", "-"])
+        .write_stdin(format!(
+            "{{\"principal\": \"{ALICE}\", \"action\": \"kinesis:GetRecords\", \"resource\": \"{STREAM1}\"}}\n"
+        ))
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("\"Allow\""));
+    // check a text-form file: clean, and a broken one is an error with its line
+    let out = iamc()
+        .arg("check")
+        .arg(example("text/identity-1-read-stream1.iam"))
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    let bad = tmp(
+        "bad.iam",
+        "policy version 2012-10-17 {\n  allow kinesis:GetRecords on ;\n}\n",
+    );
+    let out = iamc().arg("check").arg(&bad).output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("IAM005"), "{text}");
+    assert!(text.contains(":2:"), "{text}");
+}

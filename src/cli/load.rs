@@ -58,7 +58,17 @@ pub fn policies(
         max_document_bytes: MAX_POLICY_FILE as usize,
         ..Limits::default()
     };
-    let root = parse_json(&text, &limits).map_err(|d| LoadError(render(path, &[d])))?;
+    // The text policy language holds one policy; it is read into the same JSON structure.
+    let root = if crate::parse::Form::detect(&text) == crate::parse::Form::Text {
+        let parsed = crate::parse::text::parse_text(&text, &limits)
+            .map_err(|d| LoadError(render(path, &d)))?;
+        if !parsed.lowering_errors.is_empty() {
+            return Err(LoadError(render(path, &parsed.lowering_errors)));
+        }
+        parsed.json
+    } else {
+        parse_json(&text, &limits).map_err(|d| LoadError(render(path, &[d])))?
+    };
     let name = path.display().to_string();
     let nodes: Vec<(String, &crate::parse::json::JsonNode)> = match &root.value {
         JsonValue::Array(items) if allow_array => items

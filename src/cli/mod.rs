@@ -39,9 +39,9 @@ pub fn main() -> ExitCode {
     let cli = match Cli::try_parse() {
         Ok(c) => c,
         Err(e) => {
-            // Bad arguments: `iamc check` says so with 2 (its 1 means "the policies have
-            // errors"); the other verbs use 1 for every error.
-            let check = std::env::args().nth(1).as_deref() == Some("check");
+            // Bad arguments: `iamc check` and `iamc fmt` say so with 2 (their 1 means "the
+            // policies have errors" / "not formatted"); the other verbs use 1 for every error.
+            let check = matches!(std::env::args().nth(1).as_deref(), Some("check" | "fmt"));
             let code = match (e.use_stderr(), check) {
                 (false, _) => 0,
                 (true, true) => 2,

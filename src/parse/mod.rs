@@ -13,7 +13,8 @@ pub use json::policy::{parse_policy, policy_from_node};
 pub use text::{parse_text_policy, policy_to_json, policy_to_text, Form};
 
 /// Reads a policy in either form: IAM JSON when its first character other than whitespace is
-/// `{`, else the text form ([`text`]). Both give the same AST and the same errors for the same
+/// `{` (or `[`, an array of policies, which this function then rejects), else the text form
+/// ([`text`]). Both give the same AST and the same errors for the same
 /// content; text errors carry the line and column in the text.
 pub fn parse_policy_any(
     text: &str,

@@ -825,10 +825,23 @@ impl<'a> Loader<'a> {
             file: Some(rel.to_string()),
             span: Span::default(),
         };
-        let node = match parse_json(&text, &self.limits) {
+        // A referenced file may hold the text policy language; it reads into the same JSON
+        // structure, with positions in the text.
+        let parsed = if crate::parse::Form::detect(&text) == crate::parse::Form::Text {
+            crate::parse::text::parse_text(&text, &self.limits).and_then(|p| {
+                if p.lowering_errors.is_empty() {
+                    Ok(p.json)
+                } else {
+                    Err(p.lowering_errors)
+                }
+            })
+        } else {
+            parse_json(&text, &self.limits).map_err(|d| vec![d])
+        };
+        let node = match parsed {
             Ok(n) => n,
             Err(d) => {
-                self.report(vec![d], &origin, None);
+                self.report(d, &origin, None);
                 return None;
             }
         };

@@ -47,6 +47,12 @@ pub const CODES: &[CodeInfo] = &[
         "parse",
         "A character outside TAB, LF, CR and U+0020-U+00FF",
     ),
+    c(
+        "IAM005",
+        E,
+        "parse",
+        "Syntax error in the text policy language",
+    ),
     c("IAM010", E, "parse", "Unknown policy or statement element"),
     c("IAM011", E, "parse", "Wrong JSON type for an element"),
     c(

@@ -100,7 +100,8 @@ impl Form {
             .chars()
             .find(|c| !c.is_whitespace() && *c != '\u{feff}')
         {
-            Some('{') => Form::Json,
+            // `[` is JSON too: an array of policies (one SCP or RCP level).
+            Some('{' | '[') => Form::Json,
             _ => Form::Text,
         }
     }
