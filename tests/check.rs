@@ -128,6 +128,12 @@ fn cases() -> Vec<Case> {
             doc(&allow(&put, &stream, r#""Sid":"Cafe""#)),
         ),
         case(
+            "IAM005",
+            I,
+            "policy version 2012-10-17 {\n  allow kinesis:PutRecord on ;\n}\n".to_string(),
+            "policy version 2012-10-17 {\n  allow kinesis:PutRecord on *;\n}\n".to_string(),
+        ),
+        case(
             "IAM010",
             I,
             doc(&st(

@@ -299,14 +299,7 @@ impl Run {
                 found.sort_by_key(|d| (d.loc.line, d.loc.column, d.severity));
                 found
             }
-            // The text policy language: the same checks on the same AST; findings carry the
-            // statement's line in the text.
-            _ if crate::parse::Form::detect(&text) == crate::parse::Form::Text => {
-                match crate::parse::parse_text_policy(&text, &Limits::default()) {
-                    Ok(p) => check_policy(&p, ty, attached_to),
-                    Err(e) => e,
-                }
-            }
+            // Either form: `check_text` reads the text policy language too.
             _ => check_text(&text, ty, attached_to),
         };
         let spans: Vec<Option<SourceSpan>> = found.iter().map(|d| span_for(&locator, d)).collect();

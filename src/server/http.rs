@@ -391,23 +391,32 @@ async fn batch(state: &Arc<State>, req: Request<Incoming>) -> Result<Response<Bo
         .await
         .map_err(|_| ApiError::new(ErrorCode::Internal, "the batch worker failed"))?
     };
+    let logging = state.log.is_some();
     let mut out: Vec<Value> = Vec::with_capacity(results.len());
-    for (index, r) in results.iter().enumerate() {
+    let mut decided: Vec<Decided> = Vec::new();
+    for (index, r) in results.into_iter().enumerate() {
         match r {
             Ok(d) => {
                 state.metrics.decision(d.outcome);
-                out.push(d.json.clone());
+                if logging {
+                    out.push(d.json.clone());
+                    decided.push(d);
+                } else {
+                    out.push(d.json);
+                }
             }
             Err((id, message)) => {
                 state.metrics.error(ErrorCode::InvalidRequest);
-                let mut e = json!({
-                    "index": index,
-                    "error": {"code": ErrorCode::InvalidRequest.as_str(), "message": message},
-                });
-                if let (Some(id), Value::Object(m)) = (id, &mut e) {
-                    m.insert("id".into(), id.clone());
+                let mut e = serde_json::Map::new();
+                if let Some(id) = id {
+                    e.insert("id".into(), id);
                 }
-                out.push(e);
+                e.insert("index".into(), json!(index));
+                e.insert(
+                    "error".into(),
+                    json!({"code": ErrorCode::InvalidRequest.as_str(), "message": message}),
+                );
+                out.push(Value::Object(e));
             }
         }
     }
@@ -415,10 +424,8 @@ async fn batch(state: &Arc<State>, req: Request<Incoming>) -> Result<Response<Bo
         json_response(StatusCode::OK, &json!({ "decisions": out })),
         live.version,
     );
-    if state.log.is_some() {
-        for d in results.into_iter().flatten() {
-            log(state, &live, Route::Batch, d);
-        }
+    for d in decided {
+        log(state, &live, Route::Batch, d);
     }
     Ok(resp)
 }

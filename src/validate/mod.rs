@@ -134,6 +134,16 @@ pub fn check_policy(policy: &Policy, ty: PolicyType, attached_to: Option<&str>) 
 /// Parses `text` and checks it as a policy of type `ty` ([`check_policy`]): every finding,
 /// parse errors included, placed on the line and column of the element it is about.
 pub fn check_text(text: &str, ty: PolicyType, attached_to: Option<&str>) -> Vec<Diagnostic> {
+    // The text policy language: the same checks on the same AST; findings carry the
+    // statement's line in the text.
+    if crate::parse::Form::detect(text) == crate::parse::Form::Text {
+        let mut found = match crate::parse::parse_text_policy(text, &Limits::default()) {
+            Ok(p) => check_policy(&p, ty, attached_to),
+            Err(errors) => errors,
+        };
+        found.sort_by_key(|d| (d.loc.line, d.loc.column, d.severity));
+        return found;
+    }
     let mut found = match parse_policy(text, &Limits::default()) {
         Ok(p) => {
             let mut found = check_policy(&p, ty, attached_to);
