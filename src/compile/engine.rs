@@ -247,7 +247,11 @@ impl Engine {
                 scps,
                 sides,
             } => flow::decide(&mut src, req, &self.sem, |resource| {
-                let side = sides.get(resource);
+                let side = if sides.is_empty() {
+                    None
+                } else {
+                    sides.get(resource)
+                };
                 Layers {
                     identity: identity.as_deref(),
                     boundary: boundary.as_deref(),

@@ -272,6 +272,9 @@ fn resource_selective(stmt: &Statement) -> bool {
     }
 }
 
+/// Sets with at most this many statements are scanned rather than looked up.
+const SCAN_BELOW: usize = 16;
+
 /// Scratch space for queries, owned by the caller (one per thread), so that queries allocate
 /// little.
 #[derive(Debug, Default)]
@@ -346,6 +349,14 @@ impl CompiledSet {
         scratch.key = key;
         scratch.cands.clear();
         if self.entries.is_empty() {
+            return;
+        }
+        // A small set is scanned whole: looking its indexes up would cost more than checking
+        // every statement (the bypass OPA's rule index has too).
+        if self.entries.len() <= SCAN_BELOW {
+            scratch
+                .cands
+                .extend(0..u32::try_from(self.entries.len()).unwrap_or(u32::MAX));
             return;
         }
         let mut action_buf = std::mem::take(&mut scratch.action_buf);
