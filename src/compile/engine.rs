@@ -8,7 +8,7 @@ use serde::Serialize;
 use super::set::{CompiledSet, Scratch};
 use crate::ast::Effect;
 use crate::eval::flow::{self, Hit, Layers, Matcher, Source};
-use crate::eval::{Decision, Inputs, PolicyDoc, StatementRef};
+use crate::eval::{Decision, Inputs, PolicyDoc};
 use crate::request::Request;
 use crate::semantics::Semantics;
 use crate::store::Store;
@@ -135,19 +135,8 @@ impl Source for Indexed<'_> {
             let Some((doc, index, stmt)) = set.statement(id) else {
                 continue;
             };
-            let class = m
-                .statement_matches(&doc.id, doc.ty, stmt, resource)
-                .or_else(|| extra.and_then(|r| m.statement_matches(&doc.id, doc.ty, stmt, r)));
-            if let Some(class) = class {
-                hits.push(Hit {
-                    stmt: StatementRef {
-                        policy_id: doc.id.clone(),
-                        policy_type: doc.ty,
-                        statement: index,
-                        sid: stmt.sid.clone(),
-                    },
-                    class,
-                });
+            if let Some(hit) = m.hit(doc, index, stmt, resource, extra) {
+                hits.push(hit);
                 if first_only {
                     break;
                 }

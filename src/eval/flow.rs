@@ -112,6 +112,32 @@ impl<'a> Matcher<'a> {
     }
 }
 
+impl Matcher<'_> {
+    /// The hit for one statement of `doc` if it matches `resource`, or `extra` (the second
+    /// resource a Deny is checked against).
+    pub fn hit(
+        &mut self,
+        doc: &super::decision::PolicyDoc,
+        index: usize,
+        stmt: &Statement,
+        resource: &str,
+        extra: Option<&str>,
+    ) -> Option<Hit> {
+        let class = self
+            .statement_matches(&doc.id, doc.ty, stmt, resource)
+            .or_else(|| extra.and_then(|r| self.statement_matches(&doc.id, doc.ty, stmt, r)))?;
+        Some(Hit {
+            stmt: StatementRef {
+                policy_id: doc.id.clone(),
+                policy_type: doc.ty,
+                statement: index,
+                sid: stmt.sid.clone(),
+            },
+            class,
+        })
+    }
+}
+
 /// Where statement matches come from.
 pub trait Source {
     /// A set of policies that is evaluated together (one layer, or one SCP/RCP level).

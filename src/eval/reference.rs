@@ -4,7 +4,7 @@
 
 use std::sync::Arc;
 
-use super::decision::{Decision, PolicyDoc, StatementRef};
+use super::decision::{Decision, PolicyDoc};
 use super::flow::{self, Hit, Layers, Matcher, Source};
 use super::inputs::Inputs;
 use crate::ast::Effect;
@@ -37,19 +37,8 @@ impl Source for Scan {
                 } else {
                     None
                 };
-                let class = m
-                    .statement_matches(&doc.id, doc.ty, stmt, resource)
-                    .or_else(|| extra.and_then(|r| m.statement_matches(&doc.id, doc.ty, stmt, r)));
-                if let Some(class) = class {
-                    hits.push(Hit {
-                        stmt: StatementRef {
-                            policy_id: doc.id.clone(),
-                            policy_type: doc.ty,
-                            statement: i,
-                            sid: stmt.sid.clone(),
-                        },
-                        class,
-                    });
+                if let Some(hit) = m.hit(doc, i, stmt, resource, extra) {
+                    hits.push(hit);
                     if first_only {
                         return hits;
                     }

@@ -11,25 +11,18 @@ use iamc::parse::{parse_policy, Limits};
 use iamc::request::{Caller, ContextValue, Request, Scalar};
 use serde_json::{json, Value};
 
-/// splitmix64.
-pub struct Rng(u64);
+/// The generator's random numbers: the library's seeded generator (`iamc::workload::Rng`).
+pub struct Rng(iamc::workload::Rng);
 
 impl Rng {
     pub fn new(seed: u64) -> Rng {
-        Rng(seed)
-    }
-    pub fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
+        Rng(iamc::workload::Rng::new(seed))
     }
     pub fn below(&mut self, n: usize) -> usize {
-        (self.next() % n.max(1) as u64) as usize
+        self.0.below(n)
     }
     pub fn chance(&mut self, percent: usize) -> bool {
-        self.below(100) < percent
+        self.0.percent(percent)
     }
     pub fn pick_str(&mut self, items: &[&'static str]) -> &'static str {
         items[self.below(items.len())]
