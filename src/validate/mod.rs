@@ -94,6 +94,7 @@ mod security;
 mod sizes;
 
 pub use codes::{code_info, CodeInfo, CODES};
+#[cfg(feature = "cli")]
 pub(crate) use locate::value_end;
 pub use locate::{Locator, SourceSpan};
 
