@@ -218,6 +218,19 @@ impl Builder<'_> {
             .push(Diagnostic::error(code, msg, loc(pointer, span)).with_help(help));
     }
 
+    /// Checks a list's length against `Limits::max_list_items`; reports `IAM003` when over.
+    fn within_list_bound(&mut self, what: &str, len: usize, pointer: &str, span: Span) -> bool {
+        if len <= self.limits.max_list_items {
+            return true;
+        }
+        let msg = format!(
+            "{what} has {len} values, more than the bound max_list_items = {}",
+            self.limits.max_list_items
+        );
+        self.error("IAM003", msg, pointer, span);
+        false
+    }
+
     fn wrong_type(&mut self, what: &str, expected: &str, node: &JsonNode, pointer: &str) {
         let msg = format!("{what} must be {expected}, found {}", node.kind_name());
         self.error("IAM011", msg, pointer, node.span);
@@ -589,17 +602,7 @@ impl Builder<'_> {
                     );
                     return None;
                 }
-                if items.len() > self.limits.max_list_items {
-                    self.error(
-                        "IAM003",
-                        format!(
-                            "{element} has {} values, more than the bound max_list_items = {}",
-                            items.len(),
-                            self.limits.max_list_items
-                        ),
-                        ptr,
-                        node.span,
-                    );
+                if !self.within_list_bound(element, items.len(), ptr, node.span) {
                     return None;
                 }
                 let mut out = Vec::with_capacity(items.len());
@@ -861,17 +864,7 @@ impl Builder<'_> {
             );
             return None;
         }
-        if items.len() > self.limits.max_list_items {
-            self.error(
-                "IAM003",
-                format!(
-                    "the condition key has {} values, more than the bound max_list_items = {}",
-                    items.len(),
-                    self.limits.max_list_items
-                ),
-                ptr,
-                node.span,
-            );
+        if !self.within_list_bound("the condition key", items.len(), ptr, node.span) {
             return None;
         }
         let mut out = Vec::with_capacity(items.len());
