@@ -8,6 +8,8 @@ pub mod cli;
 pub mod compile;
 pub mod diag;
 pub mod eval;
+#[cfg(feature = "gateway")]
+pub mod gateway;
 pub mod glob;
 pub mod parse;
 pub mod request;

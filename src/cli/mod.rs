@@ -5,6 +5,7 @@ mod bench;
 mod check;
 mod compile;
 mod fmt;
+mod gateway;
 mod load;
 mod serve;
 
@@ -31,6 +32,7 @@ enum Command {
     Check(Box<check::Args>),
     Compile(Box<compile::Args>),
     Fmt(Box<fmt::Args>),
+    Gateway(Box<gateway::Args>),
     Serve(Box<serve::Args>),
 }
 
@@ -57,6 +59,7 @@ pub fn main() -> ExitCode {
         Command::Check(args) => check::run(*args),
         Command::Compile(args) => compile::run(*args),
         Command::Fmt(args) => fmt::run(*args),
+        Command::Gateway(args) => gateway::run(*args),
         Command::Serve(args) => serve::run(*args),
     }
 }

@@ -364,6 +364,11 @@ pub struct StoreStats {
     pub resources: usize,
 }
 
+/// Whether an ARN is a Kinesis ARN (for the default type of a resource entry).
+fn is_kinesis_arn(arn: &str) -> bool {
+    arn.split(':').nth(2) == Some("kinesis")
+}
+
 /// The key of a session ARN in [`Store::sessions`]: the ARN with the role name lower-cased
 /// (role names ignore case). `None` for callers that are not sessions.
 fn session_key(caller: &Caller) -> Option<String> {
@@ -670,5 +675,88 @@ impl Store {
     /// Every resource entry, ordered by ARN.
     pub fn resources(&self) -> impl Iterator<Item = &Resource> {
         self.resources.values()
+    }
+
+    /// Sets (or, with `None`, removes) the resource-based policy of `arn`, creating the
+    /// resource entry when there is none. The caller validates the policy first (the store's
+    /// loader does for file stores; [`crate::gateway`] does for policies set over its API).
+    pub fn set_resource_policy(
+        &mut self,
+        arn: &str,
+        ty: PolicyType,
+        policy: Option<Arc<PolicyDoc>>,
+    ) {
+        if let Some(p) = &policy {
+            self.statements += p.policy.statements.len();
+            self.all.push(Arc::clone(p));
+        }
+        let entry = self
+            .resources
+            .entry(arn.to_string())
+            .or_insert_with(|| Resource {
+                arn: arn.to_string(),
+                ty,
+                policy: None,
+                tags: Tags::new(),
+            });
+        entry.ty = ty;
+        entry.policy = policy;
+    }
+
+    /// Adds tags to the resource `arn` (creating its entry), overwriting those with the same key
+    /// ignoring case, as tag keys are compared.
+    pub fn merge_resource_tags(&mut self, arn: &str, tags: &Tags) {
+        if tags.is_empty() {
+            return;
+        }
+        let ty = if is_kinesis_arn(arn) {
+            PolicyType::KinesisResource
+        } else {
+            PolicyType::Resource
+        };
+        let entry = self
+            .resources
+            .entry(arn.to_string())
+            .or_insert_with(|| Resource {
+                arn: arn.to_string(),
+                ty,
+                policy: None,
+                tags: Tags::new(),
+            });
+        for (k, v) in tags {
+            entry.tags.retain(|old, _| !old.eq_ignore_ascii_case(k));
+            entry.tags.insert(k.clone(), v.clone());
+        }
+    }
+
+    /// Sets the session entry of a role-session or federated-user ARN: its session policy
+    /// (`None` keeps the one the store gives, if any) and tags (merged over the store's, the
+    /// new ones winning). Errors when `arn` is not a session ARN.
+    pub fn set_session(
+        &mut self,
+        arn: &str,
+        policy: Option<Arc<PolicyDoc>>,
+        tags: &Tags,
+    ) -> Result<(), String> {
+        let caller = Caller::parse(arn)?;
+        let key = session_key(&caller).ok_or_else(|| format!("`{arn}` is not a session ARN"))?;
+        if let Some(p) = &policy {
+            self.statements += p.policy.statements.len();
+            self.all.push(Arc::clone(p));
+        }
+        let entry = self.sessions.entry(key).or_insert_with(|| Session {
+            arn: arn.to_string(),
+            policy: None,
+            tags: Tags::new(),
+            user: None,
+        });
+        if policy.is_some() {
+            entry.policy = policy;
+        }
+        for (k, v) in tags {
+            entry.tags.retain(|old, _| !old.eq_ignore_ascii_case(k));
+            entry.tags.insert(k.clone(), v.clone());
+        }
+        Ok(())
     }
 }

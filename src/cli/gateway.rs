@@ -1,0 +1,193 @@
+//! `iamc gateway`: the authorizing Kinesis proxy.
+
+use std::io::Write;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use crate::gateway::{Config, Gateway};
+
+/// Put IAM authorization in front of a Kinesis Data Streams endpoint: identity policies, stream
+/// and consumer resource policies, cross-account sharing, for clients that change only their
+/// endpoint URL.
+///
+///   iamc gateway --store examples/kinesis/gateway/store.json \
+///     --credentials examples/kinesis/gateway/credentials.json \
+///     --upstream http://127.0.0.1:4567 --db gateway.sqlite --account 111122223333
+///   aws kinesis put-record --endpoint-url http://127.0.0.1:4568 --stream-name orders ...
+///
+/// Requests are verified with AWS Signature Version 4 against --credentials (unsigned requests
+/// are anonymous), mapped to their IAM actions and resources, decided by the compiled engine
+/// over --store and the resource policies in --db, and forwarded to --upstream when allowed.
+/// A denied request gets HTTP 400 AccessDeniedException naming the principal, the action, the
+/// resource and the reason. PutResourcePolicy, GetResourcePolicy and DeleteResourcePolicy are
+/// served by the gateway: checked with Kinesis's resource-policy rules, written to the SQLite
+/// database --db before they are acknowledged, effective for the next request.
+///
+/// ARNs of --account are rewritten to --upstream-account (kinesalite's 000000000000) on the
+/// way up and back on the way down. GET /-/status reports the store version, the database
+/// revision and counters.
+///
+/// The first line on standard output is `listening on ADDRESS`. SIGHUP reloads the store and
+/// the credentials file (a file that fails validation is refused and the old one keeps
+/// serving). SIGINT or SIGTERM stop the gateway gracefully (exit 0). Exit 1: it could not
+/// start (a bad store, credentials file or database, the address is taken).
+#[derive(clap::Args, Debug)]
+#[command(verbatim_doc_comment)]
+pub struct Args {
+    /// The policy store: a store JSON file, or a folder with store.json.
+    #[arg(long, value_name = "STORE")]
+    store: PathBuf,
+    /// The credentials file: access key id -> secret, principal, tags, session policy.
+    #[arg(long, value_name = "FILE")]
+    credentials: PathBuf,
+    /// The Kinesis endpoint to forward allowed requests to, e.g. http://127.0.0.1:4567.
+    #[arg(long, value_name = "URL")]
+    upstream: String,
+    /// The SQLite database of resource policies and mirrored tags (created if missing).
+    #[arg(long, value_name = "FILE")]
+    db: PathBuf,
+    /// The account that owns the streams behind the gateway.
+    #[arg(long, value_name = "ACCOUNT")]
+    account: String,
+    /// The region of the streams behind the gateway (signatures must be scoped to it).
+    #[arg(long, value_name = "REGION", default_value = "us-east-1")]
+    region: String,
+    /// The account id the upstream uses in its ARNs.
+    #[arg(long, value_name = "ACCOUNT", default_value = "000000000000")]
+    upstream_account: String,
+    /// The address to listen on (port 0 picks a free port).
+    #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:4568")]
+    listen: SocketAddr,
+    /// Largest request body, in bytes.
+    #[arg(long, value_name = "BYTES", default_value_t = 16 * 1024 * 1024)]
+    max_body: usize,
+    /// How far (in seconds) a request's X-Amz-Date may be from this clock.
+    #[arg(long, value_name = "SECS", default_value_t = 300)]
+    max_skew: u64,
+    /// Seconds the upstream may take to answer.
+    #[arg(long, value_name = "SECS", default_value_t = 30)]
+    upstream_timeout: u64,
+    /// Worker threads (default: one per core).
+    #[arg(long, value_name = "N")]
+    threads: Option<usize>,
+}
+
+fn account_id(flag: &str, v: &str) -> Result<String, String> {
+    if v.len() == 12 && v.bytes().all(|b| b.is_ascii_digit()) {
+        Ok(v.to_string())
+    } else {
+        Err(format!("--{flag} `{v}`: an account id is 12 digits"))
+    }
+}
+
+fn config(args: &Args) -> Result<Config, String> {
+    let upstream: hyper::Uri = args
+        .upstream
+        .parse()
+        .map_err(|e| format!("--upstream `{}`: {e}", args.upstream))?;
+    if upstream.scheme_str() != Some("http") || upstream.host().is_none() {
+        return Err(format!(
+            "--upstream `{}`: expected http://HOST:PORT (the gateway forwards over plain HTTP)",
+            args.upstream
+        ));
+    }
+    let mut c = Config::new(
+        args.store.clone(),
+        args.credentials.clone(),
+        args.db.clone(),
+        upstream,
+        account_id("account", &args.account)?,
+    );
+    c.upstream_account = account_id("upstream-account", &args.upstream_account)?;
+    if args.region.is_empty()
+        || !args
+            .region
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+    {
+        return Err(format!(
+            "--region `{}`: expected a region such as us-east-1",
+            args.region
+        ));
+    }
+    c.place.region = args.region.clone();
+    c.listen = args.listen;
+    c.max_body_bytes = args.max_body.max(1);
+    c.max_skew = Duration::from_secs(args.max_skew);
+    c.upstream_timeout = Duration::from_secs(args.upstream_timeout.max(1));
+    Ok(c)
+}
+
+/// Runs the subcommand.
+pub fn run(args: Args) -> ExitCode {
+    let config = match config(&args) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(1);
+        }
+    };
+    let mut rt = tokio::runtime::Builder::new_multi_thread();
+    rt.enable_all();
+    if let Some(n) = args.threads.filter(|n| *n > 0) {
+        rt.worker_threads(n);
+    }
+    let rt = match rt.build() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start the runtime: {e}");
+            return ExitCode::from(1);
+        }
+    };
+    rt.block_on(serve(config))
+}
+
+async fn serve(config: Config) -> ExitCode {
+    let gateway = match Gateway::start(config).await {
+        Ok(g) => g,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(1);
+        }
+    };
+    {
+        let mut out = std::io::stdout().lock();
+        let _ = writeln!(out, "listening on {}", gateway.local_addr());
+        let _ = out.flush();
+    }
+    eprintln!(
+        "iamc gateway: store version {} live",
+        gateway.store_version()
+    );
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        let (Ok(mut hup), Ok(mut term)) = (
+            signal(SignalKind::hangup()),
+            signal(SignalKind::terminate()),
+        ) else {
+            eprintln!("error: cannot install signal handlers");
+            gateway.shutdown().await;
+            return ExitCode::from(1);
+        };
+        loop {
+            tokio::select! {
+                _ = hup.recv() => match gateway.reload().await {
+                    Ok(v) => eprintln!("iamc gateway: store version {v} live (sighup)"),
+                    Err(e) => eprintln!("iamc gateway: reload refused; the old store keeps serving: {e}"),
+                },
+                _ = term.recv() => break,
+                _ = tokio::signal::ctrl_c() => break,
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
+    eprintln!("iamc gateway: stopping");
+    gateway.shutdown().await;
+    ExitCode::SUCCESS
+}

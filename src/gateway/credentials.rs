@@ -1,0 +1,1034 @@
+//! The gateway's credentials file: which access keys exist, their secrets, and who they are.
+//!
+//! The gateway verifies SigV4 signatures itself ([`super::sigv4`]), so it must know every
+//! access key a client may sign with. The file is JSON:
+//!
+//! ```json
+//! {
+//!   "version": 1,
+//!   "keys": {
+//!     "AKIAPRODUCER00000001": {
+//!       "secret": "producer-secret-key",
+//!       "principal": "arn:aws:iam::111122223333:user/producer",
+//!       "tags": { "team": "ingest" }
+//!     },
+//!     "ASIASESSION000000001": {
+//!       "secret": "session-secret-key",
+//!       "session_token": "FwoGZXIvYXdzEBYaDH…",
+//!       "principal": "arn:aws:sts::111122223333:assumed-role/Reader/alice",
+//!       "session_policy": { "Version": "2012-10-17", "Statement": [ … ] }
+//!     }
+//!   }
+//! }
+//! ```
+//!
+//! | Field | Meaning |
+//! | --- | --- |
+//! | `version` | Required, `1`. |
+//! | `keys` | Required object; each key is an access key id (16 to 128 characters, `A-Z` and `0-9`). |
+//! | `keys.*.secret` | Required, non-empty: the secret access key. |
+//! | `keys.*.principal` | Required: who signs with this key. An IAM user ARN, an account root ARN (`arn:aws:iam::ACCOUNT:root`), an assumed-role session ARN (`arn:aws:sts::ACCOUNT:assumed-role/ROLE/SESSION`) or a federated-user ARN (`arn:aws:sts::ACCOUNT:federated-user/NAME`). Not `anonymous`, a service principal or a role ARN (a role signs nothing; its sessions do). |
+//! | `keys.*.tags` | Optional object, string to string: the principal's tags (`aws:PrincipalTag/…`); keys distinct ignoring ASCII case. |
+//! | `keys.*.session_token` | Optional: when set, a request signed with this key must carry `X-Amz-Security-Token` equal to it (temporary credentials). Printable ASCII, no spaces. |
+//! | `keys.*.session_policy` | Optional IAM JSON policy: the session policy of an assumed-role or federated-user session. Validated as a session policy. |
+//!
+//! `null` for an optional field is the same as leaving it out. Unknown fields are errors.
+//!
+//! The file is read with the span-preserving JSON reader, so every error names its JSON pointer
+//! and line:column, and every error is reported, not only the first. Besides the reader's own
+//! `IAM001` (syntax), `IAM002` (duplicate key) and `IAM003` (nesting bound) and the policy
+//! checks' `IAM0xx`/`IAM1xx` codes (re-pointed under the key's `session_policy`), the codes are:
+//!
+//! | Code | Meaning |
+//! | --- | --- |
+//! | [`IAM400`] | The file cannot be read (missing, not a file, not UTF-8) or is larger than [`MAX_CREDENTIALS_BYTES`] (16 MiB). |
+//! | [`IAM401`] | A field has the wrong JSON type or an invalid value (version, access key id, empty secret, session token, empty tag key). |
+//! | [`IAM402`] | Unknown field; the pointer names it. |
+//! | [`IAM403`] | A required field is missing (`version`, `keys`, `secret`, `principal`). |
+//! | [`IAM404`] | `principal` is not a principal that can sign (unparsable, anonymous, a service, a role ARN). |
+//! | [`IAM405`] | `session_policy` on a principal that is not a session (an IAM user or the root user). |
+//! | [`IAM406`] | Two tag keys of one principal differ only in ASCII case. |
+//!
+//! Codes `IAM407` to `IAM409` are reserved for this file.
+//!
+//! Secrets and session tokens never appear in `Debug` output nor in diagnostics.
+
+use std::collections::{BTreeMap, HashMap};
+use std::fmt;
+use std::io::Read;
+use std::path::Path;
+use std::sync::Arc;
+
+use crate::ast::{Loc, PolicyType};
+use crate::diag::Diagnostic;
+use crate::eval::PolicyDoc;
+use crate::parse::json::reader::{child_pointer, parse_json, JsonKey, JsonNode, JsonValue, Span};
+use crate::parse::{policy_from_node, Limits};
+use crate::request::Caller;
+use crate::validate::check_policy;
+
+/// The file cannot be read, is not UTF-8, or is too big.
+pub const IAM400: &str = "IAM400";
+/// Wrong JSON type or invalid value.
+pub const IAM401: &str = "IAM401";
+/// Unknown field.
+pub const IAM402: &str = "IAM402";
+/// Missing required field.
+pub const IAM403: &str = "IAM403";
+/// Bad principal.
+pub const IAM404: &str = "IAM404";
+/// `session_policy` on a principal that is not a session.
+pub const IAM405: &str = "IAM405";
+/// Tag keys that differ only in ASCII case.
+pub const IAM406: &str = "IAM406";
+
+/// Largest credentials file: 16 MiB.
+pub const MAX_CREDENTIALS_BYTES: usize = 16 * 1024 * 1024;
+
+/// Fields of the top-level object.
+const TOP_FIELDS: &[&str] = &["version", "keys"];
+/// Fields of an entry of `keys`.
+const KEY_FIELDS: &[&str] = &[
+    "secret",
+    "principal",
+    "tags",
+    "session_token",
+    "session_policy",
+];
+/// Nesting the file adds above a session policy (`/keys/AKID/session_policy`).
+const FILE_DEPTH: usize = 3;
+
+/// One access key: its secret, and the principal that signs with it.
+#[derive(Clone)]
+pub struct Credential {
+    /// The access key id (`AKIA…`, `ASIA…`).
+    pub access_key_id: String,
+    /// The secret access key (see [`Credential::secret`]).
+    secret: String,
+    /// The session token a request signed with this key must carry in `X-Amz-Security-Token`.
+    pub session_token: Option<String>,
+    /// The principal ARN, as written.
+    pub principal: String,
+    /// The principal, parsed.
+    pub caller: Caller,
+    /// The principal's tags.
+    pub tags: BTreeMap<String, String>,
+    /// The session policy (assumed-role and federated-user sessions only), with id
+    /// `credentials/{access_key_id}/session-policy`.
+    pub session_policy: Option<Arc<PolicyDoc>>,
+}
+
+impl Credential {
+    /// The secret access key.
+    pub fn secret(&self) -> &str {
+        &self.secret
+    }
+}
+
+impl fmt::Debug for Credential {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Credential")
+            .field("access_key_id", &self.access_key_id)
+            .field("secret", &"<redacted>")
+            .field(
+                "session_token",
+                &self.session_token.as_ref().map(|_| "<redacted>"),
+            )
+            .field("principal", &self.principal)
+            .field("tags", &self.tags)
+            .field(
+                "session_policy",
+                &self.session_policy.as_ref().map(|d| d.id.clone()),
+            )
+            .finish()
+    }
+}
+
+/// The access keys the gateway knows, by access key id.
+#[derive(Clone, Debug, Default)]
+pub struct Credentials {
+    keys: BTreeMap<String, Credential>,
+    warnings: Vec<Diagnostic>,
+}
+
+impl Credentials {
+    /// Loads a credentials file (at most [`MAX_CREDENTIALS_BYTES`]). Every diagnostic's message
+    /// starts with the file's name.
+    ///
+    /// Returns every error found (followed by the warnings found on the way) when the file is
+    /// invalid.
+    pub fn load(path: &Path) -> Result<Credentials, Vec<Diagnostic>> {
+        let name = path.display().to_string();
+        let text = read_bounded(path).map_err(|msg| {
+            vec![Diagnostic::error(
+                IAM400,
+                format!("{name}: {msg}"),
+                Loc::default(),
+            )]
+        })?;
+        Credentials::from_str(&text).map_err(|mut found| {
+            for d in &mut found {
+                d.message = format!("{name}: {}", d.message);
+            }
+            found
+        })
+    }
+
+    /// Reads credentials from the JSON text of a credentials file.
+    ///
+    /// Returns every error found (followed by the warnings found on the way) when the text is
+    /// invalid.
+    #[allow(clippy::should_implement_trait)]
+    pub fn from_str(text: &str) -> Result<Credentials, Vec<Diagnostic>> {
+        if text.len() > MAX_CREDENTIALS_BYTES {
+            return Err(vec![Diagnostic::error(
+                IAM400,
+                format!(
+                    "the credentials file is {} bytes, more than the bound of \
+                     {MAX_CREDENTIALS_BYTES} bytes",
+                    text.len()
+                ),
+                Loc::default(),
+            )]);
+        }
+        let policy_limits = Limits::default();
+        let limits = Limits {
+            max_document_bytes: MAX_CREDENTIALS_BYTES,
+            max_depth: policy_limits.max_depth + FILE_DEPTH,
+            ..policy_limits
+        };
+        let root = parse_json(text, &limits).map_err(|d| vec![d])?;
+        let mut reader = Reader {
+            text,
+            limits: policy_limits,
+            errors: Vec::new(),
+            warnings: Vec::new(),
+        };
+        let keys = reader.file(&root);
+        let Reader {
+            errors, warnings, ..
+        } = reader;
+        if errors.is_empty() {
+            Ok(Credentials { keys, warnings })
+        } else {
+            let mut all = errors;
+            all.extend(warnings);
+            Err(all)
+        }
+    }
+
+    /// The credential of an access key id.
+    pub fn get(&self, access_key_id: &str) -> Option<&Credential> {
+        self.keys.get(access_key_id)
+    }
+
+    /// Every credential, ordered by access key id.
+    pub fn iter(&self) -> impl Iterator<Item = &Credential> {
+        self.keys.values()
+    }
+
+    /// How many access keys there are.
+    pub fn len(&self) -> usize {
+        self.keys.len()
+    }
+
+    /// Whether there are no access keys.
+    pub fn is_empty(&self) -> bool {
+        self.keys.is_empty()
+    }
+
+    /// The warnings found while reading (from the checks of session policies).
+    pub fn warnings(&self) -> &[Diagnostic] {
+        &self.warnings
+    }
+}
+
+/// Reads a file of at most [`MAX_CREDENTIALS_BYTES`] as UTF-8; the size is checked before
+/// reading. The error is a message without the file name.
+fn read_bounded(path: &Path) -> Result<String, String> {
+    let io = |e: std::io::Error| format!("cannot read the credentials file: {e}");
+    let meta = std::fs::metadata(path).map_err(io)?;
+    if !meta.is_file() {
+        return Err("cannot read the credentials file: it is not a file".into());
+    }
+    let too_big =
+        || format!("the credentials file is more than the bound of {MAX_CREDENTIALS_BYTES} bytes");
+    if meta.len() > MAX_CREDENTIALS_BYTES as u64 {
+        return Err(too_big());
+    }
+    let file = std::fs::File::open(path).map_err(io)?;
+    // The file may have grown since the check: read one byte past the bound at most.
+    let mut bytes = Vec::new();
+    file.take(MAX_CREDENTIALS_BYTES as u64 + 1)
+        .read_to_end(&mut bytes)
+        .map_err(io)?;
+    if bytes.len() > MAX_CREDENTIALS_BYTES {
+        return Err(too_big());
+    }
+    String::from_utf8(bytes).map_err(|e| format!("the credentials file is not UTF-8 text: {e}"))
+}
+
+fn loc(pointer: &str, span: Span) -> Loc {
+    Loc {
+        pointer: pointer.to_string(),
+        line: span.line,
+        column: span.column,
+    }
+}
+
+/// 16 to 128 characters, `A-Z` and `0-9`.
+fn valid_access_key_id(id: &str) -> bool {
+    (16..=128).contains(&id.len())
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit())
+}
+
+/// Non-empty printable ASCII without spaces: what can travel in a header unchanged.
+fn valid_token(token: &str) -> bool {
+    !token.is_empty() && token.bytes().all(|b| (0x21..=0x7e).contains(&b))
+}
+
+/// The end (exclusive byte offset) of the JSON value starting at `start` in `text`, which the
+/// reader has accepted: the size of an inline session policy.
+fn value_end(text: &str, start: usize) -> usize {
+    let bytes = text.as_bytes();
+    let (mut depth, mut in_string, mut escaped) = (0usize, false, false);
+    let mut i = start;
+    while let Some(&b) = bytes.get(i) {
+        i += 1;
+        if in_string {
+            if escaped {
+                escaped = false;
+            } else if b == b'\\' {
+                escaped = true;
+            } else if b == b'"' {
+                in_string = false;
+                if depth == 0 {
+                    return i;
+                }
+            }
+            continue;
+        }
+        match b {
+            b'"' => in_string = true,
+            b'{' | b'[' => depth += 1,
+            b'}' | b']' if depth == 0 => return i - 1,
+            b'}' | b']' => {
+                depth -= 1;
+                if depth == 0 {
+                    return i;
+                }
+            }
+            b',' | b' ' | b'\t' | b'\n' | b'\r' if depth == 0 => return i - 1,
+            _ => {}
+        }
+    }
+    i
+}
+
+/// The members of an object, with its pointer.
+struct Fields<'n> {
+    members: &'n [(JsonKey, JsonNode)],
+    pointer: String,
+}
+
+impl<'n> Fields<'n> {
+    /// Member `name` and its pointer.
+    fn get(&self, name: &str) -> Option<(&'n JsonNode, String)> {
+        self.members
+            .iter()
+            .find(|(k, _)| k.name == name)
+            .map(|(_, v)| (v, child_pointer(&self.pointer, name)))
+    }
+}
+
+/// Walks the file's tree, collecting every error.
+struct Reader<'a> {
+    /// The file's text (for the size of session policies).
+    text: &'a str,
+    /// Bounds of one session policy.
+    limits: Limits,
+    errors: Vec<Diagnostic>,
+    warnings: Vec<Diagnostic>,
+}
+
+impl Reader<'_> {
+    fn error(&mut self, code: &'static str, msg: impl Into<String>, pointer: &str, span: Span) {
+        self.errors
+            .push(Diagnostic::error(code, msg, loc(pointer, span)));
+    }
+
+    fn error_help(
+        &mut self,
+        code: &'static str,
+        msg: impl Into<String>,
+        help: impl Into<String>,
+        pointer: &str,
+        span: Span,
+    ) {
+        self.errors
+            .push(Diagnostic::error(code, msg, loc(pointer, span)).with_help(help));
+    }
+
+    fn wrong_type(&mut self, what: &str, expected: &str, node: &JsonNode, pointer: &str) {
+        let msg = format!("{what} must be {expected}, found {}", node.kind_name());
+        self.error(IAM401, msg, pointer, node.span);
+    }
+
+    /// The members of an object whose fields are `allowed`; reports every other field.
+    fn object<'n>(
+        &mut self,
+        node: &'n JsonNode,
+        pointer: &str,
+        allowed: &[&str],
+        what: &str,
+    ) -> Option<Fields<'n>> {
+        let JsonValue::Object(members) = &node.value else {
+            self.wrong_type(what, "an object", node, pointer);
+            return None;
+        };
+        for (k, _) in members {
+            if !allowed.contains(&k.name.as_str()) {
+                let ptr = child_pointer(pointer, &k.name);
+                let lc = k.name.to_ascii_lowercase();
+                let msg = match allowed.iter().find(|a| a.to_ascii_lowercase() == lc) {
+                    Some(a) => format!("unknown field `{}` in {what}; did you mean `{a}`?", k.name),
+                    None => format!("unknown field `{}` in {what}", k.name),
+                };
+                let help = format!("allowed fields: {}", allowed.join(", "));
+                self.error_help(IAM402, msg, help, &ptr, k.span);
+            }
+        }
+        Some(Fields {
+            members,
+            pointer: pointer.to_string(),
+        })
+    }
+
+    fn string<'n>(&mut self, node: &'n JsonNode, pointer: &str, what: &str) -> Option<&'n str> {
+        match &node.value {
+            JsonValue::String(s) => Some(s),
+            _ => {
+                self.wrong_type(what, "a string", node, pointer);
+                None
+            }
+        }
+    }
+
+    /// The whole file.
+    fn file(&mut self, root: &JsonNode) -> BTreeMap<String, Credential> {
+        let mut out = BTreeMap::new();
+        let Some(top) = self.object(root, "", TOP_FIELDS, "the credentials file") else {
+            return out;
+        };
+        match top.get("version") {
+            None => self.error_help(
+                IAM403,
+                "the credentials file has no `version` (it is required)",
+                "add \"version\": 1",
+                "",
+                root.span,
+            ),
+            Some((v, ptr)) => {
+                if !matches!(&v.value, JsonValue::Number(n) if n == "1") {
+                    self.error_help(
+                        IAM401,
+                        "unsupported credentials file `version`: this iamc reads version 1",
+                        "write \"version\": 1",
+                        &ptr,
+                        v.span,
+                    );
+                }
+            }
+        }
+        let Some((keys, kptr)) = top.get("keys") else {
+            self.error_help(
+                IAM403,
+                "the credentials file has no `keys` (it is required)",
+                "add \"keys\": {\"AKIA…\": {\"secret\": …, \"principal\": …}}",
+                "",
+                root.span,
+            );
+            return out;
+        };
+        let JsonValue::Object(members) = &keys.value else {
+            self.wrong_type("`keys`", "an object", keys, &kptr);
+            return out;
+        };
+        for (key, entry) in members {
+            let ptr = child_pointer(&kptr, &key.name);
+            if let Some(c) = self.key(key, entry, &ptr) {
+                out.insert(c.access_key_id.clone(), c);
+            }
+        }
+        out
+    }
+
+    /// One entry of `keys`. Reports everything wrong with it before giving up.
+    fn key(&mut self, key: &JsonKey, node: &JsonNode, pointer: &str) -> Option<Credential> {
+        let akid = key.name.as_str();
+        let mut ok = true;
+        if !valid_access_key_id(akid) {
+            self.error(
+                IAM401,
+                format!("`{akid}` is not an access key id (16 to 128 characters, A-Z and 0-9)"),
+                pointer,
+                key.span,
+            );
+            ok = false;
+        }
+        let f = self.object(node, pointer, KEY_FIELDS, "an access key")?;
+
+        let secret = match f.get("secret") {
+            None => {
+                self.error(
+                    IAM403,
+                    format!("access key `{akid}` has no `secret` (it is required)"),
+                    pointer,
+                    node.span,
+                );
+                None
+            }
+            Some((v, sptr)) => match self.string(v, &sptr, "`secret`") {
+                Some("") => {
+                    self.error(IAM401, "`secret` must not be empty", &sptr, v.span);
+                    None
+                }
+                s => s,
+            },
+        };
+
+        let principal = match f.get("principal") {
+            None => {
+                self.error(
+                    IAM403,
+                    format!("access key `{akid}` has no `principal` (it is required)"),
+                    pointer,
+                    node.span,
+                );
+                None
+            }
+            Some((v, pptr)) => self
+                .string(v, &pptr, "`principal`")
+                .and_then(|p| self.principal(p, &pptr, v.span).map(|c| (p, c))),
+        };
+
+        let session_token = match f.get("session_token") {
+            None => None,
+            Some((v, _)) if v.value == JsonValue::Null => None,
+            Some((v, tptr)) => match self.string(v, &tptr, "`session_token`") {
+                Some(t) if valid_token(t) => Some(t.to_string()),
+                Some(_) => {
+                    self.error(
+                        IAM401,
+                        "`session_token` must be non-empty printable ASCII without spaces (it \
+                         travels in the X-Amz-Security-Token header)",
+                        &tptr,
+                        v.span,
+                    );
+                    ok = false;
+                    None
+                }
+                None => {
+                    ok = false;
+                    None
+                }
+            },
+        };
+
+        let tags = self.tags(&f, &mut ok);
+
+        let session_policy = match f.get("session_policy") {
+            None => None,
+            Some((v, _)) if v.value == JsonValue::Null => None,
+            Some((v, pptr)) => {
+                let is_session = matches!(
+                    principal,
+                    Some((_, Caller::RoleSession { .. } | Caller::FederatedUser { .. }))
+                );
+                if principal.is_some() && !is_session {
+                    self.error_help(
+                        IAM405,
+                        format!(
+                            "access key `{akid}`: a session policy applies only to an \
+                             assumed-role or federated-user session, not to this principal"
+                        ),
+                        "use a principal arn:aws:sts::ACCOUNT:assumed-role/ROLE/SESSION or \
+                         arn:aws:sts::ACCOUNT:federated-user/NAME, or remove `session_policy`",
+                        &pptr,
+                        v.span,
+                    );
+                    ok = false;
+                }
+                let doc = self.session_policy(akid, v, &pptr);
+                if doc.is_none() {
+                    ok = false;
+                }
+                doc
+            }
+        };
+
+        let (Some(secret), Some((principal, caller))) = (secret, principal) else {
+            return None;
+        };
+        if !ok {
+            return None;
+        }
+        Some(Credential {
+            access_key_id: akid.to_string(),
+            secret: secret.to_string(),
+            session_token,
+            principal: principal.to_string(),
+            caller,
+            tags,
+            session_policy,
+        })
+    }
+
+    /// A principal that can sign requests.
+    fn principal(&mut self, text: &str, pointer: &str, span: Span) -> Option<Caller> {
+        let help = "a principal is arn:aws:iam::ACCOUNT:user/NAME, arn:aws:iam::ACCOUNT:root, \
+                    arn:aws:sts::ACCOUNT:assumed-role/ROLE/SESSION or \
+                    arn:aws:sts::ACCOUNT:federated-user/NAME";
+        let why = match Caller::parse(text) {
+            Ok(
+                c @ (Caller::User { .. }
+                | Caller::Root { .. }
+                | Caller::RoleSession { .. }
+                | Caller::FederatedUser { .. }),
+            ) => return Some(c),
+            Ok(Caller::Anonymous) => "an access key cannot belong to the anonymous principal".into(),
+            Ok(Caller::Service { .. }) => {
+                "an access key cannot belong to a service principal".into()
+            }
+            Ok(Caller::Role { .. }) => "a role signs no requests itself; give the ARN of one of \
+                                        its sessions (arn:aws:sts::ACCOUNT:assumed-role/ROLE/SESSION)"
+                .into(),
+            Err(e) => e,
+        };
+        self.error_help(
+            IAM404,
+            format!("bad `principal` `{text}`: {why}"),
+            help,
+            pointer,
+            span,
+        );
+        None
+    }
+
+    /// `tags`: string -> string, keys distinct ignoring ASCII case.
+    fn tags(&mut self, f: &Fields<'_>, ok: &mut bool) -> BTreeMap<String, String> {
+        let mut out = BTreeMap::new();
+        let Some((v, ptr)) = f.get("tags") else {
+            return out;
+        };
+        let members = match &v.value {
+            JsonValue::Null => return out,
+            JsonValue::Object(m) => m,
+            _ => {
+                self.wrong_type("`tags`", "an object", v, &ptr);
+                *ok = false;
+                return out;
+            }
+        };
+        let mut seen: HashMap<String, &str> = HashMap::new();
+        for (key, value) in members {
+            let tptr = child_pointer(&ptr, &key.name);
+            if key.name.is_empty() {
+                self.error(IAM401, "a tag key must not be empty", &tptr, key.span);
+                *ok = false;
+                continue;
+            }
+            if let Some(other) = seen.insert(key.name.to_ascii_lowercase(), &key.name) {
+                self.error(
+                    IAM406,
+                    format!(
+                        "tag keys `{other}` and `{}` differ only in case; condition keys ignore \
+                         case",
+                        key.name
+                    ),
+                    &tptr,
+                    key.span,
+                );
+                *ok = false;
+                continue;
+            }
+            match self.string(value, &tptr, "a tag value") {
+                Some(s) => {
+                    out.insert(key.name.clone(), s.to_string());
+                }
+                None => *ok = false,
+            }
+        }
+        out
+    }
+
+    /// `session_policy`: built, checked as a session policy, findings re-pointed under
+    /// `pointer`.
+    fn session_policy(
+        &mut self,
+        akid: &str,
+        node: &JsonNode,
+        pointer: &str,
+    ) -> Option<Arc<PolicyDoc>> {
+        if !matches!(node.value, JsonValue::Object(_)) {
+            self.wrong_type(
+                "`session_policy`",
+                "a policy document (an object)",
+                node,
+                pointer,
+            );
+            return None;
+        }
+        let bytes = value_end(self.text, node.span.offset).saturating_sub(node.span.offset);
+        let policy = match policy_from_node(node, bytes, &self.limits) {
+            Ok(p) => p,
+            Err(found) => {
+                self.report(found, pointer, node.span);
+                return None;
+            }
+        };
+        let found = check_policy(&policy, PolicyType::Session, None);
+        let failed = found.iter().any(Diagnostic::is_error);
+        self.report(found, pointer, node.span);
+        if failed {
+            return None;
+        }
+        Some(PolicyDoc::new(
+            format!("credentials/{akid}/session-policy"),
+            PolicyType::Session,
+            policy,
+        ))
+    }
+
+    /// Files a policy's findings under `pointer`; whole-policy findings go to the document.
+    fn report(&mut self, found: Vec<Diagnostic>, pointer: &str, span: Span) {
+        for mut d in found {
+            d.loc.pointer = format!("{pointer}{}", d.loc.pointer);
+            if d.loc.line == 0 {
+                d.loc.line = span.line;
+                d.loc.column = span.column;
+            }
+            if d.is_error() {
+                self.errors.push(d);
+            } else {
+                self.warnings.push(d);
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+mod tests {
+    use super::*;
+
+    const GOOD: &str = r#"{
+  "version": 1,
+  "keys": {
+    "AKIAPRODUCER00000001": {
+      "secret": "producer-secret-key",
+      "principal": "arn:aws:iam::111122223333:user/producer",
+      "tags": { "team": "ingest" }
+    },
+    "ASIASESSION000000001": {
+      "secret": "session-secret-key",
+      "session_token": "FwoGZXIvYXdzEBYaDH+token/with=chars",
+      "principal": "arn:aws:sts::111122223333:assumed-role/Reader/alice",
+      "session_policy": {
+        "Version": "2012-10-17",
+        "Statement": [{
+          "Effect": "Allow",
+          "Action": "kinesis:PutRecord",
+          "Resource": "arn:aws:kinesis:us-east-1:111122223333:stream/orders"
+        }]
+      }
+    },
+    "AKIAROOT000000000001": {
+      "secret": "root-secret",
+      "principal": "arn:aws:iam::111122223333:root",
+      "session_token": null
+    }
+  }
+}"#;
+
+    /// The errors of `text`, as (code, pointer, line).
+    fn errors(text: &str) -> Vec<(&'static str, String, u32)> {
+        let found = Credentials::from_str(text).expect_err("an invalid file");
+        found
+            .into_iter()
+            .filter(Diagnostic::is_error)
+            .map(|d| (d.code, d.loc.pointer, d.loc.line))
+            .collect()
+    }
+
+    /// `entry` as the only key's entry, on line 4 of a file.
+    fn one_key(entry: &str) -> String {
+        format!("{{\n  \"version\": 1,\n  \"keys\": {{\n    \"AKIAPRODUCER00000001\": {entry}\n  }}\n}}")
+    }
+
+    #[test]
+    fn reads_a_good_file() {
+        let creds = Credentials::from_str(GOOD).unwrap();
+        assert_eq!(creds.len(), 3);
+        assert!(!creds.is_empty());
+        let ids: Vec<&str> = creds.iter().map(|c| c.access_key_id.as_str()).collect();
+        assert_eq!(
+            ids,
+            [
+                "AKIAPRODUCER00000001",
+                "AKIAROOT000000000001",
+                "ASIASESSION000000001"
+            ]
+        );
+        let p = creds.get("AKIAPRODUCER00000001").unwrap();
+        assert_eq!(p.secret(), "producer-secret-key");
+        assert_eq!(p.principal, "arn:aws:iam::111122223333:user/producer");
+        assert!(matches!(p.caller, Caller::User { .. }));
+        assert_eq!(p.tags.get("team").map(String::as_str), Some("ingest"));
+        assert!(p.session_token.is_none() && p.session_policy.is_none());
+        let s = creds.get("ASIASESSION000000001").unwrap();
+        assert_eq!(
+            s.session_token.as_deref(),
+            Some("FwoGZXIvYXdzEBYaDH+token/with=chars")
+        );
+        assert!(matches!(s.caller, Caller::RoleSession { .. }));
+        let doc = s.session_policy.as_ref().unwrap();
+        assert_eq!(&*doc.id, "credentials/ASIASESSION000000001/session-policy");
+        assert_eq!(doc.ty, PolicyType::Session);
+        let r = creds.get("AKIAROOT000000000001").unwrap();
+        assert!(matches!(r.caller, Caller::Root { .. }));
+        assert!(r.session_token.is_none());
+        assert!(creds.get("AKIAUNKNOWN000000001").is_none());
+        assert!(Credentials::default().is_empty());
+    }
+
+    #[test]
+    fn debug_redacts_secrets_and_tokens() {
+        let creds = Credentials::from_str(GOOD).unwrap();
+        for text in [
+            format!("{creds:?}"),
+            format!("{creds:#?}"),
+            format!("{:?}", creds.get("ASIASESSION000000001").unwrap()),
+        ] {
+            assert!(!text.contains("producer-secret-key"), "{text}");
+            assert!(!text.contains("session-secret-key"), "{text}");
+            assert!(!text.contains("root-secret"), "{text}");
+            assert!(!text.contains("FwoGZXIvYXdzEBYaDH"), "{text}");
+            assert!(text.contains("<redacted>"), "{text}");
+        }
+        assert!(format!("{creds:?}").contains("AKIAPRODUCER00000001"));
+    }
+
+    #[test]
+    fn iam400_file_unreadable_or_too_big() {
+        let dir = std::env::temp_dir().join(format!("iamc-creds-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let missing = dir.join("missing.json");
+        let found = Credentials::load(&missing).unwrap_err();
+        assert_eq!(found.len(), 1);
+        assert_eq!(found[0].code, IAM400);
+        assert!(found[0].message.starts_with(&missing.display().to_string()));
+
+        let bad = dir.join("bad.json");
+        std::fs::write(&bad, one_key("{\"secret\": \"s\"}")).unwrap();
+        let found = Credentials::load(&bad).unwrap_err();
+        assert_eq!(found[0].code, IAM403);
+        assert!(found[0].message.starts_with(&bad.display().to_string()));
+
+        let good = dir.join("good.json");
+        std::fs::write(&good, GOOD).unwrap();
+        assert_eq!(Credentials::load(&good).unwrap().len(), 3);
+
+        let latin1 = dir.join("latin1.json");
+        std::fs::write(&latin1, b"{\"version\": 1, \"keys\": {\xe9}}").unwrap();
+        assert_eq!(Credentials::load(&latin1).unwrap_err()[0].code, IAM400);
+        assert_eq!(Credentials::load(&dir).unwrap_err()[0].code, IAM400);
+        std::fs::remove_dir_all(&dir).unwrap();
+
+        let huge = " ".repeat(MAX_CREDENTIALS_BYTES + 1);
+        assert_eq!(Credentials::from_str(&huge).unwrap_err()[0].code, IAM400);
+    }
+
+    #[test]
+    fn syntax_errors_keep_the_reader_codes() {
+        let found = Credentials::from_str("{\n  \"version\": 1,\n  \"keys\": {,}\n}").unwrap_err();
+        assert_eq!(found[0].code, "IAM001");
+        assert_eq!(found[0].loc.line, 3);
+        let found =
+            Credentials::from_str("{\"version\": 1, \"keys\": {}, \"keys\": {}}").unwrap_err();
+        assert_eq!(found[0].code, "IAM002");
+    }
+
+    #[test]
+    fn iam401_wrong_types_and_values() {
+        assert_eq!(
+            errors("{\n  \"version\": 2,\n  \"keys\": {}\n}"),
+            [(IAM401, "/version".to_string(), 2)]
+        );
+        assert_eq!(
+            errors("{\n  \"version\": 1,\n  \"keys\": []\n}"),
+            [(IAM401, "/keys".to_string(), 3)]
+        );
+        assert_eq!(errors("[]"), [(IAM401, String::new(), 1)]);
+        // A bad access key id, an empty secret, a bad token, a tag value of the wrong type:
+        // all reported.
+        let text = "{\n  \"version\": 1,\n  \"keys\": {\n    \"akia-lower\": {\n      \"secret\": \"\",\n      \"principal\": \"arn:aws:iam::111122223333:user/u\",\n      \"session_token\": \"has space\",\n      \"tags\": {\"a\": 1, \"\": \"x\"}\n    }\n  }\n}";
+        assert_eq!(
+            errors(text),
+            [
+                (IAM401, "/keys/akia-lower".to_string(), 4),
+                (IAM401, "/keys/akia-lower/secret".to_string(), 5),
+                (IAM401, "/keys/akia-lower/session_token".to_string(), 7),
+                (IAM401, "/keys/akia-lower/tags/a".to_string(), 8),
+                (IAM401, "/keys/akia-lower/tags/".to_string(), 8),
+            ]
+        );
+        assert_eq!(
+            errors(&one_key(
+                "{\"secret\": 5, \"principal\": \"arn:aws:iam::111122223333:user/u\"}"
+            )),
+            [(IAM401, "/keys/AKIAPRODUCER00000001/secret".to_string(), 4)]
+        );
+        assert_eq!(
+            errors(&one_key("[]")),
+            [(IAM401, "/keys/AKIAPRODUCER00000001".to_string(), 4)]
+        );
+        assert_eq!(
+            errors(&one_key(
+                "{\"secret\": \"s\", \"principal\": \"arn:aws:sts::111122223333:assumed-role/R/s\", \"session_policy\": \"{}\"}"
+            )),
+            [(IAM401, "/keys/AKIAPRODUCER00000001/session_policy".to_string(), 4)]
+        );
+    }
+
+    #[test]
+    fn iam402_unknown_fields() {
+        let text = "{\n  \"version\": 1,\n  \"keys\": {},\n  \"extra\": true\n}";
+        assert_eq!(errors(text), [(IAM402, "/extra".to_string(), 4)]);
+        let found = Credentials::from_str(&one_key(
+            "{\"secret\": \"s\", \"principal\": \"arn:aws:iam::111122223333:user/u\", \"Tags\": {}}",
+        ))
+        .unwrap_err();
+        assert_eq!(found.len(), 1);
+        assert_eq!(found[0].code, IAM402);
+        assert_eq!(found[0].loc.pointer, "/keys/AKIAPRODUCER00000001/Tags");
+        assert_eq!(found[0].loc.line, 4);
+        assert!(found[0].message.contains("did you mean `tags`"));
+    }
+
+    #[test]
+    fn iam403_missing_fields() {
+        assert_eq!(errors("{\"keys\": {}}"), [(IAM403, String::new(), 1)]);
+        assert_eq!(errors("{\n\"version\": 1}"), [(IAM403, String::new(), 1)]);
+        assert_eq!(
+            errors(&one_key("{}")),
+            [
+                (IAM403, "/keys/AKIAPRODUCER00000001".to_string(), 4),
+                (IAM403, "/keys/AKIAPRODUCER00000001".to_string(), 4),
+            ]
+        );
+    }
+
+    #[test]
+    fn iam404_bad_principals() {
+        for p in [
+            "anonymous",
+            "kinesis.amazonaws.com",
+            "arn:aws:iam::111122223333:role/Reader",
+            "arn:aws:iam::1111:user/u",
+            "not an arn",
+        ] {
+            let text = one_key(&format!("{{\"secret\": \"s\", \"principal\": \"{p}\"}}"));
+            assert_eq!(
+                errors(&text),
+                [(
+                    IAM404,
+                    "/keys/AKIAPRODUCER00000001/principal".to_string(),
+                    4
+                )],
+                "{p}"
+            );
+        }
+        let fed = one_key(
+            "{\"secret\": \"s\", \"principal\": \"arn:aws:sts::111122223333:federated-user/bob\"}",
+        );
+        let creds = Credentials::from_str(&fed).unwrap();
+        assert!(matches!(
+            creds.get("AKIAPRODUCER00000001").unwrap().caller,
+            Caller::FederatedUser { .. }
+        ));
+    }
+
+    #[test]
+    fn iam405_session_policy_on_a_user() {
+        let text = "{\n  \"version\": 1,\n  \"keys\": {\n    \"AKIAPRODUCER00000001\": {\n      \"secret\": \"s\",\n      \"principal\": \"arn:aws:iam::111122223333:user/u\",\n      \"session_policy\": {\"Version\": \"2012-10-17\", \"Statement\": [{\"Effect\": \"Allow\", \"Action\": \"kinesis:PutRecord\", \"Resource\": \"*\"}]}\n    }\n  }\n}";
+        assert_eq!(
+            errors(text),
+            [(
+                IAM405,
+                "/keys/AKIAPRODUCER00000001/session_policy".to_string(),
+                7
+            )]
+        );
+    }
+
+    #[test]
+    fn iam406_tag_keys_differ_only_in_case() {
+        let text = "{\n  \"version\": 1,\n  \"keys\": {\n    \"AKIAPRODUCER00000001\": {\n      \"secret\": \"s\",\n      \"principal\": \"arn:aws:iam::111122223333:user/u\",\n      \"tags\": {\n        \"Team\": \"a\",\n        \"team\": \"b\"\n      }\n    }\n  }\n}";
+        assert_eq!(
+            errors(text),
+            [(
+                IAM406,
+                "/keys/AKIAPRODUCER00000001/tags/team".to_string(),
+                9
+            )]
+        );
+    }
+
+    #[test]
+    fn session_policy_errors_are_repointed() {
+        let text = "{\n  \"version\": 1,\n  \"keys\": {\n    \"ASIASESSION000000001\": {\n      \"secret\": \"s\",\n      \"principal\": \"arn:aws:sts::111122223333:assumed-role/R/s\",\n      \"session_policy\": {\n        \"Version\": \"2012-10-17\",\n        \"Statement\": [{\"Effect\": \"Maybe\", \"Action\": \"kinesis:PutRecord\", \"Resource\": \"*\"}]\n      }\n    }\n  }\n}";
+        let found = errors(text);
+        assert!(!found.is_empty());
+        for (code, pointer, line) in &found {
+            assert!(
+                code.starts_with("IAM0") || code.starts_with("IAM1"),
+                "{code}"
+            );
+            assert!(
+                pointer.starts_with("/keys/ASIASESSION000000001/session_policy/"),
+                "{pointer}"
+            );
+            assert_eq!(*line, 9);
+        }
+        // A session policy with a principal is invalid as a session policy.
+        let text = one_key(
+            "{\"secret\": \"s\", \"principal\": \"arn:aws:sts::111122223333:assumed-role/R/s\", \"session_policy\": {\"Version\": \"2012-10-17\", \"Statement\": [{\"Effect\": \"Allow\", \"Principal\": \"*\", \"Action\": \"kinesis:PutRecord\", \"Resource\": \"*\"}]}}",
+        );
+        let found = errors(&text);
+        assert!(!found.is_empty());
+        assert!(found
+            .iter()
+            .all(|(_, p, _)| p.starts_with("/keys/AKIAPRODUCER00000001/session_policy")));
+    }
+
+    #[test]
+    fn all_errors_are_collected_across_keys() {
+        let text = "{\n  \"version\": 1,\n  \"keys\": {\n    \"AKIAPRODUCER00000001\": {\"secret\": \"s\"},\n    \"AKIAPRODUCER00000002\": {\"secret\": \"s\", \"principal\": \"anonymous\", \"x\": 1}\n  }\n}";
+        let found = errors(text);
+        assert_eq!(
+            found,
+            [
+                (IAM403, "/keys/AKIAPRODUCER00000001".to_string(), 4),
+                (IAM402, "/keys/AKIAPRODUCER00000002/x".to_string(), 5),
+                (
+                    IAM404,
+                    "/keys/AKIAPRODUCER00000002/principal".to_string(),
+                    5
+                ),
+            ]
+        );
+    }
+}

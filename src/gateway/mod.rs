@@ -1,0 +1,444 @@
+//! `iamc gateway`: an authorizing proxy for the Amazon Kinesis Data Streams API (feature
+//! `gateway`).
+//!
+//! Clients that speak the Kinesis JSON protocol (`POST /`, `X-Amz-Target:
+//! Kinesis_20131202.<Operation>`, `Content-Type: application/x-amz-json-1.1`: boto3 and every
+//! AWS SDK that does not use CBOR) point their endpoint at the gateway and change nothing
+//! else. For each request the gateway
+//!
+//! 1. verifies its AWS Signature Version 4 against the credentials file ([`sigv4`],
+//!    [`credentials`]); an unsigned request is anonymous;
+//! 2. maps the operation to its IAM action(s) and resource ARN(s) ([`ops`]);
+//! 3. decides every check with the compiled engine over the policy store, with the context AWS
+//!    gives (`aws:SourceIp`, `aws:SecureTransport`, `aws:CurrentTime`, `aws:EpochTime`,
+//!    `aws:RequestedRegion`, `aws:PrincipalTag/*`, `aws:RequestTag/*`, `aws:TagKeys`,
+//!    `aws:ResourceTag/*`), and refuses a denied one with HTTP 400 `AccessDeniedException`
+//!    naming the principal, the action, the resource and the reason;
+//! 4. serves `PutResourcePolicy`, `GetResourcePolicy` and `DeleteResourcePolicy` itself: a
+//!    policy is checked with the Kinesis resource-policy rules ([`crate::validate`]), written to
+//!    the SQLite database ([`db`]) and only then acknowledged, and the next request is decided
+//!    with it;
+//! 5. forwards everything else to the upstream unchanged, except that ARNs of the gateway's
+//!    account are rewritten to the upstream's account and back (a local Kinesis such as
+//!    kinesalite has its own account id), and mirrors stream tags from successful tagging
+//!    calls into the database so that `aws:ResourceTag` conditions see them.
+//!
+//! The store (`--store`) and the credentials file are reloaded on `SIGHUP`; a file that fails
+//! validation is refused and the old one keeps serving. Resource policies set through the API
+//! live in the database; a resource whose policy the store file sets cannot be changed through
+//! the API (`InvalidArgumentException`), so the two never disagree.
+//!
+//! `GET /-/status` answers `{"store_version", "revision", "policies", "credentials",
+//! "requests", "allowed", "denied", "forwarded", "upstream_errors"}`.
+//!
+//! What is not done: the forwarded request keeps the client's signature (the upstream must
+//! not check it, as kinesalite does not; re-signing for a real Kinesis is future work);
+//! `SubscribeToShard`'s event stream is buffered, not streamed; CBOR bodies are refused
+//! (`SerializationException`); the gateway does not check that a stream exists before it
+//! stores a policy for it.
+
+pub mod credentials;
+pub mod db;
+pub mod ops;
+mod proxy;
+pub mod sigv4;
+
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::atomic::AtomicU64;
+use std::sync::Arc;
+use std::time::Duration;
+
+use arc_swap::ArcSwap;
+use hyper::Uri;
+use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
+use hyper_util::server::conn::auto;
+use hyper_util::server::graceful::GracefulShutdown;
+use tokio::sync::{watch, Mutex};
+
+use crate::ast::PolicyType;
+use crate::compile::Engine;
+use crate::eval::PolicyDoc;
+use crate::semantics::Semantics;
+use crate::store::{Store, Tags};
+
+use credentials::Credentials;
+use db::PolicyDb;
+use ops::{IteratorCache, Place};
+
+/// How the gateway runs.
+#[derive(Clone, Debug)]
+pub struct Config {
+    /// The policy store file (or folder).
+    pub store: PathBuf,
+    /// The credentials file.
+    pub credentials: PathBuf,
+    /// The SQLite database of resource policies and mirrored tags.
+    pub db: PathBuf,
+    /// The upstream Kinesis endpoint, `http://host:port`.
+    pub upstream: Uri,
+    /// The address to listen on.
+    pub listen: SocketAddr,
+    /// Partition, region and account of the streams behind the gateway.
+    pub place: Place,
+    /// The account id the upstream uses in its ARNs (kinesalite: `000000000000`).
+    pub upstream_account: String,
+    /// Largest request body in bytes.
+    pub max_body_bytes: usize,
+    /// Largest upstream answer in bytes.
+    pub max_upstream_bytes: usize,
+    /// How far a request's `X-Amz-Date` may be from the gateway's clock.
+    pub max_skew: Duration,
+    /// How long the upstream may take to answer.
+    pub upstream_timeout: Duration,
+    /// The evaluation semantics.
+    pub semantics: Semantics,
+}
+
+impl Config {
+    /// A configuration with the defaults: listen on 127.0.0.1:4568, region `us-east-1`,
+    /// partition `aws`, upstream account `000000000000`, 16 MiB bodies, 5 minutes of skew.
+    pub fn new(
+        store: impl Into<PathBuf>,
+        credentials: impl Into<PathBuf>,
+        db: impl Into<PathBuf>,
+        upstream: Uri,
+        account: impl Into<String>,
+    ) -> Config {
+        Config {
+            store: store.into(),
+            credentials: credentials.into(),
+            db: db.into(),
+            upstream,
+            listen: SocketAddr::from(([127, 0, 0, 1], 4568)),
+            place: Place {
+                partition: "aws".into(),
+                region: "us-east-1".into(),
+                account: account.into(),
+            },
+            upstream_account: "000000000000".into(),
+            max_body_bytes: 16 * 1024 * 1024,
+            max_upstream_bytes: 64 * 1024 * 1024,
+            max_skew: Duration::from_secs(300),
+            upstream_timeout: Duration::from_secs(30),
+            semantics: Semantics::default(),
+        }
+    }
+}
+
+/// Why the gateway could not start or reload.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct GatewayError(pub String);
+
+/// The resource policies and tags the database holds, in memory.
+#[derive(Clone, Debug, Default)]
+struct Overlay {
+    /// ARN -> (policy text as the client sent it, parsed policy).
+    policies: BTreeMap<String, (String, Arc<PolicyDoc>)>,
+    /// ARN -> mirrored tags.
+    tags: BTreeMap<String, Tags>,
+}
+
+/// What decides requests now: immutable, swapped whole.
+#[derive(Debug)]
+struct Live {
+    /// 1 at start, +1 per reload of the files.
+    version: u64,
+    /// The store as read from its file.
+    base: Arc<Store>,
+    /// The credentials file.
+    credentials: Arc<Credentials>,
+    /// The store with the database's policies and tags and the credentials' sessions.
+    effective: Arc<Store>,
+    /// Compiled from `effective`.
+    engine: Arc<Engine>,
+}
+
+/// The part of the state that writes: one writer at a time.
+struct Writer {
+    db: PolicyDb,
+    overlay: Overlay,
+}
+
+/// Counters for `/-/status`.
+#[derive(Debug, Default)]
+struct Counters {
+    requests: AtomicU64,
+    allowed: AtomicU64,
+    denied: AtomicU64,
+    forwarded: AtomicU64,
+    upstream_errors: AtomicU64,
+}
+
+struct State {
+    config: Config,
+    live: ArcSwap<Live>,
+    writer: Mutex<Writer>,
+    client: hyper_util::client::legacy::Client<
+        hyper_util::client::legacy::connect::HttpConnector,
+        http_body_util::Full<bytes::Bytes>,
+    >,
+    iterators: std::sync::Mutex<IteratorCache>,
+    counters: Counters,
+}
+
+/// Parses a policy text stored in the database or sent with `PutResourcePolicy`, and checks it
+/// with the Kinesis resource-policy rules for `arn`: the policy, or every error found.
+fn parse_resource_policy(arn: &str, text: &str) -> Result<Arc<PolicyDoc>, Vec<String>> {
+    // Kinesis takes IAM JSON only (not iamc's text form).
+    if crate::parse::Form::detect(text) != crate::parse::Form::Json {
+        return Err(vec!["the policy must be an IAM JSON object".to_string()]);
+    }
+    let findings = crate::validate::check_text(text, PolicyType::KinesisResource, Some(arn));
+    let errors: Vec<String> = findings
+        .iter()
+        .filter(|d| d.severity == crate::diag::Severity::Error)
+        .map(ToString::to_string)
+        .collect();
+    if !errors.is_empty() {
+        return Err(errors);
+    }
+    let policy = crate::parse::parse_policy(text, &crate::parse::Limits::default())
+        .map_err(|e| e.iter().map(ToString::to_string).collect::<Vec<_>>())?;
+    Ok(PolicyDoc::new(
+        format!("resource/{arn}"),
+        PolicyType::KinesisResource,
+        policy,
+    ))
+}
+
+/// Builds what decides requests from the files and the database.
+fn build_live(
+    version: u64,
+    base: Arc<Store>,
+    credentials: Arc<Credentials>,
+    overlay: &Overlay,
+    sem: Semantics,
+) -> Result<Live, GatewayError> {
+    let mut store = (*base).clone();
+    for (arn, (_, doc)) in &overlay.policies {
+        // A policy the store file sets wins; the API refuses to set one there, so this happens
+        // only when the store file gained a policy the database also has.
+        if base.resource(arn).is_some_and(|r| r.policy.is_some()) {
+            eprintln!(
+                "iamc gateway: warning: the store file sets the policy of {arn}; the one in the \
+                 database is not used"
+            );
+            continue;
+        }
+        store.set_resource_policy(arn, PolicyType::KinesisResource, Some(Arc::clone(doc)));
+    }
+    for (arn, tags) in &overlay.tags {
+        store.merge_resource_tags(arn, tags);
+    }
+    for c in credentials.iter() {
+        let session = matches!(
+            c.caller,
+            crate::request::Caller::RoleSession { .. }
+                | crate::request::Caller::FederatedUser { .. }
+        );
+        if session {
+            store
+                .set_session(&c.principal, c.session_policy.clone(), &c.tags)
+                .map_err(|e| GatewayError(format!("credentials for {}: {e}", c.principal)))?;
+        }
+    }
+    let effective = Arc::new(store);
+    let engine = Arc::new(Engine::from_store(Arc::clone(&effective), sem));
+    Ok(Live {
+        version,
+        base,
+        credentials,
+        effective,
+        engine,
+    })
+}
+
+fn load_files(config: &Config) -> Result<(Store, Credentials), GatewayError> {
+    let show = |what: &str, path: &std::path::Path, errs: Vec<crate::diag::Diagnostic>| {
+        let errs: Vec<String> = errs
+            .iter()
+            .filter(|d| d.severity == crate::diag::Severity::Error)
+            .take(20)
+            .map(|d| format!("  {d}"))
+            .collect();
+        GatewayError(format!(
+            "the {what} {} is invalid:\n{}",
+            path.display(),
+            errs.join("\n")
+        ))
+    };
+    let store = Store::load(&config.store).map_err(|e| show("store", &config.store, e))?;
+    let creds = Credentials::load(&config.credentials)
+        .map_err(|e| show("credentials file", &config.credentials, e))?;
+    Ok((store, creds))
+}
+
+fn read_overlay(db: &PolicyDb) -> Result<Overlay, GatewayError> {
+    let mut overlay = Overlay::default();
+    let policies = db.policies().map_err(|e| GatewayError(e.to_string()))?;
+    for (arn, text) in policies {
+        // A stored policy that no longer passes the checks stops the start: ignoring it could
+        // drop a Deny, which would be a wrong Allow.
+        let doc = parse_resource_policy(&arn, &text).map_err(|errs| {
+            GatewayError(format!(
+                "the resource policy of {arn} in {} fails the Kinesis rules: {}",
+                db.path().display(),
+                errs.join("; ")
+            ))
+        })?;
+        overlay.policies.insert(arn, (text, doc));
+    }
+    overlay.tags = db
+        .all_tags()
+        .map_err(|e| GatewayError(e.to_string()))?
+        .into_iter()
+        .collect();
+    Ok(overlay)
+}
+
+/// A running gateway.
+pub struct Gateway {
+    addr: SocketAddr,
+    state: Arc<State>,
+    shutdown: watch::Sender<bool>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl std::fmt::Debug for Gateway {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Gateway")
+            .field("addr", &self.addr)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Gateway {
+    /// Loads the store and credentials, opens the database, compiles, binds and starts
+    /// serving. Call within a multi-threaded Tokio runtime.
+    pub async fn start(config: Config) -> Result<Gateway, GatewayError> {
+        let (store, creds) = load_files(&config)?;
+        let db = PolicyDb::open(&config.db).map_err(|e| GatewayError(e.to_string()))?;
+        let overlay = read_overlay(&db)?;
+        let live = build_live(
+            1,
+            Arc::new(store),
+            Arc::new(creds),
+            &overlay,
+            config.semantics.clone(),
+        )?;
+        let listener = tokio::net::TcpListener::bind(config.listen)
+            .await
+            .map_err(|e| GatewayError(format!("cannot listen on {}: {e}", config.listen)))?;
+        let addr = listener
+            .local_addr()
+            .map_err(|e| GatewayError(format!("cannot listen on {}: {e}", config.listen)))?;
+        let mut connector = hyper_util::client::legacy::connect::HttpConnector::new();
+        connector.set_nodelay(true);
+        connector.set_connect_timeout(Some(Duration::from_secs(5)));
+        let client = hyper_util::client::legacy::Client::builder(TokioExecutor::new())
+            .pool_idle_timeout(Duration::from_secs(30))
+            .build(connector);
+        let state = Arc::new(State {
+            config,
+            live: ArcSwap::from_pointee(live),
+            writer: Mutex::new(Writer { db, overlay }),
+            client,
+            iterators: std::sync::Mutex::new(IteratorCache::default()),
+            counters: Counters::default(),
+        });
+        let (shutdown, rx) = watch::channel(false);
+        let task = tokio::spawn(accept_loop(listener, Arc::clone(&state), rx));
+        Ok(Gateway {
+            addr,
+            state,
+            shutdown,
+            task,
+        })
+    }
+
+    /// The address the gateway listens on.
+    pub fn local_addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// The live store version (1 at start, +1 per successful reload).
+    pub fn store_version(&self) -> u64 {
+        self.state.live.load().version
+    }
+
+    /// Reloads the store and credentials files (as `SIGHUP` does). On error the old ones keep
+    /// serving. Returns the new version.
+    pub async fn reload(&self) -> Result<u64, GatewayError> {
+        let (store, creds) = load_files(&self.state.config)?;
+        let writer = self.state.writer.lock().await;
+        let version = self.state.live.load().version + 1;
+        let live = build_live(
+            version,
+            Arc::new(store),
+            Arc::new(creds),
+            &writer.overlay,
+            self.state.config.semantics.clone(),
+        )?;
+        self.state.live.store(Arc::new(live));
+        Ok(version)
+    }
+
+    /// Stops accepting, lets requests in flight finish (up to 10 s), and returns.
+    pub async fn shutdown(self) {
+        let _ = self.shutdown.send(true);
+        let _ = self.task.await;
+    }
+}
+
+async fn accept_loop(
+    listener: tokio::net::TcpListener,
+    state: Arc<State>,
+    mut shutdown: watch::Receiver<bool>,
+) {
+    let mut builder = auto::Builder::new(TokioExecutor::new());
+    builder
+        .http1()
+        .timer(TokioTimer::new())
+        .header_read_timeout(Duration::from_secs(30))
+        .max_buf_size(64 * 1024);
+    builder.http2().timer(TokioTimer::new());
+    let graceful = GracefulShutdown::new();
+    let slots = Arc::new(tokio::sync::Semaphore::new(4096));
+    loop {
+        let permit = tokio::select! {
+            _ = shutdown.changed() => break,
+            p = Arc::clone(&slots).acquire_owned() => match p {
+                Ok(p) => p,
+                Err(_) => break,
+            },
+        };
+        let accepted = tokio::select! {
+            _ = shutdown.changed() => break,
+            a = listener.accept() => a,
+        };
+        let (stream, peer) = match accepted {
+            Ok(a) => a,
+            Err(e) => {
+                eprintln!("iamc gateway: accept failed: {e}");
+                tokio::time::sleep(Duration::from_millis(50)).await;
+                continue;
+            }
+        };
+        let _ = stream.set_nodelay(true);
+        let st = Arc::clone(&state);
+        let svc = hyper::service::service_fn(move |req| proxy::handle(Arc::clone(&st), peer, req));
+        let conn = builder
+            .serve_connection(TokioIo::new(stream), svc)
+            .into_owned();
+        let conn = graceful.watch(conn);
+        tokio::spawn(async move {
+            let _ = conn.await;
+            drop(permit);
+        });
+    }
+    drop(listener);
+    let _ = tokio::time::timeout(Duration::from_secs(10), graceful.shutdown()).await;
+}

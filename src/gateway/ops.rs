@@ -1,0 +1,778 @@
+//! Kinesis operations: which IAM action(s) each one needs, on which resource(s), with which
+//! request context, read from the JSON body the client sent.
+//!
+//! | Operation | Action(s) | Resource |
+//! | --- | --- | --- |
+//! | stream operations (`PutRecord`, `GetShardIterator`, `DescribeStreamSummary`, `AddTagsToStream`, …) | `kinesis:<Operation>` | `StreamARN`, or `StreamName` in the caller's account |
+//! | `GetRecords` | `kinesis:GetRecords` | `StreamARN`, else the stream whose `GetShardIterator` (or earlier `GetRecords`) answer carried the iterator ([`IteratorCache`]) |
+//! | `DescribeStreamConsumer`, `DeregisterStreamConsumer`, `SubscribeToShard` | `kinesis:<Operation>` | `ConsumerARN`, else `StreamARN/consumer/ConsumerName:*` |
+//! | `RegisterStreamConsumer`, `ListStreamConsumers` | `kinesis:<Operation>` | `StreamARN` |
+//! | `PutResourcePolicy`, `GetResourcePolicy`, `DeleteResourcePolicy`, `TagResource`, `UntagResource`, `ListTagsForResource` | `kinesis:<Operation>` | `ResourceARN` |
+//! | `StartStreamEncryption`, `StopStreamEncryption` | `kinesis:<Operation>` | the stream and the KMS key (`KeyId` as an ARN, `alias/…` or a key id in the stream's account and region): both must be allowed, as the catalog lists two resource types |
+//! | `CreateStream` with `Tags` | `kinesis:CreateStream` and `kinesis:AddTagsToStream` | the new stream |
+//! | `RegisterStreamConsumer` with `Tags` | `kinesis:RegisterStreamConsumer` on the stream and `kinesis:TagResource` on `…/consumer/NAME:*` | |
+//! | `ListStreams`, `DescribeLimits`, `DescribeAccountSettings`, `UpdateAccountSettings` | `kinesis:<Operation>` | `*` |
+//!
+//! Request context: `aws:RequestTag/<k>` and `aws:TagKeys` from `Tags` (`AddTagsToStream`,
+//! `CreateStream`, `RegisterStreamConsumer`, `TagResource`), `aws:TagKeys` from `TagKeys`
+//! (`RemoveTagsFromStream`, `UntagResource`). The gateway adds the keys every request has.
+//!
+//! An operation this table does not list is refused (`UnknownOperationException`): the gateway
+//! cannot authorize what it cannot map, so it never forwards it.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+use crate::request::{ContextValue, Scalar};
+
+/// What a request is refused with before it is authorized: an AWS error code and message.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct OpError {
+    /// The AWS error code (`__type`).
+    pub code: &'static str,
+    /// The message.
+    pub message: String,
+}
+
+impl OpError {
+    fn invalid(message: impl Into<String>) -> OpError {
+        OpError {
+            code: "InvalidArgumentException",
+            message: message.into(),
+        }
+    }
+}
+
+/// Who the gateway is: the region and account its streams live in.
+#[derive(Clone, Debug)]
+pub struct Place {
+    /// The partition, `aws`.
+    pub partition: String,
+    /// The region, e.g. `us-east-1`.
+    pub region: String,
+    /// The account that owns the streams behind the gateway.
+    pub account: String,
+}
+
+/// One authorization check: an action on a resource (and, for multi-resource actions, more).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Check {
+    /// `kinesis:Action`.
+    pub action: String,
+    /// The resource ARN, or `*`.
+    pub resource: String,
+    /// Further resources that must be allowed too (the KMS key of StartStreamEncryption).
+    pub extra_resources: Vec<String>,
+}
+
+/// What the gateway does with the operation.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Handling {
+    /// Forward it to the upstream.
+    Forward,
+    /// Serve it locally (resource policies).
+    PutResourcePolicy,
+    /// Serve it locally.
+    GetResourcePolicy,
+    /// Serve it locally.
+    DeleteResourcePolicy,
+}
+
+/// The plan for one request.
+#[derive(Clone, Debug)]
+pub struct Plan {
+    /// The operation name, e.g. `PutRecord`.
+    pub operation: String,
+    /// Every check must allow.
+    pub checks: Vec<Check>,
+    /// Request-specific context keys.
+    pub context: Vec<(String, ContextValue)>,
+    /// Forward or serve locally.
+    pub handling: Handling,
+    /// The primary resource ARN (the stream, consumer or `ResourceARN`), when there is one.
+    pub resource: Option<String>,
+}
+
+/// The operations the gateway maps, and how they take their resource.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Takes {
+    /// `StreamARN` or `StreamName`.
+    Stream,
+    /// `ShardIterator` (and optionally `StreamARN`).
+    Iterator,
+    /// `ConsumerARN`, or `StreamARN` + `ConsumerName`.
+    Consumer,
+    /// `ResourceARN`.
+    ResourceArn,
+    /// No resource (`*`).
+    Account,
+    /// The stream and a KMS key.
+    StreamAndKey,
+}
+
+const OPERATIONS: &[(&str, Takes)] = &[
+    ("AddTagsToStream", Takes::Stream),
+    ("CreateStream", Takes::Stream),
+    ("DecreaseStreamRetentionPeriod", Takes::Stream),
+    ("DeleteResourcePolicy", Takes::ResourceArn),
+    ("DeleteStream", Takes::Stream),
+    ("DeregisterStreamConsumer", Takes::Consumer),
+    ("DescribeAccountSettings", Takes::Account),
+    ("DescribeLimits", Takes::Account),
+    ("DescribeStream", Takes::Stream),
+    ("DescribeStreamConsumer", Takes::Consumer),
+    ("DescribeStreamSummary", Takes::Stream),
+    ("DisableEnhancedMonitoring", Takes::Stream),
+    ("EnableEnhancedMonitoring", Takes::Stream),
+    ("GetRecords", Takes::Iterator),
+    ("GetResourcePolicy", Takes::ResourceArn),
+    ("GetShardIterator", Takes::Stream),
+    ("IncreaseStreamRetentionPeriod", Takes::Stream),
+    ("ListShards", Takes::Stream),
+    ("ListStreamConsumers", Takes::Stream),
+    ("ListStreams", Takes::Account),
+    ("ListTagsForResource", Takes::ResourceArn),
+    ("ListTagsForStream", Takes::Stream),
+    ("MergeShards", Takes::Stream),
+    ("PutRecord", Takes::Stream),
+    ("PutRecords", Takes::Stream),
+    ("PutResourcePolicy", Takes::ResourceArn),
+    ("RegisterStreamConsumer", Takes::Stream),
+    ("RemoveTagsFromStream", Takes::Stream),
+    ("SplitShard", Takes::Stream),
+    ("StartStreamEncryption", Takes::StreamAndKey),
+    ("StopStreamEncryption", Takes::StreamAndKey),
+    ("SubscribeToShard", Takes::Consumer),
+    ("TagResource", Takes::ResourceArn),
+    ("UntagResource", Takes::ResourceArn),
+    ("UpdateAccountSettings", Takes::Account),
+    ("UpdateMaxRecordSize", Takes::Stream),
+    ("UpdateShardCount", Takes::Stream),
+    ("UpdateStreamMode", Takes::Stream),
+    ("UpdateStreamWarmThroughput", Takes::Stream),
+];
+
+/// The operations the gateway maps, by name.
+pub fn operations() -> impl Iterator<Item = &'static str> {
+    OPERATIONS.iter().map(|(n, _)| *n)
+}
+
+/// Whether the operation's input has a `StreamName` member. Requests that give only
+/// `StreamARN` are forwarded with `StreamName` added (the name from the ARN): Kinesis accepts
+/// both together, and older Kinesis-compatible servers (kinesalite) read only the name.
+pub fn takes_stream_name(operation: &str) -> bool {
+    OPERATIONS
+        .iter()
+        .any(|(n, t)| *n == operation && matches!(t, Takes::Stream | Takes::StreamAndKey))
+        && !matches!(
+            operation,
+            "RegisterStreamConsumer"
+                | "ListStreamConsumers"
+                | "UpdateStreamMode"
+                | "UpdateMaxRecordSize"
+        )
+}
+
+/// Remembers which stream a shard iterator belongs to, from the answers of
+/// `GetShardIterator` and `GetRecords` that passed through, so that a `GetRecords` call that
+/// gives only its `ShardIterator` (as SDKs send it) is authorized on the right stream.
+/// Iterators expire after [`IteratorCache::TTL`] (AWS's live 5 minutes, with margin); the
+/// cache holds at most [`IteratorCache::MAX`] and drops the oldest half when full.
+#[derive(Debug, Default)]
+pub struct IteratorCache {
+    map: HashMap<String, (Arc<str>, Instant)>,
+}
+
+impl IteratorCache {
+    /// How long an iterator is remembered.
+    pub const TTL: Duration = Duration::from_secs(10 * 60);
+    /// Most iterators remembered.
+    pub const MAX: usize = 200_000;
+
+    /// Records that `iterator` reads `stream_arn`.
+    pub fn remember(&mut self, iterator: &str, stream_arn: &str) {
+        if self.map.len() >= Self::MAX {
+            let now = Instant::now();
+            self.map
+                .retain(|_, (_, at)| now.duration_since(*at) < Self::TTL);
+            if self.map.len() >= Self::MAX {
+                let mut ages: Vec<Instant> = self.map.values().map(|(_, at)| *at).collect();
+                ages.sort_unstable();
+                let cut = ages[ages.len() / 2];
+                self.map.retain(|_, (_, at)| *at > cut);
+            }
+        }
+        self.map.insert(
+            iterator.to_string(),
+            (Arc::from(stream_arn), Instant::now()),
+        );
+    }
+
+    /// The stream of `iterator`, when known and not expired.
+    pub fn stream_of(&self, iterator: &str) -> Option<Arc<str>> {
+        self.map
+            .get(iterator)
+            .filter(|(_, at)| at.elapsed() < Self::TTL)
+            .map(|(s, _)| Arc::clone(s))
+    }
+
+    /// How many iterators are remembered.
+    pub fn len(&self) -> usize {
+        self.map.len()
+    }
+
+    /// Whether none is.
+    pub fn is_empty(&self) -> bool {
+        self.map.is_empty()
+    }
+}
+
+fn str_field<'a>(body: &'a Value, name: &str) -> Result<Option<&'a str>, OpError> {
+    match body.get(name) {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::String(s)) => Ok(Some(s.as_str())),
+        Some(_) => Err(OpError {
+            code: "SerializationException",
+            message: format!("`{name}` must be a string"),
+        }),
+    }
+}
+
+/// A stream name as Kinesis accepts it: 1–128 of `[a-zA-Z0-9_.-]`.
+fn valid_name(name: &str) -> bool {
+    !name.is_empty()
+        && name.len() <= 128
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b'-'))
+}
+
+/// Checks that an ARN the client gave is a Kinesis ARN of the partition, with no wildcard.
+fn check_arn(arn: &str, what: &str, place: &Place) -> Result<(), OpError> {
+    let parts: Vec<&str> = arn.splitn(6, ':').collect();
+    let ok = parts.len() == 6
+        && parts[0] == "arn"
+        && parts[1] == place.partition
+        && parts[2] == "kinesis"
+        && !parts[3].is_empty()
+        && parts[4].len() == 12
+        && parts[4].bytes().all(|b| b.is_ascii_digit())
+        && parts[5].starts_with("stream/")
+        && arn.len() <= 2048
+        && !arn.contains(['*', '?', ' ']);
+    if ok {
+        Ok(())
+    } else {
+        Err(OpError::invalid(format!(
+            "{what} `{arn}` is not a Kinesis ARN (arn:{}:kinesis:REGION:ACCOUNT:stream/NAME)",
+            place.partition
+        )))
+    }
+}
+
+/// The stream ARN of a request: `StreamARN`, else `StreamName` in the caller's account.
+fn stream_arn(
+    body: &Value,
+    caller_account: Option<&str>,
+    place: &Place,
+) -> Result<Option<String>, OpError> {
+    let arn = str_field(body, "StreamARN")?;
+    let name = str_field(body, "StreamName")?;
+    if let Some(arn) = arn {
+        check_arn(arn, "StreamARN", place)?;
+        if let Some(n) = name {
+            if !arn.ends_with(&format!(":stream/{n}")) {
+                return Err(OpError::invalid(format!(
+                    "StreamName `{n}` and StreamARN `{arn}` name different streams"
+                )));
+            }
+        }
+        return Ok(Some(arn.to_string()));
+    }
+    match name {
+        Some(n) if !valid_name(n) => Err(OpError::invalid(format!(
+            "StreamName `{n}` must be 1-128 characters of a-z, A-Z, 0-9, `_`, `.` and `-`"
+        ))),
+        Some(n) => {
+            // A name is resolved in the caller's account, as Kinesis does; an anonymous caller
+            // has none, and gets the gateway's.
+            let account = caller_account.unwrap_or(&place.account);
+            Ok(Some(format!(
+                "arn:{}:kinesis:{}:{account}:stream/{n}",
+                place.partition, place.region
+            )))
+        }
+        None => Ok(None),
+    }
+}
+
+/// `aws:RequestTag/<k>` and `aws:TagKeys` from a `Tags` map.
+fn tag_context(body: &Value, out: &mut Vec<(String, ContextValue)>) -> Result<(), OpError> {
+    match body.get("Tags") {
+        None | Some(Value::Null) => Ok(()),
+        Some(Value::Object(tags)) => {
+            let mut keys = Vec::new();
+            for (k, v) in tags {
+                let Value::String(v) = v else {
+                    return Err(OpError {
+                        code: "SerializationException",
+                        message: format!("the value of tag `{k}` must be a string"),
+                    });
+                };
+                out.push((
+                    format!("aws:RequestTag/{k}"),
+                    ContextValue::One(Scalar::string(v.as_str())),
+                ));
+                keys.push(Scalar::string(k.as_str()));
+            }
+            out.push(("aws:TagKeys".into(), ContextValue::Many(keys)));
+            Ok(())
+        }
+        Some(_) => Err(OpError {
+            code: "SerializationException",
+            message: "`Tags` must be an object of strings".into(),
+        }),
+    }
+}
+
+/// `aws:TagKeys` from a `TagKeys` list.
+fn tag_keys_context(body: &Value, out: &mut Vec<(String, ContextValue)>) -> Result<(), OpError> {
+    match body.get("TagKeys") {
+        None | Some(Value::Null) => Ok(()),
+        Some(Value::Array(items)) => {
+            let mut keys = Vec::new();
+            for k in items {
+                let Value::String(k) = k else {
+                    return Err(OpError {
+                        code: "SerializationException",
+                        message: "`TagKeys` must be a list of strings".into(),
+                    });
+                };
+                keys.push(Scalar::string(k.as_str()));
+            }
+            out.push(("aws:TagKeys".into(), ContextValue::Many(keys)));
+            Ok(())
+        }
+        Some(_) => Err(OpError {
+            code: "SerializationException",
+            message: "`TagKeys` must be a list of strings".into(),
+        }),
+    }
+}
+
+/// The tags of a `Tags` map (for mirroring), empty when there are none.
+pub fn tags_of(body: &Value) -> BTreeMap<String, String> {
+    body.get("Tags")
+        .and_then(Value::as_object)
+        .map(|m| {
+            m.iter()
+                .filter_map(|(k, v)| Some((k.clone(), v.as_str()?.to_string())))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// The keys of a `TagKeys` list.
+pub fn tag_keys_of(body: &Value) -> Vec<String> {
+    body.get("TagKeys")
+        .and_then(Value::as_array)
+        .map(|a| {
+            a.iter()
+                .filter_map(|k| k.as_str().map(str::to_string))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// The ARN of a KMS key given as `KeyId`: an ARN as is, an alias or key id in the stream's
+/// account and region.
+fn kms_arn(key: &str, stream: &str, place: &Place) -> String {
+    if key.starts_with("arn:") {
+        return key.to_string();
+    }
+    let mut parts = stream.splitn(6, ':');
+    let region = parts.nth(3).unwrap_or(&place.region);
+    let account = parts.next().unwrap_or(&place.account);
+    if key.starts_with("alias/") {
+        format!("arn:{}:kms:{region}:{account}:{key}", place.partition)
+    } else {
+        format!("arn:{}:kms:{region}:{account}:key/{key}", place.partition)
+    }
+}
+
+/// Maps one request: its operation (from `X-Amz-Target`), its JSON body, and the caller's
+/// account (`None` for anonymous callers).
+pub fn plan(
+    operation: &str,
+    body: &Value,
+    caller_account: Option<&str>,
+    place: &Place,
+    iterators: &IteratorCache,
+) -> Result<Plan, OpError> {
+    let Some(&(name, takes)) = OPERATIONS.iter().find(|(n, _)| *n == operation) else {
+        return Err(OpError {
+            code: "UnknownOperationException",
+            message: format!(
+                "the iamc gateway does not know the operation `{operation}`, so it cannot authorize it"
+            ),
+        });
+    };
+    if !body.is_object() {
+        return Err(OpError {
+            code: "SerializationException",
+            message: "the request body must be a JSON object".into(),
+        });
+    }
+    let action = format!("kinesis:{name}");
+    let one = |resource: String| Check {
+        action: action.clone(),
+        resource,
+        extra_resources: Vec::new(),
+    };
+    let mut context = Vec::new();
+    let mut checks = Vec::new();
+    let missing = |what: &str| OpError::invalid(format!("{name} needs {what}"));
+    let resource = match takes {
+        Takes::Account => {
+            checks.push(one("*".into()));
+            None
+        }
+        Takes::Stream => {
+            let stream = match stream_arn(body, caller_account, place)? {
+                Some(s) => s,
+                // ListShards continues with a NextToken alone; the token names the stream, which
+                // the gateway cannot read, so the request is authorized on `*` (only a policy
+                // that allows every resource allows it).
+                None if name == "ListShards" && body.get("NextToken").is_some() => "*".into(),
+                None => return Err(missing("StreamName or StreamARN")),
+            };
+            checks.push(one(stream.clone()));
+            match name {
+                "CreateStream" => {
+                    tag_context(body, &mut context)?;
+                    // CreateStream with Tags also needs kinesis:AddTagsToStream on the stream.
+                    if !tags_of(body).is_empty() {
+                        checks.push(Check {
+                            action: "kinesis:AddTagsToStream".into(),
+                            resource: stream.clone(),
+                            extra_resources: Vec::new(),
+                        });
+                    }
+                }
+                "AddTagsToStream" => tag_context(body, &mut context)?,
+                "RemoveTagsFromStream" => tag_keys_context(body, &mut context)?,
+                "RegisterStreamConsumer" => {
+                    tag_context(body, &mut context)?;
+                    let consumer =
+                        str_field(body, "ConsumerName")?.ok_or_else(|| missing("ConsumerName"))?;
+                    if !tags_of(body).is_empty() {
+                        checks.push(Check {
+                            action: "kinesis:TagResource".into(),
+                            resource: format!("{stream}/consumer/{consumer}:*"),
+                            extra_resources: Vec::new(),
+                        });
+                    }
+                }
+                _ => {}
+            }
+            (stream != "*").then_some(stream)
+        }
+        Takes::Iterator => {
+            let stream =
+                match stream_arn(body, caller_account, place)? {
+                    Some(s) => s,
+                    None => {
+                        let it = str_field(body, "ShardIterator")?
+                            .ok_or_else(|| missing("ShardIterator"))?;
+                        match iterators.stream_of(it) {
+                            Some(s) => s.to_string(),
+                            None => return Err(OpError {
+                                code: "ExpiredIteratorException",
+                                message:
+                                    "the shard iterator is unknown to the gateway or has expired; \
+                                          get a new one with GetShardIterator (or pass StreamARN)"
+                                        .into(),
+                            }),
+                        }
+                    }
+                };
+            checks.push(one(stream.clone()));
+            Some(stream)
+        }
+        Takes::Consumer => {
+            let consumer = match str_field(body, "ConsumerARN")? {
+                Some(arn) => {
+                    check_arn(arn, "ConsumerARN", place)?;
+                    if !arn.contains("/consumer/") {
+                        return Err(OpError::invalid(format!(
+                            "ConsumerARN `{arn}` is not a consumer ARN (…:stream/NAME/consumer/CONSUMER:TIMESTAMP)"
+                        )));
+                    }
+                    arn.to_string()
+                }
+                None => {
+                    let stream = str_field(body, "StreamARN")?
+                        .ok_or_else(|| missing("ConsumerARN, or StreamARN and ConsumerName"))?;
+                    check_arn(stream, "StreamARN", place)?;
+                    let name = str_field(body, "ConsumerName")?
+                        .ok_or_else(|| missing("ConsumerARN, or StreamARN and ConsumerName"))?;
+                    // The consumer's creation timestamp is not in the request: the resource is
+                    // written with `*` there, which only a pattern that allows any consumer of
+                    // that name matches.
+                    format!("{stream}/consumer/{name}:*")
+                }
+            };
+            checks.push(one(consumer.clone()));
+            Some(consumer)
+        }
+        Takes::ResourceArn => {
+            let arn = str_field(body, "ResourceARN")?.ok_or_else(|| missing("ResourceARN"))?;
+            check_arn(arn, "ResourceARN", place)?;
+            checks.push(one(arn.to_string()));
+            match name {
+                "TagResource" => tag_context(body, &mut context)?,
+                "UntagResource" => tag_keys_context(body, &mut context)?,
+                _ => {}
+            }
+            Some(arn.to_string())
+        }
+        Takes::StreamAndKey => {
+            let stream = stream_arn(body, caller_account, place)?
+                .ok_or_else(|| missing("StreamName or StreamARN"))?;
+            let key = str_field(body, "KeyId")?.ok_or_else(|| missing("KeyId"))?;
+            checks.push(Check {
+                action: action.clone(),
+                resource: stream.clone(),
+                extra_resources: vec![kms_arn(key, &stream, place)],
+            });
+            Some(stream)
+        }
+    };
+    let handling = match name {
+        "PutResourcePolicy" => Handling::PutResourcePolicy,
+        "GetResourcePolicy" => Handling::GetResourcePolicy,
+        "DeleteResourcePolicy" => Handling::DeleteResourcePolicy,
+        _ => Handling::Forward,
+    };
+    Ok(Plan {
+        operation: name.to_string(),
+        checks,
+        context,
+        handling,
+        resource,
+    })
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn place() -> Place {
+        Place {
+            partition: "aws".into(),
+            region: "us-east-1".into(),
+            account: "111122223333".into(),
+        }
+    }
+
+    fn plan_of(op: &str, body: Value, caller: Option<&str>) -> Result<Plan, OpError> {
+        plan(op, &body, caller, &place(), &IteratorCache::default())
+    }
+
+    #[test]
+    fn stream_name_is_resolved_in_the_callers_account() {
+        let p = plan_of(
+            "PutRecord",
+            json!({"StreamName": "orders", "Data": "aGk=", "PartitionKey": "k"}),
+            Some("210987654321"),
+        )
+        .unwrap();
+        assert_eq!(
+            p.checks,
+            vec![Check {
+                action: "kinesis:PutRecord".into(),
+                resource: "arn:aws:kinesis:us-east-1:210987654321:stream/orders".into(),
+                extra_resources: vec![],
+            }]
+        );
+        assert_eq!(p.handling, Handling::Forward);
+    }
+
+    #[test]
+    fn stream_arn_wins_and_must_agree_with_the_name() {
+        let arn = "arn:aws:kinesis:us-east-1:111122223333:stream/orders";
+        let p = plan_of(
+            "GetShardIterator",
+            json!({"StreamARN": arn}),
+            Some("210987654321"),
+        )
+        .unwrap();
+        assert_eq!(p.checks[0].resource, arn);
+        let e = plan_of(
+            "GetShardIterator",
+            json!({"StreamARN": arn, "StreamName": "other"}),
+            None,
+        )
+        .unwrap_err();
+        assert_eq!(e.code, "InvalidArgumentException");
+        let e = plan_of(
+            "PutRecord",
+            json!({"StreamARN": "arn:aws:kinesis:*:111122223333:stream/x"}),
+            None,
+        )
+        .unwrap_err();
+        assert_eq!(e.code, "InvalidArgumentException");
+        let e = plan_of("PutRecord", json!({}), None).unwrap_err();
+        assert!(e.message.contains("StreamName or StreamARN"), "{e:?}");
+    }
+
+    #[test]
+    fn get_records_takes_the_stream_of_a_known_iterator() {
+        let mut cache = IteratorCache::default();
+        let arn = "arn:aws:kinesis:us-east-1:111122223333:stream/orders";
+        cache.remember("it-1", arn);
+        let p = plan(
+            "GetRecords",
+            &json!({"ShardIterator": "it-1"}),
+            Some("111122223333"),
+            &place(),
+            &cache,
+        )
+        .unwrap();
+        assert_eq!(p.checks[0].resource, arn);
+        let e = plan(
+            "GetRecords",
+            &json!({"ShardIterator": "it-2"}),
+            Some("111122223333"),
+            &place(),
+            &cache,
+        )
+        .unwrap_err();
+        assert_eq!(e.code, "ExpiredIteratorException");
+    }
+
+    #[test]
+    fn create_stream_with_tags_needs_add_tags_too() {
+        let p = plan_of(
+            "CreateStream",
+            json!({"StreamName": "s", "ShardCount": 1, "Tags": {"env": "prod"}}),
+            Some("111122223333"),
+        )
+        .unwrap();
+        let actions: Vec<&str> = p.checks.iter().map(|c| c.action.as_str()).collect();
+        assert_eq!(actions, ["kinesis:CreateStream", "kinesis:AddTagsToStream"]);
+        assert!(p
+            .context
+            .iter()
+            .any(|(k, v)| k == "aws:RequestTag/env"
+                && *v == ContextValue::One(Scalar::string("prod"))));
+        assert!(p.context.iter().any(|(k, _)| k == "aws:TagKeys"));
+    }
+
+    #[test]
+    fn encryption_checks_the_stream_and_the_key() {
+        let p = plan_of(
+            "StartStreamEncryption",
+            json!({"StreamName": "s", "EncryptionType": "KMS", "KeyId": "alias/aws/kinesis"}),
+            Some("111122223333"),
+        )
+        .unwrap();
+        assert_eq!(
+            p.checks[0].extra_resources,
+            vec!["arn:aws:kms:us-east-1:111122223333:alias/aws/kinesis".to_string()]
+        );
+        let p = plan_of(
+            "StopStreamEncryption",
+            json!({"StreamName": "s", "EncryptionType": "KMS", "KeyId": "1234abcd-12ab"}),
+            Some("111122223333"),
+        )
+        .unwrap();
+        assert_eq!(
+            p.checks[0].extra_resources,
+            vec!["arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab".to_string()]
+        );
+    }
+
+    #[test]
+    fn consumers_and_resource_policies() {
+        let c = "arn:aws:kinesis:us-east-1:111122223333:stream/orders/consumer/fan:1700000000";
+        let p = plan_of(
+            "SubscribeToShard",
+            json!({"ConsumerARN": c, "ShardId": "s"}),
+            None,
+        )
+        .unwrap();
+        assert_eq!(p.checks[0].resource, c);
+        let p = plan_of(
+            "DescribeStreamConsumer",
+            json!({"StreamARN": "arn:aws:kinesis:us-east-1:111122223333:stream/orders", "ConsumerName": "fan"}),
+            None,
+        )
+        .unwrap();
+        assert_eq!(
+            p.checks[0].resource,
+            "arn:aws:kinesis:us-east-1:111122223333:stream/orders/consumer/fan:*"
+        );
+        let p = plan_of(
+            "PutResourcePolicy",
+            json!({"ResourceARN": c, "Policy": "{}"}),
+            None,
+        )
+        .unwrap();
+        assert_eq!(p.handling, Handling::PutResourcePolicy);
+        assert_eq!(p.resource.as_deref(), Some(c));
+        let p = plan_of("ListStreams", json!({}), None).unwrap();
+        assert_eq!(p.checks[0].resource, "*");
+    }
+
+    #[test]
+    fn unknown_operations_and_bad_bodies_are_refused() {
+        assert_eq!(
+            plan_of("FlyToTheMoon", json!({}), None).unwrap_err().code,
+            "UnknownOperationException"
+        );
+        assert_eq!(
+            plan_of("PutRecord", json!([1]), None).unwrap_err().code,
+            "SerializationException"
+        );
+        assert_eq!(
+            plan_of("PutRecord", json!({"StreamName": 5}), None)
+                .unwrap_err()
+                .code,
+            "SerializationException"
+        );
+        assert_eq!(
+            plan_of("PutRecord", json!({"StreamName": "a b"}), None)
+                .unwrap_err()
+                .code,
+            "InvalidArgumentException"
+        );
+    }
+
+    #[test]
+    fn every_mapped_operation_is_a_catalog_action() {
+        for op in operations() {
+            assert!(
+                crate::catalog::lookup_lc(&format!("kinesis:{op}").to_ascii_lowercase()).is_some(),
+                "{op}"
+            );
+        }
+    }
+
+    #[test]
+    fn the_iterator_cache_is_bounded() {
+        let mut c = IteratorCache::default();
+        for i in 0..(IteratorCache::MAX + 10) {
+            c.remember(&format!("it-{i}"), "arn");
+        }
+        assert!(c.len() <= IteratorCache::MAX);
+        assert!(c
+            .stream_of(&format!("it-{}", IteratorCache::MAX + 9))
+            .is_some());
+    }
+}
