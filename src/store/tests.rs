@@ -952,3 +952,68 @@ fn store_is_send_and_sync() {
     fn shared<T: Send + Sync>() {}
     shared::<Store>();
 }
+
+/// The overlay the gateway uses: resource policies and tags set after loading, and session
+/// entries from its credentials file.
+#[test]
+fn overlay_sets_resource_policies_tags_and_sessions() {
+    let mut s = store();
+    let other = "arn:aws:kinesis:us-east-2:111122223333:stream/other";
+    let doc = PolicyDoc::new(
+        "resource/other",
+        PolicyType::KinesisResource,
+        crate::parse::parse_policy(
+            r#"{"Version": "2012-10-17", "Statement": [{"Effect": "Allow",
+                "Principal": {"AWS": "arn:aws:iam::210987654321:root"},
+                "Action": "kinesis:GetRecords", "Resource": "arn:aws:kinesis:us-east-2:111122223333:stream/other"}]}"#,
+            &crate::parse::Limits::default(),
+        )
+        .unwrap(),
+    );
+    let before = s.stats();
+    s.set_resource_policy(other, PolicyType::KinesisResource, Some(Arc::clone(&doc)));
+    assert_eq!(s.stats().resources, before.resources + 1);
+    assert_eq!(s.stats().statements, before.statements + 1);
+    let req = request(
+        "arn:aws:iam::210987654321:user/partner",
+        "kinesis:GetRecords",
+        other,
+    );
+    let inputs = s.inputs_for(&req);
+    assert_eq!(ids(&[inputs.resources[0].policy.clone().unwrap()]), ["resource/other"]);
+    s.set_resource_policy(other, PolicyType::KinesisResource, None);
+    assert!(s.inputs_for(&req).resources.iter().all(|r| r.policy.is_none()));
+
+    // Tags merge over the store's, ignoring the key's case.
+    let mut tags = Tags::new();
+    tags.insert("ENV".into(), "staging".into());
+    tags.insert("team".into(), "ops".into());
+    s.merge_resource_tags(STREAM, &tags);
+    let r = s.resource(STREAM).unwrap();
+    assert_eq!(r.tags.get("ENV").map(String::as_str), Some("staging"));
+    assert!(!r.tags.contains_key("env"));
+    assert!(r.policy.is_some(), "merging tags keeps the policy");
+
+    // A session entry: its policy applies and its tags become principal tags.
+    let arn = "arn:aws:sts::111122223333:assumed-role/kcl-app/gw";
+    let session_doc = PolicyDoc::new(
+        "credentials/k/session-policy",
+        PolicyType::Session,
+        crate::parse::parse_policy(
+            r#"{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "kinesis:GetRecords", "Resource": "*"}]}"#,
+            &crate::parse::Limits::default(),
+        )
+        .unwrap(),
+    );
+    let mut st = Tags::new();
+    st.insert("team".into(), "gateway".into());
+    s.set_session(arn, Some(session_doc), &st).unwrap();
+    let mut req = request(arn, "kinesis:GetRecords", STREAM);
+    s.prepare(&mut req);
+    assert_eq!(text(&req, "aws:PrincipalTag/team"), Some("gateway"));
+    assert_eq!(
+        ids(s.inputs_for(&req).session.as_slice()),
+        ["credentials/k/session-policy"]
+    );
+    assert!(s.set_session("arn:aws:iam::111122223333:user/x", None, &st).is_err());
+}
