@@ -667,6 +667,26 @@ async fn after_success(state: &State, plan: &Plan, request: &Value, answer: &[u8
                 .await;
             }
         }
+        "RegisterStreamConsumer" => {
+            // The consumer's ARN (with its creation timestamp) is in the answer.
+            let tags = ops::tags_of(request);
+            let consumer = serde_json::from_slice::<Value>(answer).ok().and_then(|v| {
+                v.pointer("/Consumer/ConsumerARN")
+                    .and_then(Value::as_str)
+                    .map(str::to_string)
+            });
+            if let (Some(consumer), false) = (consumer, tags.is_empty()) {
+                mirror(state, &consumer, |db, ov| {
+                    db.add_tags(&consumer, &tags)?;
+                    let t = ov.tags.entry(consumer.clone()).or_default();
+                    for (k, v) in &tags {
+                        t.insert(k.clone(), v.clone());
+                    }
+                    Ok(())
+                })
+                .await;
+            }
+        }
         "RemoveTagsFromStream" | "UntagResource" => {
             let keys = ops::tag_keys_of(request);
             mirror(state, &resource, |db, ov| {
