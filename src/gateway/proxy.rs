@@ -258,6 +258,24 @@ async fn kinesis(state: &State, peer: SocketAddr, req: HttpRequest<Incoming>) ->
     }
     state.counters.allowed.fetch_add(1, Ordering::Relaxed);
 
+    // Account-level operations (ListStreams, DescribeLimits, …) act on the caller's account;
+    // the upstream holds only the gateway's.
+    if plan.resource.is_none() && caller.account() != Some(state.config.place.account.as_str()) {
+        if plan.operation == "ListStreams" {
+            return json_answer(&json!({
+                "StreamNames": [], "HasMoreStreams": false, "StreamSummaries": []
+            }));
+        }
+        return aws_error(
+            StatusCode::BAD_REQUEST,
+            "InvalidArgumentException",
+            &format!(
+                "{} acts on the caller's account; this gateway serves account {} only",
+                plan.operation, state.config.place.account
+            ),
+        );
+    }
+
     // 4. Serve or forward.
     match plan.handling {
         Handling::PutResourcePolicy => put_policy(state, &plan, &value).await,
