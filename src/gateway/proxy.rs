@@ -209,19 +209,6 @@ async fn kinesis(state: &State, peer: SocketAddr, req: HttpRequest<Incoming>) ->
         Ok(p) => p,
         Err(e) => return aws_error(StatusCode::BAD_REQUEST, e.code, &e.message),
     };
-    if let Some(r) = &plan.resource {
-        if arn_account(r) != Some(state.config.place.account.as_str()) {
-            return aws_error(
-                StatusCode::BAD_REQUEST,
-                "ResourceNotFoundException",
-                &format!(
-                    "{r} not found: this gateway serves the streams of account {}",
-                    state.config.place.account
-                ),
-            );
-        }
-    }
-
     // 3. Is it allowed.
     for check in &plan.checks {
         let mut request =
@@ -239,6 +226,20 @@ async fn kinesis(state: &State, peer: SocketAddr, req: HttpRequest<Incoming>) ->
             );
         }
     }
+    // Decided as AWS does, in the resource's account, before it is found or not.
+    if let Some(r) = &plan.resource {
+        if arn_account(r) != Some(state.config.place.account.as_str()) {
+            return aws_error(
+                StatusCode::BAD_REQUEST,
+                "ResourceNotFoundException",
+                &format!(
+                    "{r} not found: this gateway serves the streams of account {}",
+                    state.config.place.account
+                ),
+            );
+        }
+    }
+
     if plan.handling != Handling::Forward {
         // Only the owning account manages a resource's policy (Kinesis lets no policy share
         // these actions, and the gateway checks it here too).
@@ -563,6 +564,31 @@ fn with_stream_name(operation: &str, value: &Value) -> Option<Bytes> {
     Some(Bytes::from(v.to_string()))
 }
 
+/// An upstream error's `message` with the upstream's account id replaced by the gateway's
+/// (kinesalite says "Stream x under account 000000000000 not found."). Only the message
+/// field is touched: elsewhere a 12-digit run may be data.
+fn rewrite_error_message(body: &[u8], from: &str, to: &str) -> Bytes {
+    let Ok(mut v) = serde_json::from_slice::<Value>(body) else {
+        return Bytes::copy_from_slice(body);
+    };
+    let mut changed = false;
+    if let Some(obj) = v.as_object_mut() {
+        for key in ["message", "Message"] {
+            if let Some(Value::String(m)) = obj.get_mut(key) {
+                if m.contains(from) {
+                    *m = m.replace(from, to);
+                    changed = true;
+                }
+            }
+        }
+    }
+    if changed {
+        Bytes::from(v.to_string())
+    } else {
+        Bytes::copy_from_slice(body)
+    }
+}
+
 /// Hop-by-hop headers, which a proxy does not pass on, and those it sets itself.
 fn skip_header(name: &HeaderName) -> bool {
     matches!(
@@ -634,7 +660,10 @@ async fn forward(
         Ok(b) => b.to_bytes(),
         Err(e) => return unavailable(format!("cannot read the upstream's answer: {e}")),
     };
-    let rbody = rewrite_accounts(&rbody, &cfg.upstream_account, &cfg.place.account);
+    let mut rbody = rewrite_accounts(&rbody, &cfg.upstream_account, &cfg.place.account);
+    if !rparts.status.is_success() {
+        rbody = rewrite_error_message(&rbody, &cfg.upstream_account, &cfg.place.account);
+    }
     if rparts.status.is_success() {
         after_success(state, plan, value, &rbody).await;
     }
@@ -867,6 +896,22 @@ mod tests {
         let back = rewrite_accounts(&up, "000000000000", "111122223333");
         assert_eq!(&back[..], &body[..]);
         assert_eq!(&rewrite_accounts(body, "1", "1")[..], &body[..]);
+    }
+
+    #[test]
+    fn upstream_error_messages_name_the_gateways_account() {
+        let body = br#"{"__type":"ResourceNotFoundException","message":"Stream ghost under account 000000000000 not found."}"#;
+        let out = rewrite_error_message(body, "000000000000", "111122223333");
+        let v: Value = serde_json::from_slice(&out).unwrap();
+        assert_eq!(
+            v["message"],
+            "Stream ghost under account 111122223333 not found."
+        );
+        assert_eq!(v["__type"], "ResourceNotFoundException");
+        assert_eq!(
+            &rewrite_error_message(b"not json", "0", "1")[..],
+            b"not json"
+        );
     }
 
     #[test]

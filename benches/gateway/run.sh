@@ -1,0 +1,70 @@
+#!/usr/bin/env bash
+# The gateway's added latency over calling the upstream directly, on loopback: builds the
+# release iamc, installs kinesalite and boto3 (tests/gateway/setup.sh, pinned, into target/e2e),
+# starts kinesalite and `iamc gateway` in front of it on free 127.0.0.1 ports, runs
+# benches/gateway/load.py (bounded: a fixed number of requests and a time cap), and writes the
+# section "## Gateway: added latency" at the end of BENCHMARKS.md, between the markers
+# <!-- gateway: begin --> and <!-- gateway: end --> (a rerun replaces it; nothing else changes).
+# Extra arguments go to load.py, e.g. `--requests 1000 --rounds 4`; `--no-write` only prints.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+repo="$(pwd)"
+
+write=(--write "$repo/BENCHMARKS.md")
+args=()
+for a in "$@"; do
+  if [ "$a" = "--no-write" ]; then write=(); else args+=("$a"); fi
+done
+
+cargo build --release --quiet
+bash tests/gateway/setup.sh "$repo/target/e2e"
+
+work="$(mktemp -d "${TMPDIR:-/tmp}/iamc-gateway-bench.XXXXXX")"
+pids=()
+cleanup() {
+  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+  for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
+  rm -rf "$work"
+}
+trap cleanup EXIT
+cp tests/gateway/store.json tests/gateway/credentials.json "$work/"
+
+# Waits for the first line of $1 to match $2 and prints what follows the match.
+first_line() {
+  local file=$1 prefix=$2 line
+  for _ in $(seq 1 300); do
+    line="$(head -n1 "$file" 2>/dev/null || true)"
+    if [ -n "$line" ]; then
+      case "$line" in
+        "$prefix"*) echo "${line#"$prefix"}"; return 0 ;;
+        *) echo "unexpected first line in $file: $line" >&2; return 1 ;;
+      esac
+    fi
+    sleep 0.1
+  done
+  echo "no first line in $file after 30 s" >&2
+  return 1
+}
+
+node tests/gateway/kinesalite.js "$repo/target/e2e/node" >"$work/kinesalite.out" 2>"$work/kinesalite.err" &
+pids+=($!)
+upstream="$(first_line "$work/kinesalite.out" "Listening at ")"
+
+target/release/iamc gateway --store "$work/store.json" --credentials "$work/credentials.json" \
+  --upstream "$upstream" --db "$work/gateway.db" --account 111122223333 --region us-east-1 \
+  --upstream-account 000000000000 --listen 127.0.0.1:0 >"$work/gateway.out" 2>"$work/gateway.err" &
+pids+=($!)
+addr="$(first_line "$work/gateway.out" "listening on ")" || { cat "$work/gateway.err" >&2; exit 1; }
+echo "kinesalite at $upstream, gateway (release) at http://$addr" >&2
+
+status=0
+target/e2e/venv/bin/python benches/gateway/load.py --gateway "http://$addr" --upstream "$upstream" \
+  --credentials "$work/credentials.json" \
+  --command "benches/gateway/run.sh${args[*]:+ ${args[*]}}" \
+  --gateway-version ", $(rustc --version | cut -d' ' -f1-2)" \
+  "${write[@]}" "${args[@]}" || status=$?
+if [ "$status" -ne 0 ]; then
+  echo "load.py failed ($status); the gateway's stderr:" >&2
+  tail -n 30 "$work/gateway.err" >&2
+fi
+exit "$status"
