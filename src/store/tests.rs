@@ -980,9 +980,16 @@ fn overlay_sets_resource_policies_tags_and_sessions() {
         other,
     );
     let inputs = s.inputs_for(&req);
-    assert_eq!(ids(&[inputs.resources[0].policy.clone().unwrap()]), ["resource/other"]);
+    assert_eq!(
+        ids(&[inputs.resources[0].policy.clone().unwrap()]),
+        ["resource/other"]
+    );
     s.set_resource_policy(other, PolicyType::KinesisResource, None);
-    assert!(s.inputs_for(&req).resources.iter().all(|r| r.policy.is_none()));
+    assert!(s
+        .inputs_for(&req)
+        .resources
+        .iter()
+        .all(|r| r.policy.is_none()));
 
     // Tags merge over the store's, ignoring the key's case.
     let mut tags = Tags::new();
@@ -1015,5 +1022,7 @@ fn overlay_sets_resource_policies_tags_and_sessions() {
         ids(s.inputs_for(&req).session.as_slice()),
         ["credentials/k/session-policy"]
     );
-    assert!(s.set_session("arn:aws:iam::111122223333:user/x", None, &st).is_err());
+    assert!(s
+        .set_session("arn:aws:iam::111122223333:user/x", None, &st)
+        .is_err());
 }
