@@ -62,7 +62,9 @@ use std::sync::Arc;
 use crate::ast::{Loc, PolicyType};
 use crate::diag::Diagnostic;
 use crate::eval::PolicyDoc;
-use crate::parse::json::reader::{child_pointer, parse_json, JsonKey, JsonNode, JsonValue, Span};
+use crate::parse::json::reader::{
+    child_pointer, parse_json, value_end, JsonKey, JsonNode, JsonValue, Span,
+};
 use crate::parse::{policy_from_node, Limits};
 use crate::request::Caller;
 use crate::validate::check_policy;
@@ -287,44 +289,6 @@ fn valid_access_key_id(id: &str) -> bool {
 /// Non-empty printable ASCII without spaces: what can travel in a header unchanged.
 fn valid_token(token: &str) -> bool {
     !token.is_empty() && token.bytes().all(|b| (0x21..=0x7e).contains(&b))
-}
-
-/// The end (exclusive byte offset) of the JSON value starting at `start` in `text`, which the
-/// reader has accepted: the size of an inline session policy.
-fn value_end(text: &str, start: usize) -> usize {
-    let bytes = text.as_bytes();
-    let (mut depth, mut in_string, mut escaped) = (0usize, false, false);
-    let mut i = start;
-    while let Some(&b) = bytes.get(i) {
-        i += 1;
-        if in_string {
-            if escaped {
-                escaped = false;
-            } else if b == b'\\' {
-                escaped = true;
-            } else if b == b'"' {
-                in_string = false;
-                if depth == 0 {
-                    return i;
-                }
-            }
-            continue;
-        }
-        match b {
-            b'"' => in_string = true,
-            b'{' | b'[' => depth += 1,
-            b'}' | b']' if depth == 0 => return i - 1,
-            b'}' | b']' => {
-                depth -= 1;
-                if depth == 0 {
-                    return i;
-                }
-            }
-            b',' | b' ' | b'\t' | b'\n' | b'\r' if depth == 0 => return i - 1,
-            _ => {}
-        }
-    }
-    i
 }
 
 /// The members of an object, with its pointer.

@@ -19,7 +19,9 @@ use crate::ast::{Loc, PolicyType};
 use crate::catalog::ResourceType;
 use crate::diag::{Diagnostic, Severity};
 use crate::eval::PolicyDoc;
-use crate::parse::json::reader::{child_pointer, parse_json, JsonKey, JsonNode, JsonValue, Span};
+use crate::parse::json::reader::{
+    child_pointer, parse_json, value_end, JsonKey, JsonNode, JsonValue, Span,
+};
 use crate::parse::{policy_from_node, Limits};
 use crate::request::Caller;
 use crate::validate::check_policy;
@@ -347,45 +349,6 @@ fn edit_distance(a: &str, b: &str) -> usize {
         prev = cur;
     }
     prev.last().copied().unwrap_or(0)
-}
-
-/// The end (exclusive byte offset) of the JSON value starting at `start` in `text`, which the
-/// reader has accepted. Used for the size of inline documents.
-pub(super) fn value_end(text: &str, start: usize) -> usize {
-    let bytes = text.as_bytes();
-    let (mut depth, mut in_string, mut escaped) = (0usize, false, false);
-    let mut i = start;
-    while let Some(&b) = bytes.get(i) {
-        i += 1;
-        if in_string {
-            if escaped {
-                escaped = false;
-            } else if b == b'\\' {
-                escaped = true;
-            } else if b == b'"' {
-                in_string = false;
-                if depth == 0 {
-                    return i;
-                }
-            }
-            continue;
-        }
-        match b {
-            b'"' => in_string = true,
-            b'{' | b'[' => depth += 1,
-            // A scalar at the top ends before the bracket that closes its container.
-            b'}' | b']' if depth == 0 => return i - 1,
-            b'}' | b']' => {
-                depth -= 1;
-                if depth == 0 {
-                    return i;
-                }
-            }
-            b',' | b' ' | b'\t' | b'\n' | b'\r' if depth == 0 => return i - 1,
-            _ => {}
-        }
-    }
-    i
 }
 
 impl<'a> Loader<'a> {

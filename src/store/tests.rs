@@ -863,9 +863,12 @@ fn inline_document_size_is_its_source_text() {
         .ends_with("/policy"));
     let small = text.replace(&pad, "");
     assert!(Store::from_str(&small, None).is_ok());
-    assert_eq!(super::load::value_end("{\"a\": \"}\\\"\"} tail", 0), 12);
-    assert_eq!(super::load::value_end("12, 3", 0), 2);
-    assert_eq!(super::load::value_end("[12]", 1), 3);
+    assert_eq!(
+        crate::parse::json::reader::value_end("{\"a\": \"}\\\"\"} tail", 0),
+        12
+    );
+    assert_eq!(crate::parse::json::reader::value_end("12, 3", 0), 2);
+    assert_eq!(crate::parse::json::reader::value_end("[12]", 1), 3);
 }
 
 #[test]

@@ -6,7 +6,7 @@
 //! so that a finding can underline exactly the value (or the condition key with its value).
 
 use crate::diag::Diagnostic;
-use crate::parse::json::reader::{parse_json, JsonNode, JsonValue, Span};
+use crate::parse::json::reader::{parse_json, value_end, JsonNode, JsonValue, Span};
 use crate::parse::Limits;
 
 /// A place in the source: 1-based line and column (in characters) and the length in characters
@@ -143,45 +143,6 @@ fn child<'n>(node: &'n JsonNode, token: &str) -> Option<(Option<Span>, &'n JsonN
         }
         _ => None,
     }
-}
-
-/// The byte offset just past the JSON value (or key) that starts at `start`: the closing quote
-/// of a string, the end of a number or literal, the matching bracket of a container. The text
-/// is known to be valid JSON; on anything unexpected this stops at the end of the text.
-pub(crate) fn value_end(text: &str, start: usize) -> usize {
-    let bytes = text.as_bytes();
-    let mut i = start;
-    let mut depth = 0usize;
-    let mut in_string = false;
-    while let Some(&b) = bytes.get(i) {
-        if in_string {
-            match b {
-                b'\\' => i += 1,
-                b'"' => {
-                    in_string = false;
-                    if depth == 0 {
-                        return i + 1;
-                    }
-                }
-                _ => {}
-            }
-        } else {
-            match b {
-                b'"' => in_string = true,
-                b'{' | b'[' => depth += 1,
-                b'}' | b']' => {
-                    if depth <= 1 {
-                        return i + 1;
-                    }
-                    depth -= 1;
-                }
-                b',' | b' ' | b'\t' | b'\n' | b'\r' | b':' if depth == 0 => return i,
-                _ => {}
-            }
-        }
-        i += 1;
-    }
-    text.len()
 }
 
 #[cfg(test)]

@@ -93,9 +93,9 @@ mod resources;
 mod security;
 mod sizes;
 
-pub use codes::{code_info, CodeInfo, CODES};
 #[cfg(feature = "cli")]
-pub(crate) use locate::value_end;
+pub(crate) use crate::parse::json::reader::value_end;
+pub use codes::{code_info, CodeInfo, CODES};
 pub use locate::{Locator, SourceSpan};
 
 use crate::ast::{Loc, Policy, PolicyType, Statement};
