@@ -1512,7 +1512,7 @@ async fn serve_binary_reloads_on_sighup_and_stops_on_sigterm() {
     );
     child.signal("-TERM");
     assert_eq!(child.wait(), Some(0));
-    let said: Vec<String> = rx.try_iter().collect();
+    let said = drain(&rx);
     assert!(
         said.iter().any(|l| l.contains("store refused (sighup)")),
         "{said:?}"
@@ -1535,7 +1535,7 @@ fn serve_binary_refuses_to_start_on_an_invalid_store_or_mapping() {
         "127.0.0.1:0",
     ]);
     assert_eq!(child.wait(), Some(1));
-    let said: Vec<String> = rx.try_iter().collect();
+    let said = drain(&rx);
     assert!(said.iter().any(|l| l.contains("IAM")), "{said:?}");
 
     let bad_mapping = dir.join("mapping.json");
@@ -1549,9 +1549,19 @@ fn serve_binary_refuses_to_start_on_an_invalid_store_or_mapping() {
         bad_mapping.to_str().unwrap(),
     ]);
     assert_eq!(child.wait(), Some(1));
-    let said: Vec<String> = rx.try_iter().collect();
+    let said = drain(&rx);
     assert!(said.iter().any(|l| l.contains("routes")), "{said:?}");
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// Every line the child wrote: after it has exited, its output threads send what is left and
+/// then hang up (bounded, in case a grandchild keeps a pipe open).
+fn drain(rx: &std::sync::mpsc::Receiver<String>) -> Vec<String> {
+    let mut out = Vec::new();
+    while let Ok(line) = rx.recv_timeout(Duration::from_secs(5)) {
+        out.push(line);
+    }
+    out
 }
 
 fn percentile(sorted: &[Duration], p: f64) -> Duration {

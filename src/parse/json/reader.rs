@@ -644,6 +644,49 @@ impl Reader<'_> {
     }
 }
 
+/// The byte offset just past the JSON value (or object key) that starts at `start` in `text`,
+/// which the reader has accepted: the closing quote of a string, the end of a number or
+/// literal, the matching bracket of a container. A scalar inside a container ends before the
+/// `,`, `:`, whitespace or bracket that follows it. On anything unexpected it stops at the end
+/// of the text. (Spans record only where a value starts; this finds where it ends, for
+/// underlines and for the size of inline documents.)
+pub fn value_end(text: &str, start: usize) -> usize {
+    let bytes = text.as_bytes();
+    let (mut depth, mut in_string, mut escaped) = (0usize, false, false);
+    let mut i = start;
+    while let Some(&b) = bytes.get(i) {
+        i += 1;
+        if in_string {
+            if escaped {
+                escaped = false;
+            } else if b == b'\\' {
+                escaped = true;
+            } else if b == b'"' {
+                in_string = false;
+                if depth == 0 {
+                    return i;
+                }
+            }
+            continue;
+        }
+        match b {
+            b'"' => in_string = true,
+            b'{' | b'[' => depth += 1,
+            // A scalar at the top ends before the bracket that closes its container.
+            b'}' | b']' if depth == 0 => return i - 1,
+            b'}' | b']' => {
+                depth -= 1;
+                if depth == 0 {
+                    return i;
+                }
+            }
+            b',' | b':' | b' ' | b'\t' | b'\n' | b'\r' if depth == 0 => return i - 1,
+            _ => {}
+        }
+    }
+    i
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -903,47 +946,4 @@ mod tests {
         let d = err("{\"a/b\": [1,]}");
         assert_eq!(d.loc.pointer, "/a~1b/1");
     }
-}
-
-/// The byte offset just past the JSON value (or object key) that starts at `start` in `text`,
-/// which the reader has accepted: the closing quote of a string, the end of a number or
-/// literal, the matching bracket of a container. A scalar inside a container ends before the
-/// `,`, `:`, whitespace or bracket that follows it. On anything unexpected it stops at the end
-/// of the text. (Spans record only where a value starts; this finds where it ends, for
-/// underlines and for the size of inline documents.)
-pub fn value_end(text: &str, start: usize) -> usize {
-    let bytes = text.as_bytes();
-    let (mut depth, mut in_string, mut escaped) = (0usize, false, false);
-    let mut i = start;
-    while let Some(&b) = bytes.get(i) {
-        i += 1;
-        if in_string {
-            if escaped {
-                escaped = false;
-            } else if b == b'\\' {
-                escaped = true;
-            } else if b == b'"' {
-                in_string = false;
-                if depth == 0 {
-                    return i;
-                }
-            }
-            continue;
-        }
-        match b {
-            b'"' => in_string = true,
-            b'{' | b'[' => depth += 1,
-            // A scalar at the top ends before the bracket that closes its container.
-            b'}' | b']' if depth == 0 => return i - 1,
-            b'}' | b']' => {
-                depth -= 1;
-                if depth == 0 {
-                    return i;
-                }
-            }
-            b',' | b':' | b' ' | b'\t' | b'\n' | b'\r' if depth == 0 => return i - 1,
-            _ => {}
-        }
-    }
-    i
 }
