@@ -129,19 +129,7 @@ pub fn run(args: Args) -> ExitCode {
             return ExitCode::from(1);
         }
     };
-    let mut rt = tokio::runtime::Builder::new_multi_thread();
-    rt.enable_all();
-    if let Some(n) = args.threads.filter(|n| *n > 0) {
-        rt.worker_threads(n);
-    }
-    let rt = match rt.build() {
-        Ok(rt) => rt,
-        Err(e) => {
-            eprintln!("error: cannot start the runtime: {e}");
-            return ExitCode::from(1);
-        }
-    };
-    rt.block_on(serve(config))
+    super::block_on(args.threads, serve(config))
 }
 
 async fn serve(config: Config) -> ExitCode {

@@ -36,6 +36,23 @@ enum Command {
     Serve(Box<serve::Args>),
 }
 
+/// Runs a server's future on a multi-threaded Tokio runtime (`threads` workers, default one
+/// per core); exit 1 when the runtime cannot start.
+fn block_on(threads: Option<usize>, fut: impl std::future::Future<Output = ExitCode>) -> ExitCode {
+    let mut rt = tokio::runtime::Builder::new_multi_thread();
+    rt.enable_all();
+    if let Some(n) = threads.filter(|n| *n > 0) {
+        rt.worker_threads(n);
+    }
+    match rt.build() {
+        Ok(rt) => rt.block_on(fut),
+        Err(e) => {
+            eprintln!("error: cannot start the runtime: {e}");
+            ExitCode::from(1)
+        }
+    }
+}
+
 /// Runs the command line; returns the process exit code.
 pub fn main() -> ExitCode {
     let cli = match Cli::try_parse() {

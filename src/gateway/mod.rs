@@ -52,9 +52,7 @@ use std::time::Duration;
 
 use arc_swap::ArcSwap;
 use hyper::Uri;
-use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
-use hyper_util::server::conn::auto;
-use hyper_util::server::graceful::GracefulShutdown;
+use hyper_util::rt::TokioExecutor;
 use tokio::sync::{watch, Mutex};
 
 use crate::ast::PolicyType;
@@ -396,49 +394,14 @@ impl Gateway {
 async fn accept_loop(
     listener: tokio::net::TcpListener,
     state: Arc<State>,
-    mut shutdown: watch::Receiver<bool>,
+    shutdown: watch::Receiver<bool>,
 ) {
-    let mut builder = auto::Builder::new(TokioExecutor::new());
-    builder
-        .http1()
-        .timer(TokioTimer::new())
-        .header_read_timeout(Duration::from_secs(30))
-        .max_buf_size(64 * 1024);
-    builder.http2().timer(TokioTimer::new());
-    let graceful = GracefulShutdown::new();
-    let slots = Arc::new(tokio::sync::Semaphore::new(4096));
-    loop {
-        let permit = tokio::select! {
-            _ = shutdown.changed() => break,
-            p = Arc::clone(&slots).acquire_owned() => match p {
-                Ok(p) => p,
-                Err(_) => break,
-            },
-        };
-        let accepted = tokio::select! {
-            _ = shutdown.changed() => break,
-            a = listener.accept() => a,
-        };
-        let (stream, peer) = match accepted {
-            Ok(a) => a,
-            Err(e) => {
-                eprintln!("iamc gateway: accept failed: {e}");
-                tokio::time::sleep(Duration::from_millis(50)).await;
-                continue;
-            }
-        };
-        let _ = stream.set_nodelay(true);
-        let st = Arc::clone(&state);
-        let svc = hyper::service::service_fn(move |req| proxy::handle(Arc::clone(&st), peer, req));
-        let conn = builder
-            .serve_connection(TokioIo::new(stream), svc)
-            .into_owned();
-        let conn = graceful.watch(conn);
-        tokio::spawn(async move {
-            let _ = conn.await;
-            drop(permit);
-        });
-    }
-    drop(listener);
-    let _ = tokio::time::timeout(Duration::from_secs(10), graceful.shutdown()).await;
+    let limits = crate::server::ConnLimits {
+        header_timeout: Duration::from_secs(30),
+        max_connections: 4096,
+        shutdown_grace: Duration::from_secs(10),
+    };
+    let on_error = |m: String| eprintln!("iamc gateway: {m}");
+    let handler = move |peer, req| proxy::handle(Arc::clone(&state), peer, req);
+    crate::server::serve_connections(listener, shutdown, limits, on_error, handler).await;
 }

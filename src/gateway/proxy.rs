@@ -59,13 +59,25 @@ fn json_answer(body: &Value) -> Answer {
     r
 }
 
-/// Entry point for hyper.
+/// Entry point for hyper. The request runs as a task of its own, so that even a bug that
+/// panics answers 500 and leaves the connection and the gateway serving.
 pub(super) async fn handle(
     state: Arc<State>,
     peer: SocketAddr,
     req: HttpRequest<Incoming>,
 ) -> Result<Answer, Infallible> {
-    Ok(match (req.method(), req.uri().path()) {
+    Ok(match tokio::spawn(route(state, peer, req)).await {
+        Ok(a) => a,
+        Err(e) => aws_error(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "InternalFailure",
+            &format!("the gateway failed on this request: {e}"),
+        ),
+    })
+}
+
+async fn route(state: Arc<State>, peer: SocketAddr, req: HttpRequest<Incoming>) -> Answer {
+    match (req.method(), req.uri().path()) {
         (&Method::GET, "/-/status") => status(&state).await,
         (&Method::POST, "/") => kinesis(&state, peer, req).await,
         (_, "/") => aws_error(
@@ -78,7 +90,7 @@ pub(super) async fn handle(
             "UnknownOperationException",
             "not found: the Kinesis API is POST /, the gateway's status GET /-/status",
         ),
-    })
+    }
 }
 
 async fn status(state: &State) -> Answer {
@@ -111,7 +123,18 @@ fn arn_account(arn: &str) -> Option<&str> {
 
 async fn kinesis(state: &State, peer: SocketAddr, req: HttpRequest<Incoming>) -> Answer {
     state.counters.requests.fetch_add(1, Ordering::Relaxed);
-    let (parts, body) = req.into_parts();
+    let (mut parts, body) = req.into_parts();
+    // HTTP/2 carries the host as `:authority`, which hyper keeps in the URI: SigV4 signs it as
+    // `host`.
+    if !parts.headers.contains_key(hyper::header::HOST) {
+        if let Some(v) = parts
+            .uri
+            .authority()
+            .and_then(|a| HeaderValue::from_str(a.as_str()).ok())
+        {
+            parts.headers.insert(hyper::header::HOST, v);
+        }
+    }
     let body = match Limited::new(body, state.config.max_body_bytes)
         .collect()
         .await

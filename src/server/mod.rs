@@ -461,13 +461,50 @@ impl Server {
 async fn accept_loop(
     listener: tokio::net::TcpListener,
     state: Arc<State>,
-    mut shutdown: watch::Receiver<bool>,
+    shutdown: watch::Receiver<bool>,
 ) {
+    let limits = ConnLimits {
+        header_timeout: state.config.limits.header_timeout,
+        max_connections: state.config.limits.max_connections,
+        shutdown_grace: state.config.limits.shutdown_grace,
+    };
+    let st = Arc::clone(&state);
+    let on_error = move |m: String| st.event(&Event::Error(m));
+    let handler = move |_peer, req| http::serve(Arc::clone(&state), req);
+    serve_connections(listener, shutdown, limits, on_error, handler).await;
+}
+
+/// How [`serve_connections`] treats connections.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct ConnLimits {
+    /// Time to send HTTP/1 request headers (also closes idle keep-alive connections).
+    pub header_timeout: Duration,
+    /// Connections open at once; past it, accepting waits for one to close.
+    pub max_connections: usize,
+    /// How long requests in flight may finish after shutdown is asked.
+    pub shutdown_grace: Duration,
+}
+
+/// Accepts connections until `shutdown` changes and serves HTTP/1.1 and cleartext HTTP/2 on
+/// each, calling `handler` with the peer address for every request; then lets connections
+/// finish for `shutdown_grace`. Shared by `iamc serve` and `iamc gateway`.
+pub(crate) async fn serve_connections<H, F>(
+    listener: tokio::net::TcpListener,
+    mut shutdown: watch::Receiver<bool>,
+    limits: ConnLimits,
+    on_error: impl Fn(String),
+    handler: H,
+) where
+    H: Fn(SocketAddr, hyper::Request<hyper::body::Incoming>) -> F + Clone + Send + Sync + 'static,
+    F: std::future::Future<Output = Result<hyper::Response<http::Body>, std::convert::Infallible>>
+        + Send
+        + 'static,
+{
     let mut builder = auto::Builder::new(TokioExecutor::new());
     builder
         .http1()
         .timer(TokioTimer::new())
-        .header_read_timeout(state.config.limits.header_timeout)
+        .header_read_timeout(limits.header_timeout)
         .max_buf_size(64 * 1024);
     builder
         .http2()
@@ -475,9 +512,7 @@ async fn accept_loop(
         .max_concurrent_streams(256)
         .max_header_list_size(64 * 1024);
     let graceful = GracefulShutdown::new();
-    let slots = Arc::new(tokio::sync::Semaphore::new(
-        state.config.limits.max_connections.max(1),
-    ));
+    let slots = Arc::new(tokio::sync::Semaphore::new(limits.max_connections.max(1)));
     loop {
         let permit = tokio::select! {
             _ = shutdown.changed() => break,
@@ -490,18 +525,18 @@ async fn accept_loop(
             _ = shutdown.changed() => break,
             a = listener.accept() => a,
         };
-        let stream = match accepted {
-            Ok((stream, _peer)) => stream,
+        let (stream, peer) = match accepted {
+            Ok(a) => a,
             Err(e) => {
                 // Out of file descriptors and the like: back off instead of spinning.
-                state.event(&Event::Error(format!("accept failed: {e}")));
+                on_error(format!("accept failed: {e}"));
                 tokio::time::sleep(Duration::from_millis(50)).await;
                 continue;
             }
         };
         let _ = stream.set_nodelay(true);
-        let st = Arc::clone(&state);
-        let svc = hyper::service::service_fn(move |req| http::serve(Arc::clone(&st), req));
+        let h = handler.clone();
+        let svc = hyper::service::service_fn(move |req| h(peer, req));
         let conn = builder
             .serve_connection(TokioIo::new(stream), svc)
             .into_owned();
@@ -512,7 +547,7 @@ async fn accept_loop(
         });
     }
     drop(listener);
-    let _ = tokio::time::timeout(state.config.limits.shutdown_grace, graceful.shutdown()).await;
+    let _ = tokio::time::timeout(limits.shutdown_grace, graceful.shutdown()).await;
 }
 
 /// The first load, then the reload triggers: the file poll and `SIGHUP`.

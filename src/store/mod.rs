@@ -690,17 +690,21 @@ impl Store {
             self.statements += p.policy.statements.len();
             self.all.push(Arc::clone(p));
         }
-        let entry = self
-            .resources
+        let entry = self.resource_entry(arn, ty);
+        entry.ty = ty;
+        entry.policy = policy;
+    }
+
+    /// The entry of `arn`, created (with no policy and no tags) when there is none.
+    fn resource_entry(&mut self, arn: &str, ty: PolicyType) -> &mut Resource {
+        self.resources
             .entry(arn.to_string())
             .or_insert_with(|| Resource {
                 arn: arn.to_string(),
                 ty,
                 policy: None,
                 tags: Tags::new(),
-            });
-        entry.ty = ty;
-        entry.policy = policy;
+            })
     }
 
     /// Adds tags to the resource `arn` (creating its entry), overwriting those with the same key
@@ -714,15 +718,7 @@ impl Store {
         } else {
             PolicyType::Resource
         };
-        let entry = self
-            .resources
-            .entry(arn.to_string())
-            .or_insert_with(|| Resource {
-                arn: arn.to_string(),
-                ty,
-                policy: None,
-                tags: Tags::new(),
-            });
+        let entry = self.resource_entry(arn, ty);
         for (k, v) in tags {
             entry.tags.retain(|old, _| !old.eq_ignore_ascii_case(k));
             entry.tags.insert(k.clone(), v.clone());
