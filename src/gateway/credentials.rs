@@ -65,6 +65,7 @@ use crate::eval::PolicyDoc;
 use crate::parse::json::reader::{
     child_pointer, parse_json, value_end, JsonKey, JsonNode, JsonValue, Span,
 };
+use crate::parse::json::walk::{Codes, Fields, Walker};
 use crate::parse::{policy_from_node, Limits};
 use crate::request::Caller;
 use crate::validate::check_policy;
@@ -203,12 +204,17 @@ impl Credentials {
         let mut reader = Reader {
             text,
             limits: policy_limits,
-            errors: Vec::new(),
+            w: Walker::new(Codes {
+                wrong_type: IAM401,
+                unknown_field: IAM402,
+            }),
             warnings: Vec::new(),
         };
         let keys = reader.file(&root);
         let Reader {
-            errors, warnings, ..
+            w: Walker { errors, .. },
+            warnings,
+            ..
         } = reader;
         if errors.is_empty() {
             Ok(Credentials { keys, warnings })
@@ -270,14 +276,6 @@ fn read_bounded(path: &Path) -> Result<String, String> {
     String::from_utf8(bytes).map_err(|e| format!("the credentials file is not UTF-8 text: {e}"))
 }
 
-fn loc(pointer: &str, span: Span) -> Loc {
-    Loc {
-        pointer: pointer.to_string(),
-        line: span.line,
-        column: span.column,
-    }
-}
-
 /// 16 to 128 characters, `A-Z` and `0-9`.
 fn valid_access_key_id(id: &str) -> bool {
     (16..=128).contains(&id.len())
@@ -291,103 +289,25 @@ fn valid_token(token: &str) -> bool {
     !token.is_empty() && token.bytes().all(|b| (0x21..=0x7e).contains(&b))
 }
 
-/// The members of an object, with its pointer.
-struct Fields<'n> {
-    members: &'n [(JsonKey, JsonNode)],
-    pointer: String,
-}
-
-impl<'n> Fields<'n> {
-    /// Member `name` and its pointer.
-    fn get(&self, name: &str) -> Option<(&'n JsonNode, String)> {
-        self.members
-            .iter()
-            .find(|(k, _)| k.name == name)
-            .map(|(_, v)| (v, child_pointer(&self.pointer, name)))
-    }
-}
-
 /// Walks the file's tree, collecting every error.
 struct Reader<'a> {
     /// The file's text (for the size of session policies).
     text: &'a str,
     /// Bounds of one session policy.
     limits: Limits,
-    errors: Vec<Diagnostic>,
+    w: Walker,
     warnings: Vec<Diagnostic>,
 }
 
 impl Reader<'_> {
-    fn error(&mut self, code: &'static str, msg: impl Into<String>, pointer: &str, span: Span) {
-        self.errors
-            .push(Diagnostic::error(code, msg, loc(pointer, span)));
-    }
-
-    fn error_help(
-        &mut self,
-        code: &'static str,
-        msg: impl Into<String>,
-        help: impl Into<String>,
-        pointer: &str,
-        span: Span,
-    ) {
-        self.errors
-            .push(Diagnostic::error(code, msg, loc(pointer, span)).with_help(help));
-    }
-
-    fn wrong_type(&mut self, what: &str, expected: &str, node: &JsonNode, pointer: &str) {
-        let msg = format!("{what} must be {expected}, found {}", node.kind_name());
-        self.error(IAM401, msg, pointer, node.span);
-    }
-
-    /// The members of an object whose fields are `allowed`; reports every other field.
-    fn object<'n>(
-        &mut self,
-        node: &'n JsonNode,
-        pointer: &str,
-        allowed: &[&str],
-        what: &str,
-    ) -> Option<Fields<'n>> {
-        let JsonValue::Object(members) = &node.value else {
-            self.wrong_type(what, "an object", node, pointer);
-            return None;
-        };
-        for (k, _) in members {
-            if !allowed.contains(&k.name.as_str()) {
-                let ptr = child_pointer(pointer, &k.name);
-                let lc = k.name.to_ascii_lowercase();
-                let msg = match allowed.iter().find(|a| a.to_ascii_lowercase() == lc) {
-                    Some(a) => format!("unknown field `{}` in {what}; did you mean `{a}`?", k.name),
-                    None => format!("unknown field `{}` in {what}", k.name),
-                };
-                let help = format!("allowed fields: {}", allowed.join(", "));
-                self.error_help(IAM402, msg, help, &ptr, k.span);
-            }
-        }
-        Some(Fields {
-            members,
-            pointer: pointer.to_string(),
-        })
-    }
-
-    fn string<'n>(&mut self, node: &'n JsonNode, pointer: &str, what: &str) -> Option<&'n str> {
-        match &node.value {
-            JsonValue::String(s) => Some(s),
-            _ => {
-                self.wrong_type(what, "a string", node, pointer);
-                None
-            }
-        }
-    }
-
     /// The whole file.
     fn file(&mut self, root: &JsonNode) -> BTreeMap<String, Credential> {
         let mut out = BTreeMap::new();
-        let Some(top) = self.object(root, "", TOP_FIELDS, "the credentials file") else {
+        let Some(top) = self.w.object(root, "", TOP_FIELDS, "the credentials file") else {
             return out;
         };
         match top.get("version") {
-            None => self.error_help(
+            None => self.w.error_help(
                 IAM403,
                 "the credentials file has no `version` (it is required)",
                 "add \"version\": 1",
@@ -396,7 +316,7 @@ impl Reader<'_> {
             ),
             Some((v, ptr)) => {
                 if !matches!(&v.value, JsonValue::Number(n) if n == "1") {
-                    self.error_help(
+                    self.w.error_help(
                         IAM401,
                         "unsupported credentials file `version`: this iamc reads version 1",
                         "write \"version\": 1",
@@ -407,7 +327,7 @@ impl Reader<'_> {
             }
         }
         let Some((keys, kptr)) = top.get("keys") else {
-            self.error_help(
+            self.w.error_help(
                 IAM403,
                 "the credentials file has no `keys` (it is required)",
                 "add \"keys\": {\"AKIA…\": {\"secret\": …, \"principal\": …}}",
@@ -417,7 +337,7 @@ impl Reader<'_> {
             return out;
         };
         let JsonValue::Object(members) = &keys.value else {
-            self.wrong_type("`keys`", "an object", keys, &kptr);
+            self.w.wrong_type("`keys`", "an object", keys, &kptr);
             return out;
         };
         for (key, entry) in members {
@@ -434,7 +354,7 @@ impl Reader<'_> {
         let akid = key.name.as_str();
         let mut ok = true;
         if !valid_access_key_id(akid) {
-            self.error(
+            self.w.error(
                 IAM401,
                 format!("`{akid}` is not an access key id (16 to 128 characters, A-Z and 0-9)"),
                 pointer,
@@ -442,11 +362,11 @@ impl Reader<'_> {
             );
             ok = false;
         }
-        let f = self.object(node, pointer, KEY_FIELDS, "an access key")?;
+        let f = self.w.object(node, pointer, KEY_FIELDS, "an access key")?;
 
         let secret = match f.get("secret") {
             None => {
-                self.error(
+                self.w.error(
                     IAM403,
                     format!("access key `{akid}` has no `secret` (it is required)"),
                     pointer,
@@ -454,9 +374,10 @@ impl Reader<'_> {
                 );
                 None
             }
-            Some((v, sptr)) => match self.string(v, &sptr, "`secret`") {
+            Some((v, sptr)) => match self.w.string(v, &sptr, "`secret`") {
                 Some("") => {
-                    self.error(IAM401, "`secret` must not be empty", &sptr, v.span);
+                    self.w
+                        .error(IAM401, "`secret` must not be empty", &sptr, v.span);
                     None
                 }
                 s => s,
@@ -465,7 +386,7 @@ impl Reader<'_> {
 
         let principal = match f.get("principal") {
             None => {
-                self.error(
+                self.w.error(
                     IAM403,
                     format!("access key `{akid}` has no `principal` (it is required)"),
                     pointer,
@@ -474,6 +395,7 @@ impl Reader<'_> {
                 None
             }
             Some((v, pptr)) => self
+                .w
                 .string(v, &pptr, "`principal`")
                 .and_then(|p| self.principal(p, &pptr, v.span).map(|c| (p, c))),
         };
@@ -481,10 +403,10 @@ impl Reader<'_> {
         let session_token = match f.get("session_token") {
             None => None,
             Some((v, _)) if v.value == JsonValue::Null => None,
-            Some((v, tptr)) => match self.string(v, &tptr, "`session_token`") {
+            Some((v, tptr)) => match self.w.string(v, &tptr, "`session_token`") {
                 Some(t) if valid_token(t) => Some(t.to_string()),
                 Some(_) => {
-                    self.error(
+                    self.w.error(
                         IAM401,
                         "`session_token` must be non-empty printable ASCII without spaces (it \
                          travels in the X-Amz-Security-Token header)",
@@ -512,7 +434,7 @@ impl Reader<'_> {
                     Some((_, Caller::RoleSession { .. } | Caller::FederatedUser { .. }))
                 );
                 if principal.is_some() && !is_session {
-                    self.error_help(
+                    self.w.error_help(
                         IAM405,
                         format!(
                             "access key `{akid}`: a session policy applies only to an \
@@ -571,7 +493,7 @@ impl Reader<'_> {
                 .into(),
             Err(e) => e,
         };
-        self.error_help(
+        self.w.error_help(
             IAM404,
             format!("bad `principal` `{text}`: {why}"),
             help,
@@ -591,7 +513,7 @@ impl Reader<'_> {
             JsonValue::Null => return out,
             JsonValue::Object(m) => m,
             _ => {
-                self.wrong_type("`tags`", "an object", v, &ptr);
+                self.w.wrong_type("`tags`", "an object", v, &ptr);
                 *ok = false;
                 return out;
             }
@@ -600,12 +522,13 @@ impl Reader<'_> {
         for (key, value) in members {
             let tptr = child_pointer(&ptr, &key.name);
             if key.name.is_empty() {
-                self.error(IAM401, "a tag key must not be empty", &tptr, key.span);
+                self.w
+                    .error(IAM401, "a tag key must not be empty", &tptr, key.span);
                 *ok = false;
                 continue;
             }
             if let Some(other) = seen.insert(key.name.to_ascii_lowercase(), &key.name) {
-                self.error(
+                self.w.error(
                     IAM406,
                     format!(
                         "tag keys `{other}` and `{}` differ only in case; condition keys ignore \
@@ -618,7 +541,7 @@ impl Reader<'_> {
                 *ok = false;
                 continue;
             }
-            match self.string(value, &tptr, "a tag value") {
+            match self.w.string(value, &tptr, "a tag value") {
                 Some(s) => {
                     out.insert(key.name.clone(), s.to_string());
                 }
@@ -637,7 +560,7 @@ impl Reader<'_> {
         pointer: &str,
     ) -> Option<Arc<PolicyDoc>> {
         if !matches!(node.value, JsonValue::Object(_)) {
-            self.wrong_type(
+            self.w.wrong_type(
                 "`session_policy`",
                 "a policy document (an object)",
                 node,
@@ -675,7 +598,7 @@ impl Reader<'_> {
                 d.loc.column = span.column;
             }
             if d.is_error() {
-                self.errors.push(d);
+                self.w.errors.push(d);
             } else {
                 self.warnings.push(d);
             }

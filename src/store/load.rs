@@ -19,9 +19,8 @@ use crate::ast::{Loc, PolicyType};
 use crate::catalog::ResourceType;
 use crate::diag::{Diagnostic, Severity};
 use crate::eval::PolicyDoc;
-use crate::parse::json::reader::{
-    child_pointer, parse_json, value_end, JsonKey, JsonNode, JsonValue, Span,
-};
+use crate::parse::json::reader::{child_pointer, parse_json, value_end, JsonNode, JsonValue, Span};
+use crate::parse::json::walk::{loc, Codes, Fields, Walker};
 use crate::parse::{policy_from_node, Limits};
 use crate::request::Caller;
 use crate::validate::check_policy;
@@ -148,7 +147,10 @@ pub(super) fn load_bounded(
         text,
         base_dir,
         limits,
-        errors: Vec::new(),
+        w: Walker::new(Codes {
+            wrong_type: "IAM301",
+            unknown_field: "IAM302",
+        }),
         warnings: Vec::new(),
         named: HashMap::new(),
         all: Vec::new(),
@@ -159,7 +161,7 @@ pub(super) fn load_bounded(
     };
     let mut store = loader.store(&root);
     let Loader {
-        errors,
+        w: Walker { errors, .. },
         mut warnings,
         ..
     } = loader;
@@ -210,22 +212,6 @@ struct Named {
     key: Loc,
 }
 
-/// The members of an object, with its pointer.
-struct Fields<'n> {
-    members: &'n [(JsonKey, JsonNode)],
-    pointer: String,
-}
-
-impl<'n> Fields<'n> {
-    /// Member `name` and its pointer.
-    fn get(&self, name: &str) -> Option<(&'n JsonNode, String)> {
-        self.members
-            .iter()
-            .find(|(k, _)| k.name == name)
-            .map(|(_, v)| (v, child_pointer(&self.pointer, name)))
-    }
-}
-
 /// What a place holding a policy accepts besides documents and `{"file": …}`.
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Names {
@@ -249,7 +235,7 @@ struct Loader<'a> {
     base_dir: Option<&'a Path>,
     /// Bounds of one policy.
     limits: Limits,
-    errors: Vec<Diagnostic>,
+    w: Walker,
     warnings: Vec<Diagnostic>,
     named: HashMap<String, Named>,
     all: Vec<Arc<PolicyDoc>>,
@@ -259,14 +245,6 @@ struct Loader<'a> {
     bound_reported: bool,
     /// Whether ids of principals' policies start with the account (several accounts).
     account_prefix: bool,
-}
-
-fn loc(pointer: &str, span: Span) -> Loc {
-    Loc {
-        pointer: pointer.to_string(),
-        line: span.line,
-        column: span.column,
-    }
 }
 
 /// Letters, digits and `+=,.@_-`, 1 to 128 characters: IAM's user, group and role names.
@@ -316,119 +294,7 @@ fn check_resource_arn(arn: &str) -> Result<(), String> {
     Ok(())
 }
 
-/// The allowed field nearest to a misspelt one: the same in another case, or at most two
-/// edits away.
-fn suggest<'k>(name: &str, allowed: &[&'k str]) -> Option<&'k str> {
-    let lc = name.to_ascii_lowercase();
-    if let Some(a) = allowed.iter().find(|a| a.to_ascii_lowercase() == lc) {
-        return Some(a);
-    }
-    if lc.len() > 32 {
-        return None;
-    }
-    allowed
-        .iter()
-        .map(|a| (edit_distance(&lc, a), *a))
-        .filter(|(d, _)| *d <= 2)
-        .min_by_key(|(d, _)| *d)
-        .map(|(_, a)| a)
-}
-
-/// Levenshtein distance over bytes (short ASCII names).
-fn edit_distance(a: &str, b: &str) -> usize {
-    let b = b.as_bytes();
-    let mut prev: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.bytes().enumerate() {
-        let mut cur = vec![i + 1];
-        for (j, cb) in b.iter().enumerate() {
-            let sub = prev.get(j).copied().unwrap_or(0) + usize::from(ca != *cb);
-            let del = prev.get(j + 1).copied().unwrap_or(0) + 1;
-            let ins = cur.get(j).copied().unwrap_or(0) + 1;
-            cur.push(sub.min(del).min(ins));
-        }
-        prev = cur;
-    }
-    prev.last().copied().unwrap_or(0)
-}
-
 impl<'a> Loader<'a> {
-    fn error(&mut self, code: &'static str, msg: impl Into<String>, pointer: &str, span: Span) {
-        self.errors
-            .push(Diagnostic::error(code, msg, loc(pointer, span)));
-    }
-
-    fn error_help(
-        &mut self,
-        code: &'static str,
-        msg: impl Into<String>,
-        help: impl Into<String>,
-        pointer: &str,
-        span: Span,
-    ) {
-        self.errors
-            .push(Diagnostic::error(code, msg, loc(pointer, span)).with_help(help));
-    }
-
-    fn wrong_type(&mut self, what: &str, expected: &str, node: &JsonNode, pointer: &str) {
-        let msg = format!("{what} must be {expected}, found {}", node.kind_name());
-        self.error("IAM301", msg, pointer, node.span);
-    }
-
-    /// The members of an object whose fields are `allowed`; reports every other field.
-    fn object<'n>(
-        &mut self,
-        node: &'n JsonNode,
-        pointer: &str,
-        allowed: &[&str],
-        what: &str,
-    ) -> Option<Fields<'n>> {
-        let JsonValue::Object(members) = &node.value else {
-            self.wrong_type(what, "an object", node, pointer);
-            return None;
-        };
-        for (k, _) in members {
-            if !allowed.contains(&k.name.as_str()) {
-                let ptr = child_pointer(pointer, &k.name);
-                let msg = match suggest(&k.name, allowed) {
-                    Some(a) => format!("unknown field `{}` in {what}; did you mean `{a}`?", k.name),
-                    None => format!("unknown field `{}` in {what}", k.name),
-                };
-                let help = format!("allowed fields: {}", allowed.join(", "));
-                self.error_help("IAM302", msg, help, &ptr, k.span);
-            }
-        }
-        Some(Fields {
-            members,
-            pointer: pointer.to_string(),
-        })
-    }
-
-    /// The members of an object with free keys (a map).
-    fn map<'n>(
-        &mut self,
-        node: &'n JsonNode,
-        pointer: &str,
-        what: &str,
-    ) -> Option<&'n [(JsonKey, JsonNode)]> {
-        match &node.value {
-            JsonValue::Object(members) => Some(members),
-            _ => {
-                self.wrong_type(what, "an object", node, pointer);
-                None
-            }
-        }
-    }
-
-    fn string<'n>(&mut self, node: &'n JsonNode, pointer: &str, what: &str) -> Option<&'n str> {
-        match &node.value {
-            JsonValue::String(s) => Some(s),
-            _ => {
-                self.wrong_type(what, "a string", node, pointer);
-                None
-            }
-        }
-    }
-
     fn array<'n>(
         &mut self,
         node: &'n JsonNode,
@@ -438,7 +304,7 @@ impl<'a> Loader<'a> {
         match &node.value {
             JsonValue::Array(items) => Some(items),
             _ => {
-                self.wrong_type(what, "an array", node, pointer);
+                self.w.wrong_type(what, "an array", node, pointer);
                 None
             }
         }
@@ -447,11 +313,11 @@ impl<'a> Loader<'a> {
     /// The whole store.
     fn store(&mut self, root: &JsonNode) -> Store {
         let mut store = Store::default();
-        let Some(top) = self.object(root, "", TOP_FIELDS, "the store") else {
+        let Some(top) = self.w.object(root, "", TOP_FIELDS, "the store") else {
             return store;
         };
         match top.get("version") {
-            None => self.error_help(
+            None => self.w.error_help(
                 "IAM303",
                 "the store has no `version` (it is required)",
                 "add \"version\": 1",
@@ -460,7 +326,7 @@ impl<'a> Loader<'a> {
             ),
             Some((v, ptr)) => {
                 if !matches!(&v.value, JsonValue::Number(n) if n == "1") {
-                    self.error_help(
+                    self.w.error_help(
                         "IAM301",
                         "unsupported store `version`: this iamc reads version 1",
                         "write \"version\": 1",
@@ -471,7 +337,7 @@ impl<'a> Loader<'a> {
             }
         }
         if let Some((v, ptr)) = top.get("$schema") {
-            self.string(v, &ptr, "`$schema`");
+            self.w.string(v, &ptr, "`$schema`");
         }
         if let Some((v, _)) = top.get("accounts") {
             self.account_prefix = matches!(&v.value, JsonValue::Object(m) if m.len() > 1);
@@ -524,7 +390,7 @@ impl<'a> Loader<'a> {
 
     /// `policies`.
     fn named_policies(&mut self, node: &JsonNode, pointer: &str) {
-        let Some(members) = self.map(node, pointer, "`policies`") else {
+        let Some(members) = self.w.map(node, pointer, "`policies`") else {
             return;
         };
         for (key, entry) in members {
@@ -541,12 +407,16 @@ impl<'a> Loader<'a> {
                 key: loc(&ptr, key.span),
             };
             if key.name.trim().is_empty() {
-                self.error("IAM301", "a policy name must not be empty", &ptr, key.span);
+                self.w
+                    .error("IAM301", "a policy name must not be empty", &ptr, key.span);
             }
-            if let Some(f) = self.object(entry, &ptr, NAMED_POLICY_FIELDS, "a policy entry") {
+            if let Some(f) = self
+                .w
+                .object(entry, &ptr, NAMED_POLICY_FIELDS, "a policy entry")
+            {
                 named.ty = match f.get("type") {
                     None => {
-                        self.error_help(
+                        self.w.error_help(
                             "IAM303",
                             format!("policy `{}` has no `type` (it is required)", key.name),
                             types_help(),
@@ -559,7 +429,7 @@ impl<'a> Loader<'a> {
                 };
                 let (document, file) = (f.get("document"), f.get("file"));
                 match (&document, &file) {
-                    (Some(_), Some((_, fptr))) => self.error(
+                    (Some(_), Some((_, fptr))) => self.w.error(
                         "IAM310",
                         format!(
                             "policy `{}` has both `document` and `file`; give one",
@@ -568,7 +438,7 @@ impl<'a> Loader<'a> {
                         fptr,
                         entry.span,
                     ),
-                    (None, None) => self.error(
+                    (None, None) => self.w.error(
                         "IAM303",
                         format!(
                             "policy `{}` has neither `document` nor `file` (one is required)",
@@ -600,7 +470,7 @@ impl<'a> Loader<'a> {
                             named.doc = self.inline(d, &dptr, &slot, validate);
                         }
                         (None, Some((fnode, fptr))) => {
-                            if let Some(rel) = self.string(fnode, &fptr, "`file`") {
+                            if let Some(rel) = self.w.string(fnode, &fptr, "`file`") {
                                 named.origin = Origin {
                                     pointer: fptr.clone(),
                                     file: Some(rel.to_string()),
@@ -629,12 +499,12 @@ impl<'a> Loader<'a> {
         pointer: &str,
         allowed: &[PolicyType],
     ) -> Option<PolicyType> {
-        let name = self.string(node, pointer, "`type`")?;
+        let name = self.w.string(node, pointer, "`type`")?;
         match PolicyType::from_name(name).filter(|t| allowed.contains(t)) {
             Some(t) => Some(t),
             None => {
                 let names: Vec<&str> = allowed.iter().map(|t| t.as_str()).collect();
-                self.error(
+                self.w.error(
                     "IAM301",
                     format!(
                         "unknown policy type `{name}`; expected one of: {}",
@@ -660,9 +530,11 @@ impl<'a> Loader<'a> {
                 self.resolve_named(name, pointer, node.span, slot)
             }
             JsonValue::Object(members) if members.iter().any(|(k, _)| k.name == "file") => {
-                let f = self.object(node, pointer, FILE_REF_FIELDS, "a file reference")?;
+                let f = self
+                    .w
+                    .object(node, pointer, FILE_REF_FIELDS, "a file reference")?;
                 let (fnode, fptr) = f.get("file")?;
-                let rel = self.string(fnode, &fptr, "`file`")?;
+                let rel = self.w.string(fnode, &fptr, "`file`")?;
                 self.file(rel, &fptr, fnode.span, slot, true)
                     .map(|(d, _)| d)
             }
@@ -675,7 +547,7 @@ impl<'a> Loader<'a> {
                     }
                     Names::Forbidden => "a policy document (an object) or {\"file\": \"path\"}",
                 };
-                self.wrong_type("a policy", expected, node, pointer);
+                self.w.wrong_type("a policy", expected, node, pointer);
                 None
             }
         }
@@ -694,14 +566,14 @@ impl<'a> Loader<'a> {
             let near = self.named.keys().find(|k| k.to_lowercase() == lc).cloned();
             let msg = format!("unknown policy `{name}`: `policies` has no entry of that name");
             match near {
-                Some(n) => self.error_help(
+                Some(n) => self.w.error_help(
                     "IAM304",
                     msg,
                     format!("did you mean `{n}`? policy names are exact"),
                     pointer,
                     span,
                 ),
-                None => self.error("IAM304", msg, pointer, span),
+                None => self.w.error("IAM304", msg, pointer, span),
             }
             return None;
         };
@@ -710,7 +582,7 @@ impl<'a> Loader<'a> {
         let doc = named.doc.clone();
         let origin = named.origin.clone();
         if ty != slot.ty {
-            self.error(
+            self.w.error(
                 "IAM305",
                 format!(
                     "policy `{name}` is a `{ty}` policy; this place needs a `{}` policy",
@@ -758,7 +630,7 @@ impl<'a> Loader<'a> {
         validate: bool,
     ) -> Option<(Arc<PolicyDoc>, Span)> {
         let Some(base) = self.base_dir else {
-            self.error_help(
+            self.w.error_help(
                 "IAM310",
                 format!("`{rel}`: a file reference needs the store's folder"),
                 "load the store with Store::load (a file or folder), or pass a base folder",
@@ -768,7 +640,7 @@ impl<'a> Loader<'a> {
             return None;
         };
         if rel.is_empty() || Path::new(rel).is_absolute() {
-            self.error(
+            self.w.error(
                 "IAM310",
                 format!("`{rel}`: a file reference is a path relative to the store's folder"),
                 pointer,
@@ -779,7 +651,7 @@ impl<'a> Loader<'a> {
         let text = match read_bounded(&base.join(rel)) {
             Ok(t) => t,
             Err((code, msg)) => {
-                self.error(code, format!("{rel}: {msg}"), pointer, span);
+                self.w.error(code, format!("{rel}: {msg}"), pointer, span);
                 return None;
             }
         };
@@ -827,7 +699,7 @@ impl<'a> Loader<'a> {
         }
         if self.all.len() >= self.bounds.policies {
             self.bound_reported = true;
-            self.error(
+            self.w.error(
                 "IAM003",
                 format!(
                     "the store has more than the bound max_policies = {} policies",
@@ -852,7 +724,7 @@ impl<'a> Loader<'a> {
         self.statements += policy.statements.len();
         if self.statements > self.bounds.statements {
             self.bound_reported = true;
-            self.error(
+            self.w.error(
                 "IAM003",
                 format!(
                     "the store has more than the bound max_statements = {} statements in all",
@@ -883,7 +755,7 @@ impl<'a> Loader<'a> {
                 d.message = format!("{} ({n})", d.message);
             }
             if d.is_error() {
-                self.errors.push(d);
+                self.w.errors.push(d);
             } else {
                 self.warnings.push(d);
             }
@@ -894,7 +766,7 @@ impl<'a> Loader<'a> {
     fn account_id(&mut self, id: &str, pointer: &str, span: Span) -> bool {
         let ok = valid_account(id);
         if !ok {
-            self.error(
+            self.w.error(
                 "IAM307",
                 format!("`{id}` is not an account id (12 digits)"),
                 pointer,
@@ -906,10 +778,12 @@ impl<'a> Loader<'a> {
 
     /// `organization`.
     fn organization(&mut self, node: &JsonNode, pointer: &str) -> Option<Organization> {
-        let f = self.object(node, pointer, ORGANIZATION_FIELDS, "`organization`")?;
+        let f = self
+            .w
+            .object(node, pointer, ORGANIZATION_FIELDS, "`organization`")?;
         let mut org = Organization::default();
         if let Some((v, ptr)) = f.get("management_account") {
-            if let Some(id) = self.string(v, &ptr, "`management_account`") {
+            if let Some(id) = self.w.string(v, &ptr, "`management_account`") {
                 if self.account_id(id, &ptr, v.span) {
                     org.management_account = Some(id.to_string());
                 }
@@ -918,13 +792,15 @@ impl<'a> Loader<'a> {
         let Some((accounts, aptr)) = f.get("accounts") else {
             return Some(org);
         };
-        let Some(members) = self.map(accounts, &aptr, "`organization.accounts`") else {
+        let Some(members) = self.w.map(accounts, &aptr, "`organization.accounts`") else {
             return Some(org);
         };
         for (key, entry) in members {
             let ptr = child_pointer(&aptr, &key.name);
             self.account_id(&key.name, &ptr, key.span);
-            let Some(f) = self.object(entry, &ptr, ORG_ACCOUNT_FIELDS, "an organization account")
+            let Some(f) = self
+                .w
+                .object(entry, &ptr, ORG_ACCOUNT_FIELDS, "an organization account")
             else {
                 continue;
             };
@@ -959,7 +835,7 @@ impl<'a> Loader<'a> {
                 continue;
             };
             if items.is_empty() {
-                self.error_help(
+                self.w.error_help(
                     "IAM301",
                     format!("{} level {i} is empty", ty.as_str().to_uppercase()),
                     "each level (root, OU, account) holds at least one policy; an empty level \
@@ -990,13 +866,13 @@ impl<'a> Loader<'a> {
     /// `accounts`.
     fn accounts(&mut self, node: &JsonNode, pointer: &str) -> BTreeMap<String, Account> {
         let mut out = BTreeMap::new();
-        let Some(members) = self.map(node, pointer, "`accounts`") else {
+        let Some(members) = self.w.map(node, pointer, "`accounts`") else {
             return out;
         };
         for (key, entry) in members {
             let ptr = child_pointer(pointer, &key.name);
             self.account_id(&key.name, &ptr, key.span);
-            let Some(f) = self.object(entry, &ptr, ACCOUNT_FIELDS, "an account") else {
+            let Some(f) = self.w.object(entry, &ptr, ACCOUNT_FIELDS, "an account") else {
                 continue;
             };
             let prefix = if self.account_prefix {
@@ -1042,7 +918,7 @@ impl<'a> Loader<'a> {
         pointer: &str,
         kind: &str,
     ) -> Vec<(&'n str, String, &'n JsonNode)> {
-        let Some(members) = self.map(node, pointer, &format!("`{kind}s`")) else {
+        let Some(members) = self.w.map(node, pointer, &format!("`{kind}s`")) else {
             return Vec::new();
         };
         let mut seen: HashMap<String, &str> = HashMap::new();
@@ -1050,7 +926,7 @@ impl<'a> Loader<'a> {
         for (key, entry) in members {
             let ptr = child_pointer(pointer, &key.name);
             if !valid_name(&key.name) {
-                self.error(
+                self.w.error(
                     "IAM301",
                     format!(
                         "`{}` is not a valid {kind} name (1 to 128 letters, digits and +=,.@_-)",
@@ -1062,7 +938,7 @@ impl<'a> Loader<'a> {
                 continue;
             }
             if let Some(other) = seen.insert(key.name.to_ascii_lowercase(), &key.name) {
-                self.error(
+                self.w.error(
                     "IAM309",
                     format!(
                         "{kind} names `{other}` and `{}` differ only in case; IAM names ignore case",
@@ -1083,11 +959,11 @@ impl<'a> Loader<'a> {
         let Some((v, ptr)) = f.get("path") else {
             return "/".into();
         };
-        let Some(path) = self.string(v, &ptr, "`path`") else {
+        let Some(path) = self.w.string(v, &ptr, "`path`") else {
             return "/".into();
         };
         if !valid_path(path) {
-            self.error(
+            self.w.error(
                 "IAM301",
                 format!("`{path}` is not an IAM path: it starts and ends with `/`, e.g. `/teams/`"),
                 &ptr,
@@ -1100,9 +976,9 @@ impl<'a> Loader<'a> {
     /// `id`: a unique id such as `AIDA…`.
     fn unique_id(&mut self, f: &Fields<'_>) -> Option<String> {
         let (v, ptr) = f.get("id")?;
-        let id = self.string(v, &ptr, "`id`")?;
+        let id = self.w.string(v, &ptr, "`id`")?;
         if id.is_empty() || !id.bytes().all(|b| b.is_ascii_alphanumeric()) {
-            self.error(
+            self.w.error(
                 "IAM301",
                 format!("`{id}` is not a unique id (letters and digits, e.g. AIDA…, AROA…)"),
                 &ptr,
@@ -1133,11 +1009,11 @@ impl<'a> Loader<'a> {
             }
         }
         if let Some((v, ptr)) = f.get("inline") {
-            if let Some(members) = self.map(v, &ptr, "`inline`") {
+            if let Some(members) = self.w.map(v, &ptr, "`inline`") {
                 for (key, doc) in members {
                     let dptr = child_pointer(&ptr, &key.name);
                     if key.name.trim().is_empty() {
-                        self.error(
+                        self.w.error(
                             "IAM301",
                             "an inline policy name must not be empty",
                             &dptr,
@@ -1180,18 +1056,19 @@ impl<'a> Loader<'a> {
         let Some((v, ptr)) = f.get("tags") else {
             return out;
         };
-        let Some(members) = self.map(v, &ptr, "`tags`") else {
+        let Some(members) = self.w.map(v, &ptr, "`tags`") else {
             return out;
         };
         let mut seen: HashMap<String, &str> = HashMap::new();
         for (key, value) in members {
             let tptr = child_pointer(&ptr, &key.name);
             if key.name.is_empty() {
-                self.error("IAM301", "a tag key must not be empty", &tptr, key.span);
+                self.w
+                    .error("IAM301", "a tag key must not be empty", &tptr, key.span);
                 continue;
             }
             if let Some(other) = seen.insert(key.name.to_lowercase(), &key.name) {
-                self.error(
+                self.w.error(
                     "IAM309",
                     format!(
                         "tag keys `{other}` and `{}` differ only in case; condition keys ignore case",
@@ -1202,7 +1079,7 @@ impl<'a> Loader<'a> {
                 );
                 continue;
             }
-            if let Some(s) = self.string(value, &tptr, "a tag value") {
+            if let Some(s) = self.w.string(value, &tptr, "a tag value") {
                 out.insert(key.name.clone(), s.to_string());
             }
         }
@@ -1210,7 +1087,7 @@ impl<'a> Loader<'a> {
     }
 
     fn group(&mut self, name: &str, node: &JsonNode, pointer: &str, prefix: &str) -> Option<Group> {
-        let f = self.object(node, pointer, GROUP_FIELDS, "a group")?;
+        let f = self.w.object(node, pointer, GROUP_FIELDS, "a group")?;
         let path = self.path(&f);
         let policies = self.identity_policies(&f, &format!("{prefix}group/{name}"));
         Some(Group {
@@ -1221,7 +1098,7 @@ impl<'a> Loader<'a> {
     }
 
     fn role(&mut self, name: &str, node: &JsonNode, pointer: &str, prefix: &str) -> Option<Role> {
-        let f = self.object(node, pointer, ROLE_FIELDS, "a role")?;
+        let f = self.w.object(node, pointer, ROLE_FIELDS, "a role")?;
         let owner = format!("{prefix}role/{name}");
         Some(Role {
             name: name.to_string(),
@@ -1241,18 +1118,18 @@ impl<'a> Loader<'a> {
         prefix: &str,
         account: &Account,
     ) -> Option<User> {
-        let f = self.object(node, pointer, USER_FIELDS, "a user")?;
+        let f = self.w.object(node, pointer, USER_FIELDS, "a user")?;
         let owner = format!("{prefix}user/{name}");
         let mut groups = Vec::new();
         if let Some((v, ptr)) = f.get("groups") {
             if let Some(items) = self.array(v, &ptr, "`groups`") {
                 for (i, item) in items.iter().enumerate() {
                     let gptr = child_pointer(&ptr, &i.to_string());
-                    let Some(g) = self.string(item, &gptr, "a group name") else {
+                    let Some(g) = self.w.string(item, &gptr, "a group name") else {
                         continue;
                     };
                     if account.group(g).is_none() {
-                        self.error(
+                        self.w.error(
                             "IAM306",
                             format!(
                                 "unknown group `{g}`: account {} has no such group",
@@ -1286,7 +1163,7 @@ impl<'a> Loader<'a> {
         accounts: &BTreeMap<String, Account>,
     ) -> BTreeMap<String, Session> {
         let mut out = BTreeMap::new();
-        let Some(members) = self.map(node, pointer, "`sessions`") else {
+        let Some(members) = self.w.map(node, pointer, "`sessions`") else {
             return out;
         };
         for (key, entry) in members {
@@ -1297,7 +1174,7 @@ impl<'a> Loader<'a> {
                     Err(e) => e.clone(),
                     Ok(_) => "not a session".to_string(),
                 };
-                self.error_help(
+                self.w.error_help(
                     "IAM308",
                     format!("`{}` is not a session ARN: {why}", key.name),
                     "a `sessions` key is arn:aws:sts::ACCOUNT:assumed-role/ROLE/SESSION or \
@@ -1307,16 +1184,16 @@ impl<'a> Loader<'a> {
                 );
                 continue;
             };
-            let Some(f) = self.object(entry, &ptr, SESSION_FIELDS, "a session") else {
+            let Some(f) = self.w.object(entry, &ptr, SESSION_FIELDS, "a session") else {
                 continue;
             };
             let mut user = None;
             if let Some((v, uptr)) = f.get("user") {
-                if let Some(name) = self.string(v, &uptr, "`user`") {
+                if let Some(name) = self.w.string(v, &uptr, "`user`") {
                     match &caller {
                         Ok(Caller::FederatedUser { account, .. }) => {
                             if accounts.get(account).and_then(|a| a.user(name)).is_none() {
-                                self.error(
+                                self.w.error(
                                     "IAM306",
                                     format!(
                                         "unknown user `{name}`: account {account} has no such user"
@@ -1328,7 +1205,7 @@ impl<'a> Loader<'a> {
                                 user = Some(name.to_string());
                             }
                         }
-                        _ => self.error(
+                        _ => self.w.error(
                             "IAM301",
                             "`user` applies to federated-user sessions only (a role session's \
                              policies are its role's)",
@@ -1359,7 +1236,7 @@ impl<'a> Loader<'a> {
                 user,
             };
             if let Some(old) = out.insert(skey, session) {
-                self.error(
+                self.w.error(
                     "IAM309",
                     format!(
                         "sessions `{}` and `{}` differ only in the case of the role name; role \
@@ -1377,14 +1254,14 @@ impl<'a> Loader<'a> {
     /// `resources`.
     fn resources(&mut self, node: &JsonNode, pointer: &str) -> BTreeMap<String, Resource> {
         let mut out = BTreeMap::new();
-        let Some(members) = self.map(node, pointer, "`resources`") else {
+        let Some(members) = self.w.map(node, pointer, "`resources`") else {
             return out;
         };
         for (key, entry) in members {
             let ptr = child_pointer(pointer, &key.name);
             let arn = key.name.as_str();
             if let Err(why) = check_resource_arn(arn) {
-                self.error(
+                self.w.error(
                     "IAM308",
                     format!("`{arn}` is not a resource ARN: {why}"),
                     &ptr,
@@ -1392,7 +1269,7 @@ impl<'a> Loader<'a> {
                 );
                 continue;
             }
-            let Some(f) = self.object(entry, &ptr, RESOURCE_FIELDS, "a resource") else {
+            let Some(f) = self.w.object(entry, &ptr, RESOURCE_FIELDS, "a resource") else {
                 continue;
             };
             let default_ty = match ResourceType::of_arn(arn) {

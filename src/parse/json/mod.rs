@@ -2,6 +2,7 @@
 
 pub mod policy;
 pub mod reader;
+pub(crate) mod walk;
 
 pub use policy::{parse_policy, policy_from_node};
 pub use reader::{parse_json, JsonKey, JsonNode, JsonValue, Span};
