@@ -646,6 +646,66 @@ fn gateway_end_to_end() {
     // The upstream's own errors, passed on in the gateway's account's terms.
     e2e.scenario(&gw, "upstream-errors", &[]);
 
+    // --sign-upstream: a front gateway in front of this one signs what it forwards with the
+    // admin's key. Its client's key is one the inner gateway does not know, so only a valid
+    // re-signature gets the request through.
+    let mut creds: Value =
+        serde_json::from_str(&fs::read_to_string(e2e.credentials()).unwrap()).unwrap();
+    let admin = creds["keys"]["AKIAADMIN00000000001"].clone();
+    let mut producer = creds["keys"]["AKIAPRODUCER00000001"].clone();
+    producer["secret"] = Value::from("frontOnlySecretKey00000000000000000000001");
+    creds["keys"]["AKIAFRONTONLY0000001"] = producer;
+    let front_creds = dir.join("front-credentials.json");
+    fs::write(&front_creds, creds.to_string()).unwrap();
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_iamc"));
+    cmd.arg("gateway")
+        .arg("--store")
+        .arg(e2e.store())
+        .arg("--credentials")
+        .arg(&front_creds)
+        .arg("--upstream")
+        .arg(gw.url())
+        .arg("--db")
+        .arg(dir.join("front.db"))
+        .args(["--account", ACCOUNT, "--upstream-account", ACCOUNT])
+        .args(["--listen", "127.0.0.1:0", "--sign-upstream"])
+        .env("AWS_ACCESS_KEY_ID", "AKIAADMIN00000000001")
+        .env("AWS_SECRET_ACCESS_KEY", admin["secret"].as_str().unwrap())
+        .env_remove("AWS_SESSION_TOKEN");
+    let (front_proc, first) = Proc::start("front gateway", cmd, &dir.join("front.log"));
+    let front = Gateway {
+        proc: front_proc,
+        addr: first
+            .strip_prefix("listening on ")
+            .unwrap_or_else(|| panic!("the front gateway's first line is {first:?}"))
+            .trim()
+            .to_string(),
+    };
+    let inner_before = http_get(&gw.addr, "/-/status").unwrap().1;
+    // The last --credentials wins: the front gateway's file.
+    let mut py = e2e.python(&front, "signed-upstream");
+    py.arg("--credentials").arg(&front_creds);
+    let out = py.stdin(Stdio::null()).output().unwrap();
+    print!("{}", String::from_utf8_lossy(&out.stdout));
+    assert!(
+        out.status.success(),
+        "scenario signed-upstream failed:\n{}\n{}\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr),
+        front.proc.log_tail()
+    );
+    let inner_after = http_get(&gw.addr, "/-/status").unwrap().1;
+    let allowed = |b: &str| {
+        serde_json::from_str::<Value>(b).unwrap()["allowed"]
+            .as_u64()
+            .unwrap()
+    };
+    assert!(
+        allowed(&inner_after) > allowed(&inner_before),
+        "the inner gateway allowed nothing: {inner_before} -> {inner_after}"
+    );
+    front.stop("TERM");
+
     gw.stop("INT");
     drop(kinesalite);
     println!(

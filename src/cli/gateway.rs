@@ -26,7 +26,8 @@ use crate::gateway::{Config, Gateway};
 /// database --db before they are acknowledged, effective for the next request.
 ///
 /// ARNs of --account are rewritten to --upstream-account (kinesalite's 000000000000) on the
-/// way up and back on the way down. GET /-/status reports the store version, the database
+/// way up and back on the way down. The client's signature is passed through (kinesalite does
+/// not check it); with --sign-upstream the gateway signs forwarded requests itself. GET /-/status reports the store version, the database
 /// revision and counters.
 ///
 /// The first line on standard output is `listening on ADDRESS`. SIGHUP reloads the store and
@@ -69,6 +70,11 @@ pub struct Args {
     /// Seconds the upstream may take to answer.
     #[arg(long, value_name = "SECS", default_value_t = 30)]
     upstream_timeout: u64,
+    /// Sign forwarded requests with the credentials in AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY
+    /// (and AWS_SESSION_TOKEN), as a real Kinesis endpoint needs, instead of passing the
+    /// client's signature through.
+    #[arg(long)]
+    sign_upstream: bool,
     /// Worker threads (default: one per core).
     #[arg(long, value_name = "N")]
     threads: Option<usize>,
@@ -117,6 +123,9 @@ fn config(args: &Args) -> Result<Config, String> {
     c.max_body_bytes = args.max_body.max(1);
     c.max_skew = Duration::from_secs(args.max_skew);
     c.upstream_timeout = Duration::from_secs(args.upstream_timeout.max(1));
+    if args.sign_upstream {
+        c.upstream_signer = Some(crate::gateway::upstream_sign::UpstreamSigner::from_env()?);
+    }
     Ok(c)
 }
 

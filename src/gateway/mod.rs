@@ -31,9 +31,11 @@
 //! `GET /-/status` answers `{"store_version", "revision", "policies", "credentials",
 //! "requests", "allowed", "denied", "forwarded", "upstream_errors"}`.
 //!
-//! What is not done: the forwarded request keeps the client's signature (the upstream must
-//! not check it, as kinesalite does not; re-signing for a real Kinesis is future work);
-//! `SubscribeToShard`'s event stream is buffered, not streamed; CBOR bodies are refused
+//! The forwarded request keeps the client's signature (for an upstream that does not check it,
+//! as kinesalite does not), or, with [`Config::upstream_signer`], is signed again with the
+//! gateway's own credentials for a real Kinesis endpoint.
+//!
+//! What is not done: `SubscribeToShard`'s event stream is buffered, not streamed; CBOR bodies are refused
 //! (`SerializationException`); the gateway does not check that a stream exists before it
 //! stores a policy for it.
 
@@ -42,6 +44,7 @@ pub mod db;
 pub mod ops;
 mod proxy;
 pub mod sigv4;
+pub mod upstream_sign;
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
@@ -92,6 +95,9 @@ pub struct Config {
     pub upstream_timeout: Duration,
     /// The evaluation semantics.
     pub semantics: Semantics,
+    /// Signs forwarded requests with the gateway's credentials; `None` passes the client's
+    /// signature through ([`upstream_sign`]).
+    pub upstream_signer: Option<upstream_sign::UpstreamSigner>,
 }
 
 impl Config {
@@ -121,6 +127,7 @@ impl Config {
             max_skew: Duration::from_secs(300),
             upstream_timeout: Duration::from_secs(30),
             semantics: Semantics::default(),
+            upstream_signer: None,
         }
     }
 }

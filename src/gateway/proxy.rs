@@ -644,11 +644,33 @@ async fn forward(
     let up_body = rewrite_accounts(&body, &cfg.place.account, &cfg.upstream_account);
     let pq = uri.path_and_query().map(|p| p.as_str()).unwrap_or("/");
     let target = format!("{}{}", cfg.upstream.to_string().trim_end_matches('/'), pq);
-    let mut builder = hyper::Request::builder().method(Method::POST).uri(target);
+    let mut out_headers = HeaderMap::new();
     for (k, v) in headers {
         if !skip_header(k) {
-            builder = builder.header(k, v);
+            out_headers.append(k, v.clone());
         }
+    }
+    if let Some(signer) = &cfg.upstream_signer {
+        let host = cfg
+            .upstream
+            .authority()
+            .map(|a| a.as_str())
+            .unwrap_or_default();
+        if let Err(e) = signer.sign(
+            &mut out_headers,
+            host,
+            pq,
+            &up_body,
+            &cfg.place.region,
+            "kinesis",
+            SystemTime::now(),
+        ) {
+            return aws_error(StatusCode::INTERNAL_SERVER_ERROR, "InternalFailure", &e);
+        }
+    }
+    let mut builder = hyper::Request::builder().method(Method::POST).uri(target);
+    for (k, v) in &out_headers {
+        builder = builder.header(k, v);
     }
     let up = match builder.body(Full::new(up_body)) {
         Ok(r) => r,

@@ -797,7 +797,32 @@ def scenario_policy_version(env):
     log(f"GetResourcePolicy audit after kill -9 and restart: {sid} (last acknowledged v{env.args.min})")
 
 
+FRONT_ONLY = "AKIAFRONTONLY0000001"
+
+
+def scenario_signed_upstream(env):
+    """Through a front gateway that signs what it forwards with its own key (--sign-upstream):
+    the client's key is known to the front gateway only, so the inner gateway accepts the
+    request only because the front one signed it again, validly."""
+    check(FRONT_ONLY in env.keys, f"the front gateway's credentials lack {FRONT_ONLY}")
+    r = call("front-only key PutRecord orders (via two gateways)", env.client(FRONT_ONLY).put_record,
+             StreamName="orders", Data=b"via-front", PartitionKey="k1")
+    log(f"front-only key PutRecord orders through the re-signing gateway: allowed, SequenceNumber {r['SequenceNumber']}")
+    # The front gateway still decides for its own caller: the producer's identity cannot read.
+    expect_error(
+        "front-only key GetShardIterator orders",
+        "AccessDeniedException",
+        env.client(FRONT_ONLY).get_shard_iterator,
+        startswith=denied_message(env.principal(FRONT_ONLY), "kinesis:GetShardIterator", ORDERS),
+        StreamName="orders",
+        ShardId="shardId-000000000000",
+        ShardIteratorType="TRIM_HORIZON",
+    )
+    log("front-only key GetShardIterator: denied by the front gateway (the producer's policies)")
+
+
 SCENARIOS = {
+    "signed-upstream": scenario_signed_upstream,
     "a": scenario_a,
     "b": scenario_b,
     "c": scenario_c,
