@@ -59,21 +59,23 @@ fn json_answer(body: &Value) -> Answer {
     r
 }
 
-/// Entry point for hyper. The request runs as a task of its own, so that even a bug that
-/// panics answers 500 and leaves the connection and the gateway serving.
+/// Entry point for hyper. The request runs inside [`crate::server::CatchUnwind`], so that even
+/// a bug that panics answers 500 and leaves the connection and the gateway serving.
 pub(super) async fn handle(
     state: Arc<State>,
     peer: SocketAddr,
     req: HttpRequest<Incoming>,
 ) -> Result<Answer, Infallible> {
-    Ok(match tokio::spawn(route(state, peer, req)).await {
-        Ok(a) => a,
-        Err(e) => aws_error(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "InternalFailure",
-            &format!("the gateway failed on this request: {e}"),
-        ),
-    })
+    Ok(
+        match crate::server::CatchUnwind::new(route(state, peer, req)).await {
+            Ok(a) => a,
+            Err(e) => aws_error(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "InternalFailure",
+                &format!("the gateway failed on this request: {e}"),
+            ),
+        },
+    )
 }
 
 async fn route(state: Arc<State>, peer: SocketAddr, req: HttpRequest<Incoming>) -> Answer {

@@ -68,8 +68,8 @@ pub(crate) fn route_of(path: &str) -> Route {
     }
 }
 
-/// Serves one HTTP request: runs the handler as a task of its own, so that even a bug that
-/// panics answers 500 and leaves the connection and the server serving.
+/// Serves one HTTP request: runs the handler inside [`super::CatchUnwind`], so that even a bug
+/// that panics answers 500 and leaves the connection and the server serving.
 pub(crate) async fn serve(
     state: Arc<State>,
     req: Request<Incoming>,
@@ -77,7 +77,7 @@ pub(crate) async fn serve(
     let started = Instant::now();
     let route = route_of(req.uri().path());
     let st = Arc::clone(&state);
-    let resp = match tokio::spawn(handle(st, route, req)).await {
+    let resp = match super::CatchUnwind::new(handle(st, route, req)).await {
         Ok(resp) => resp,
         Err(_) => error_response(
             &state,

@@ -57,6 +57,7 @@ mod http;
 mod live;
 mod log;
 mod metrics;
+mod unwind;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -74,6 +75,7 @@ pub use envoy::Mapping;
 pub use error::{ApiError, ErrorCode};
 pub use live::{Live, Trigger};
 pub use log::LogConfig;
+pub(crate) use unwind::CatchUnwind;
 
 use crate::diag::Diagnostic;
 use crate::eval::Decision;
