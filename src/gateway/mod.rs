@@ -93,6 +93,8 @@ pub struct Config {
     pub max_skew: Duration,
     /// How long the upstream may take to answer.
     pub upstream_timeout: Duration,
+    /// How long a client may take to send a request body (slow senders hold a connection).
+    pub body_timeout: Duration,
     /// The evaluation semantics.
     pub semantics: Semantics,
     /// Signs forwarded requests with the gateway's credentials; `None` passes the client's
@@ -126,6 +128,7 @@ impl Config {
             max_upstream_bytes: 64 * 1024 * 1024,
             max_skew: Duration::from_secs(300),
             upstream_timeout: Duration::from_secs(30),
+            body_timeout: Duration::from_secs(60),
             semantics: Semantics::default(),
             upstream_signer: None,
         }

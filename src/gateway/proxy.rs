@@ -137,12 +137,20 @@ async fn kinesis(state: &State, peer: SocketAddr, req: HttpRequest<Incoming>) ->
             parts.headers.insert(hyper::header::HOST, v);
         }
     }
-    let body = match Limited::new(body, state.config.max_body_bytes)
-        .collect()
-        .await
-    {
-        Ok(b) => b.to_bytes(),
-        Err(e) => {
+    let read = Limited::new(body, state.config.max_body_bytes).collect();
+    let body = match tokio::time::timeout(state.config.body_timeout, read).await {
+        Err(_) => {
+            return aws_error(
+                StatusCode::REQUEST_TIMEOUT,
+                "RequestTimeout",
+                &format!(
+                    "the request body did not arrive within {:?}",
+                    state.config.body_timeout
+                ),
+            )
+        }
+        Ok(Ok(b)) => b.to_bytes(),
+        Ok(Err(e)) => {
             let too_big = e
                 .downcast_ref::<http_body_util::LengthLimitError>()
                 .is_some();
