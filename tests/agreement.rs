@@ -79,16 +79,147 @@ fn store_engine_agrees_with_the_reference_on_the_example_store() {
             reqs.push(Request::new(c.clone(), a.clone(), res.clone()));
         }
     }
-    let mut prepared = Vec::new();
-    for mut r in reqs {
-        store.prepare(&mut r);
-        prepared.push(r);
+    let n = reqs.len();
+    assert!(n > 400);
+    check_store(&store, &engine, reqs);
+}
+
+/// Prepared and unprepared (the engine keys callers as they come), one at a time and batched.
+fn check_store(store: &iamc::store::Store, engine: &Engine, reqs: Vec<iamc::request::Request>) {
+    let mut all = Vec::new();
+    for r in reqs {
+        let mut p = r.clone();
+        store.prepare(&mut p);
+        all.push(p);
+        all.push(r.with_derived_keys());
     }
-    let batch = engine.authorize_batch(&prepared);
-    for (i, r) in prepared.iter().enumerate() {
+    let batch = engine.authorize_batch(&all);
+    for (i, r) in all.iter().enumerate() {
         let want = reference::evaluate(&store.inputs_for(r), r, &Semantics::default());
         assert_eq!(engine.authorize(r), want, "request {i}: {r:?}");
         assert_eq!(batch[i], want, "batch, request {i}");
     }
-    assert!(prepared.len() > 400);
+}
+
+/// The gateway's fixture store: two accounts, a role in another account with sessions, tags;
+/// callers the store names (in any case), and callers it does not.
+#[test]
+fn store_engine_agrees_with_the_reference_on_the_gateway_store() {
+    use iamc::request::{Caller, Request};
+    use std::sync::Arc;
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/gateway/store.json");
+    let store = Arc::new(iamc::store::Store::load(&path).unwrap());
+    let engine = Engine::from_store(Arc::clone(&store), Semantics::default());
+    let callers = [
+        "arn:aws:iam::111122223333:user/admin",
+        "arn:aws:iam::111122223333:user/producer",
+        "arn:aws:iam::111122223333:user/PRODUCER",
+        "arn:aws:iam::111122223333:user/tagged",
+        "arn:aws:iam::111122223333:root",
+        "arn:aws:sts::210987654321:assumed-role/reader/app",
+        "arn:aws:sts::210987654321:assumed-role/READER/app",
+        "arn:aws:sts::210987654321:assumed-role/reader/limited",
+        "arn:aws:iam::210987654321:role/reader",
+        "arn:aws:iam::999999999999:user/stranger",
+        "anonymous",
+    ];
+    let actions = [
+        "kinesis:PutRecord",
+        "kinesis:GetRecords",
+        "kinesis:GetShardIterator",
+        "kinesis:DescribeStreamSummary",
+        "kinesis:PutResourcePolicy",
+        "kinesis:ListStreams",
+        "kinesis:SubscribeToShard",
+    ];
+    let resources = [
+        "arn:aws:kinesis:us-east-1:111122223333:stream/orders",
+        "arn:aws:kinesis:us-east-1:111122223333:stream/legacy",
+        "arn:aws:kinesis:us-east-1:111122223333:stream/orders/consumer/fanout:1700000000",
+        "arn:aws:kinesis:us-east-1:210987654321:stream/orders",
+        "*",
+    ];
+    let mut reqs = Vec::new();
+    for c in callers {
+        for a in actions {
+            for r in resources {
+                reqs.push(Request::new(Caller::parse(c).unwrap(), a, r));
+            }
+        }
+    }
+    check_store(&store, &engine, reqs);
+}
+
+/// RCP levels (and the management account, which they skip), SCP levels, resources with and
+/// without policies, and an ARN without an account (its account is the caller's).
+#[test]
+fn store_engine_agrees_with_the_reference_on_rcps() {
+    use iamc::request::{Caller, Request};
+    use std::sync::Arc;
+    let text = r#"{
+      "version": 1,
+      "policies": {
+        "Read": { "type": "identity", "document": { "Version": "2012-10-17", "Statement": [
+          { "Effect": "Allow", "Action": ["kinesis:Get*", "kinesis:DeleteStream"], "Resource": "*" }] } },
+        "FullAWSAccess": { "type": "scp", "document": { "Version": "2012-10-17", "Statement": [
+          { "Effect": "Allow", "Action": "*", "Resource": "*" }] } },
+        "RCPFullAWSAccess": { "type": "rcp", "document": { "Version": "2012-10-17", "Statement": [
+          { "Effect": "Allow", "Principal": "*", "Action": "*", "Resource": "*" }] } },
+        "DenyOutsiders": { "type": "rcp", "document": { "Version": "2012-10-17", "Statement": [
+          { "Effect": "Deny", "Principal": "*", "Action": "kinesis:GetRecords", "Resource": "*",
+            "Condition": { "StringNotEquals": { "aws:PrincipalAccount": "111122223333" } } }] } }
+      },
+      "organization": {
+        "management_account": "999999999999",
+        "accounts": {
+          "111122223333": { "scps": [["FullAWSAccess"]], "rcps": [["RCPFullAWSAccess"], ["DenyOutsiders"]] },
+          "210987654321": { "scps": [["FullAWSAccess"]], "rcps": [["RCPFullAWSAccess"]] },
+          "999999999999": { "scps": [["FullAWSAccess"]], "rcps": [["RCPFullAWSAccess"], ["DenyOutsiders"]] }
+        }
+      },
+      "accounts": {
+        "111122223333": { "users": { "alice": { "policies": ["Read"] } } },
+        "210987654321": { "users": { "bob": { "policies": ["Read"] } } },
+        "999999999999": { "users": { "mgmt": { "policies": ["Read"] } } }
+      },
+      "resources": {
+        "arn:aws:kinesis:us-east-1:111122223333:stream/shared": { "policy": {
+          "Version": "2012-10-17", "Statement": [{ "Effect": "Allow",
+            "Principal": { "AWS": "arn:aws:iam::210987654321:root" },
+            "Action": "kinesis:GetRecords", "Resource": "arn:aws:kinesis:us-east-1:111122223333:stream/shared" }] } }
+      }
+    }"#;
+    let store = Arc::new(iamc::store::Store::from_str(text, None).unwrap());
+    let engine = Engine::from_store(Arc::clone(&store), Semantics::default());
+    let callers = [
+        "arn:aws:iam::111122223333:user/alice",
+        "arn:aws:iam::210987654321:user/bob",
+        "arn:aws:iam::999999999999:user/mgmt",
+        "arn:aws:iam::888888888888:user/nobody",
+    ];
+    let resources = [
+        "arn:aws:kinesis:us-east-1:111122223333:stream/shared",
+        "arn:aws:kinesis:us-east-1:111122223333:stream/private",
+        "arn:aws:kinesis:us-east-1:210987654321:stream/theirs",
+        "arn:aws:kinesis:us-east-1:999999999999:stream/mgmt",
+        "arn:aws:kinesis:us-east-1::stream/no-account",
+        "*",
+    ];
+    let mut reqs = Vec::new();
+    let mut outcomes = std::collections::BTreeSet::new();
+    for c in callers {
+        for a in ["kinesis:GetRecords", "kinesis:DeleteStream"] {
+            for r in resources {
+                let req = Request::new(Caller::parse(c).unwrap(), a, r);
+                outcomes.insert(format!("{:?}", engine.authorize(&req).decision));
+                reqs.push(req);
+            }
+        }
+    }
+    assert_eq!(
+        outcomes.len(),
+        3,
+        "the cases reach every outcome: {outcomes:?}"
+    );
+    check_store(&store, &engine, reqs);
 }

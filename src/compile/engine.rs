@@ -7,9 +7,10 @@ use serde::Serialize;
 
 use super::set::{CompiledSet, Scratch};
 use crate::ast::Effect;
+use crate::compile::fxhash::FxHashMap;
 use crate::eval::flow::{self, Hit, Layers, Matcher, Source};
 use crate::eval::{Decision, Inputs, PolicyDoc};
-use crate::request::Request;
+use crate::request::{Caller, Request};
 use crate::semantics::Semantics;
 use crate::store::Store;
 
@@ -36,7 +37,53 @@ enum Policies {
     Store {
         store: Arc<Store>,
         sets: HashMap<Vec<usize>, Arc<CompiledSet>>,
+        /// The caller's part of [`Store::caller_inputs`], compiled, for every caller the store
+        /// names (as parsed, and as [`Store::prepare`] completes it). The key is the exact
+        /// `Caller`, and that part depends on the caller alone, so a hit is the same answer; a
+        /// caller not here takes the general path.
+        callers: FxHashMap<Caller, CallerSets>,
+        /// Resource policies by ARN ([`Store::resource`]).
+        policies: FxHashMap<String, Arc<CompiledSet>>,
+        /// RCP levels by account, for the accounts that have any ([`Store::rcp_levels`]).
+        rcps: FxHashMap<String, Vec<Arc<CompiledSet>>>,
     },
+}
+
+/// The compiled caller's part of a request's inputs.
+#[derive(Debug, Default)]
+struct CallerSets {
+    identity: Option<Arc<CompiledSet>>,
+    boundary: Option<Arc<CompiledSet>>,
+    session: Option<Arc<CompiledSet>>,
+    scps: Vec<Arc<CompiledSet>>,
+}
+
+/// The compiled set of a list of policies: from `sets`, else compiled now (lists the store did
+/// not hand out when the engine was built; none are expected), so nothing is ever dropped.
+fn set_of(
+    sets: &HashMap<Vec<usize>, Arc<CompiledSet>>,
+    docs: &[Arc<PolicyDoc>],
+) -> Option<Arc<CompiledSet>> {
+    if docs.is_empty() {
+        return None;
+    }
+    Some(
+        sets.get(&key_of(docs))
+            .cloned()
+            .unwrap_or_else(|| Arc::new(CompiledSet::new(docs.to_vec()))),
+    )
+}
+
+impl CallerSets {
+    fn of(store: &Store, sets: &HashMap<Vec<usize>, Arc<CompiledSet>>, caller: &Caller) -> Self {
+        let inputs = store.caller_inputs(caller);
+        CallerSets {
+            identity: set_of(sets, &inputs.identity),
+            boundary: set_of(sets, inputs.boundary.as_slice()),
+            session: set_of(sets, inputs.session.as_slice()),
+            scps: inputs.scps.iter().filter_map(|l| set_of(sets, l)).collect(),
+        }
+    }
 }
 
 /// An immutable decision engine, `Send + Sync`, cheap to share behind an `Arc`.
@@ -207,8 +254,44 @@ impl Engine {
                 }
             }
         }
+        let mut callers = FxHashMap::default();
+        for probe in probe_requests(&store) {
+            let mut prepared = probe.clone();
+            store.prepare(&mut prepared);
+            for caller in [probe.caller, prepared.caller] {
+                if let std::collections::hash_map::Entry::Vacant(e) = callers.entry(caller) {
+                    let cs = CallerSets::of(&store, &sets, e.key());
+                    e.insert(cs);
+                }
+            }
+        }
+        let policies = store
+            .resources()
+            .filter_map(|r| Some((r.arn.clone(), set_of(&sets, r.policy.as_slice())?)))
+            .collect();
+        let mut rcps = FxHashMap::default();
+        for account in store
+            .organization()
+            .map(|o| o.accounts.keys().cloned().collect::<Vec<_>>())
+            .unwrap_or_default()
+        {
+            let levels: Vec<Arc<CompiledSet>> = store
+                .rcp_levels(&account)
+                .iter()
+                .filter_map(|l| set_of(&sets, l))
+                .collect();
+            if !levels.is_empty() {
+                rcps.insert(account, levels);
+            }
+        }
         Engine {
-            policies: Policies::Store { store, sets },
+            policies: Policies::Store {
+                store,
+                sets,
+                callers,
+                policies,
+                rcps,
+            },
             sem,
         }
     }
@@ -252,51 +335,34 @@ impl Engine {
                         .unwrap_or_default(),
                 }
             }),
-            Policies::Store { store, sets } => {
-                let inputs = store.inputs_for(req);
-                let get = |docs: &[Arc<PolicyDoc>]| -> Option<&CompiledSet> {
-                    if docs.is_empty() {
-                        None
-                    } else {
-                        sets.get(&key_of(docs)).map(|s| &**s)
+            Policies::Store {
+                store,
+                sets,
+                callers,
+                policies,
+                rcps,
+            } => {
+                let owned;
+                let cs = match callers.get(&req.caller) {
+                    Some(cs) => cs,
+                    None => {
+                        owned = CallerSets::of(store, sets, &req.caller);
+                        &owned
                     }
                 };
-                // Policy lists the store did not hand out when the engine was built (none are
-                // expected) are compiled on the spot so that nothing is ever dropped.
-                let mut extra: Vec<CompiledSet> = Vec::new();
-                let mut lists: Vec<&[Arc<PolicyDoc>]> = vec![&inputs.identity];
-                lists.push(inputs.boundary.as_slice());
-                lists.push(inputs.session.as_slice());
-                lists.extend(inputs.scps.iter().map(Vec::as_slice));
-                for s in &inputs.resources {
-                    lists.push(s.policy.as_slice());
-                    lists.extend(s.rcps.iter().map(Vec::as_slice));
-                }
-                for l in lists {
-                    if !l.is_empty() && get(l).is_none() {
-                        extra.push(CompiledSet::new(l.to_vec()));
-                    }
-                }
-                let find = |docs: &[Arc<PolicyDoc>]| -> Option<&CompiledSet> {
-                    get(docs).or_else(|| {
-                        let k = key_of(docs);
-                        extra
-                            .iter()
-                            .find(|c| c.docs.len() == docs.len() && key_of(&c.docs) == k)
-                    })
-                };
-                flow::decide(&mut src, req, &self.sem, |resource| {
-                    let side = inputs.side(resource);
-                    Layers {
-                        identity: find(&inputs.identity),
-                        boundary: find(inputs.boundary.as_slice()),
-                        session: find(inputs.session.as_slice()),
-                        scps: inputs.scps.iter().filter_map(|l| find(l)).collect(),
-                        resource_policy: side.and_then(|s| find(s.policy.as_slice())),
-                        rcps: side
-                            .map(|s| s.rcps.iter().filter_map(|l| find(l)).collect())
-                            .unwrap_or_default(),
-                    }
+                // The resource side of `Store::resource_side`: the resource's policy and the
+                // RCP levels of its account (accounts with none are not in `rcps`).
+                flow::decide(&mut src, req, &self.sem, |resource| Layers {
+                    identity: cs.identity.as_deref(),
+                    boundary: cs.boundary.as_deref(),
+                    session: cs.session.as_deref(),
+                    scps: cs.scps.iter().map(|s| &**s).collect(),
+                    resource_policy: policies.get(resource).map(|s| &**s),
+                    rcps: req
+                        .resource_account(resource)
+                        .and_then(|a| rcps.get(a))
+                        .map(|l| l.iter().map(|s| &**s).collect())
+                        .unwrap_or_default(),
                 })
             }
         }

@@ -432,8 +432,22 @@ impl Store {
     /// [`Store::prepare`] on the request first so that its keys are complete; this method
     /// reads only the caller and the resources.
     pub fn inputs_for(&self, req: &Request) -> Inputs {
+        let mut inputs = self.caller_inputs(&req.caller);
+        for arn in req.resources() {
+            if inputs.resources.iter().any(|s| s.arn == arn) {
+                continue;
+            }
+            if let Some(side) = self.resource_side(arn, req.resource_account(arn)) {
+                inputs.resources.push(side);
+            }
+        }
+        inputs
+    }
+
+    /// The caller's part of [`Store::inputs_for`]: identity policies, boundary, session policy
+    /// and SCP levels (no resources). It depends on the caller alone.
+    pub fn caller_inputs(&self, caller: &Caller) -> Inputs {
         let mut inputs = Inputs::default();
-        let caller = &req.caller;
         let account = caller.account().and_then(|a| self.accounts.get(a));
         let session = session_key(caller).and_then(|k| self.sessions.get(&k));
         match caller {
@@ -465,24 +479,26 @@ impl Store {
         if let Some(acct) = caller.account() {
             inputs.scps = self.org_levels(acct, |o| &o.scps);
         }
-        for arn in req.resources() {
-            if inputs.resources.iter().any(|s| s.arn == arn) {
-                continue;
-            }
-            let policy = self.resources.get(arn).and_then(|r| r.policy.clone());
-            let rcps = req
-                .resource_account(arn)
-                .map(|a| self.org_levels(a, |o| &o.rcps))
-                .unwrap_or_default();
-            if policy.is_some() || !rcps.is_empty() {
-                inputs.resources.push(ResourceSide {
-                    arn: arn.to_string(),
-                    policy,
-                    rcps,
-                });
-            }
-        }
         inputs
+    }
+
+    /// The resource side of `arn` in [`Store::inputs_for`]: its policy ([`Store::resource`])
+    /// and the RCP levels of `account` ([`Store::rcp_levels`]; the resource's account, or the
+    /// caller's for an ARN without one). `None` when it has neither.
+    pub fn resource_side(&self, arn: &str, account: Option<&str>) -> Option<ResourceSide> {
+        let policy = self.resources.get(arn).and_then(|r| r.policy.clone());
+        let rcps = account.map(|a| self.rcp_levels(a)).unwrap_or_default();
+        (policy.is_some() || !rcps.is_empty()).then(|| ResourceSide {
+            arn: arn.to_string(),
+            policy,
+            rcps,
+        })
+    }
+
+    /// The RCP levels that apply to resources of `account`: none in the management account
+    /// or an account the organization does not list.
+    pub fn rcp_levels(&self, account: &str) -> Vec<Vec<Arc<PolicyDoc>>> {
+        self.org_levels(account, |o| &o.rcps)
     }
 
     /// The SCP or RCP levels of `account`: none in the management account or an account the
