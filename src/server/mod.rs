@@ -57,6 +57,7 @@ mod http;
 mod live;
 mod log;
 mod metrics;
+#[cfg(feature = "gateway")]
 mod unwind;
 
 use std::net::SocketAddr;
@@ -75,6 +76,7 @@ pub use envoy::Mapping;
 pub use error::{ApiError, ErrorCode};
 pub use live::{Live, Trigger};
 pub use log::LogConfig;
+#[cfg(feature = "gateway")]
 pub(crate) use unwind::CatchUnwind;
 
 use crate::diag::Diagnostic;
