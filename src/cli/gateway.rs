@@ -12,8 +12,8 @@ use crate::gateway::{Config, Gateway};
 /// and consumer resource policies, cross-account sharing, for clients that change only their
 /// endpoint URL.
 ///
-///   iamc gateway --store examples/kinesis/gateway/store.json \
-///     --credentials examples/kinesis/gateway/credentials.json \
+///   iamc gateway --store tests/gateway/store.json \
+///     --credentials tests/gateway/credentials.json \
 ///     --upstream http://127.0.0.1:4567 --db gateway.sqlite --account 111122223333
 ///   aws kinesis put-record --endpoint-url http://127.0.0.1:4568 --stream-name orders ...
 ///
@@ -27,8 +27,8 @@ use crate::gateway::{Config, Gateway};
 ///
 /// ARNs of --account are rewritten to --upstream-account (kinesalite's 000000000000) on the
 /// way up and back on the way down. The client's signature is passed through (kinesalite does
-/// not check it); with --sign-upstream the gateway signs forwarded requests itself. GET /-/status reports the store version, the database
-/// revision and counters.
+/// not check it); with --sign-upstream the gateway signs forwarded requests itself.
+/// GET /-/status reports the store version, the database revision and counters.
 ///
 /// The first line on standard output is `listening on ADDRESS`. SIGHUP reloads the store and
 /// the credentials file (a file that fails validation is refused and the old one keeps
