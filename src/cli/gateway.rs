@@ -1,6 +1,5 @@
 //! `iamc gateway`: the authorizing Kinesis proxy.
 
-use std::io::Write;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -131,14 +130,7 @@ fn config(args: &Args) -> Result<Config, String> {
 
 /// Runs the subcommand.
 pub fn run(args: Args) -> ExitCode {
-    let config = match config(&args) {
-        Ok(c) => c,
-        Err(e) => {
-            eprintln!("error: {e}");
-            return ExitCode::from(1);
-        }
-    };
-    super::block_on(args.threads, serve(config))
+    super::run_server(args.threads, config(&args), serve)
 }
 
 async fn serve(config: Config) -> ExitCode {
@@ -149,11 +141,7 @@ async fn serve(config: Config) -> ExitCode {
             return ExitCode::from(1);
         }
     };
-    {
-        let mut out = std::io::stdout().lock();
-        let _ = writeln!(out, "listening on {}", gateway.local_addr());
-        let _ = out.flush();
-    }
+    super::announce(gateway.local_addr());
     eprintln!(
         "iamc gateway: store version {} live",
         gateway.store_version()

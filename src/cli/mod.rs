@@ -36,6 +36,30 @@ enum Command {
     Serve(Box<serve::Args>),
 }
 
+/// Runs a server subcommand: a bad configuration is `error: …` and exit 1; otherwise `serve`
+/// runs on a multi-threaded Tokio runtime (`threads` workers, default one per core).
+fn run_server<C, F: std::future::Future<Output = ExitCode>>(
+    threads: Option<usize>,
+    config: Result<C, String>,
+    serve: impl FnOnce(C) -> F,
+) -> ExitCode {
+    match config {
+        Ok(c) => block_on(threads, serve(c)),
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::from(1)
+        }
+    }
+}
+
+/// Prints `listening on ADDRESS`, the first line of a server's standard output, at once.
+fn announce(addr: std::net::SocketAddr) {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    let _ = writeln!(out, "listening on {addr}");
+    let _ = out.flush();
+}
+
 /// Runs a server's future on a multi-threaded Tokio runtime (`threads` workers, default one
 /// per core); exit 1 when the runtime cannot start.
 fn block_on(threads: Option<usize>, fut: impl std::future::Future<Output = ExitCode>) -> ExitCode {

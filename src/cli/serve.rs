@@ -154,14 +154,7 @@ fn report(e: &Event<'_>) {
 
 /// Runs the subcommand.
 pub fn run(args: Args) -> ExitCode {
-    let config = match config(&args) {
-        Ok(c) => c,
-        Err(e) => {
-            eprintln!("error: {e}");
-            return ExitCode::from(1);
-        }
-    };
-    super::block_on(args.threads, serve(config))
+    super::run_server(args.threads, config(&args), serve)
 }
 
 async fn serve(config: Config) -> ExitCode {
@@ -172,11 +165,7 @@ async fn serve(config: Config) -> ExitCode {
             return ExitCode::from(1);
         }
     };
-    {
-        let mut out = std::io::stdout().lock();
-        let _ = writeln!(out, "listening on {}", server.local_addr());
-        let _ = out.flush();
-    }
+    super::announce(server.local_addr());
     if server.ready().await.is_err() {
         eprintln!("error: the store is invalid; not serving");
         server.shutdown().await;
