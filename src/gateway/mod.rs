@@ -182,6 +182,8 @@ struct Counters {
 
 struct State {
     config: Config,
+    /// What signatures are checked against (the gateway's region, Kinesis, the skew).
+    verify: sigv4::VerifyOptions,
     live: ArcSwap<Live>,
     writer: Mutex<Writer>,
     client: hyper_util::client::legacy::Client<
@@ -349,8 +351,14 @@ impl Gateway {
         let client = hyper_util::client::legacy::Client::builder(TokioExecutor::new())
             .pool_idle_timeout(Duration::from_secs(30))
             .build(connector);
+        let verify = sigv4::VerifyOptions {
+            service: "kinesis".into(),
+            region: config.place.region.clone(),
+            max_skew: config.max_skew,
+        };
         let state = Arc::new(State {
             config,
+            verify,
             live: ArcSwap::from_pointee(live),
             writer: Mutex::new(Writer { db, overlay }),
             client,

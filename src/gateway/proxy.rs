@@ -14,7 +14,7 @@ use hyper::{HeaderMap, Method, Request as HttpRequest, Response, StatusCode, Uri
 use serde_json::{json, Value};
 
 use super::ops::{self, Check, Handling, Plan};
-use super::sigv4::{self, Auth, VerifyOptions};
+use super::sigv4::{self, Auth};
 use super::{build_live, parse_resource_policy, Live, State};
 use crate::ast::{Instant, PolicyType};
 use crate::eval::{Decision, Layer, Outcome};
@@ -180,11 +180,6 @@ async fn kinesis(state: &State, peer: SocketAddr, req: HttpRequest<Incoming>) ->
         .path_and_query()
         .map(|p| p.as_str())
         .unwrap_or("/");
-    let opts = VerifyOptions {
-        service: "kinesis".into(),
-        region: state.config.place.region.clone(),
-        max_skew: state.config.max_skew,
-    };
     let auth = match sigv4::verify(
         parts.method.as_str(),
         path_and_query,
@@ -192,7 +187,7 @@ async fn kinesis(state: &State, peer: SocketAddr, req: HttpRequest<Incoming>) ->
         &body,
         SystemTime::now(),
         &live.credentials,
-        &opts,
+        &state.verify,
     ) {
         Ok(a) => a,
         Err(e) => return aws_error(StatusCode::BAD_REQUEST, e.code, &e.message),
@@ -225,18 +220,17 @@ async fn kinesis(state: &State, peer: SocketAddr, req: HttpRequest<Incoming>) ->
             }
         }
     };
-    let plan = {
+    let account = caller.account();
+    let plan = if operation == "GetRecords" {
+        // Only GetRecords reads the iterator cache: other requests do not take its lock.
         let iterators = match state.iterators.lock() {
             Ok(g) => g,
             Err(p) => p.into_inner(),
         };
-        ops::plan(
-            operation,
-            &value,
-            caller.account(),
-            &state.config.place,
-            &iterators,
-        )
+        ops::plan(operation, &value, account, &state.config.place, &iterators)
+    } else {
+        let none = ops::IteratorCache::default();
+        ops::plan(operation, &value, account, &state.config.place, &none)
     };
     let plan = match plan {
         Ok(p) => p,
