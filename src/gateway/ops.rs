@@ -13,6 +13,12 @@
 //! | `RegisterStreamConsumer` with `Tags` | `kinesis:RegisterStreamConsumer` on the stream and `kinesis:TagResource` on `…/consumer/NAME:*` | |
 //! | `ListStreams`, `DescribeLimits`, `DescribeAccountSettings`, `UpdateAccountSettings` | `kinesis:<Operation>` | `*` |
 //!
+//! The second action of `CreateStream` and `RegisterStreamConsumer` with `Tags` follows the
+//! Kinesis API reference as I recall it ("in addition to … you must also have the … permission"
+//! for tagging on create); the search corpus here did not have that page, so it is the
+//! stricter reading, in one place (`plan`): a caller allowed to create but not to tag must
+//! create without tags.
+//!
 //! Request context: `aws:RequestTag/<k>` and `aws:TagKeys` from `Tags` (`AddTagsToStream`,
 //! `CreateStream`, `RegisterStreamConsumer`, `TagResource`), `aws:TagKeys` from `TagKeys`
 //! (`RemoveTagsFromStream`, `UntagResource`). The gateway adds the keys every request has.
