@@ -1,7 +1,7 @@
 //! The one place where iamc settles what AWS leaves open.
 //!
-//! The spec (`shared/spec/iam-semantics.md`) marks some rules **[UNVERIFIED]** or
-//! **[CONFLICT]**. For each, iamc picks the safer reading (a wrong Allow is a security hole),
+//! The spec (`shared/spec/iam-semantics.md`) marks some rules **\[UNVERIFIED\]** or
+//! **\[CONFLICT\]**. For each, iamc picks the safer reading (a wrong Allow is a security hole),
 //! names it here, and tests it (the test named in the table, in `tests/semantics.rs` or the
 //! module given). Nothing else in the crate decides these questions.
 //!

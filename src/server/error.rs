@@ -39,7 +39,7 @@ pub enum ErrorCode {
 }
 
 impl ErrorCode {
-    /// Every code, in the order of [`ErrorCode::index`].
+    /// Every code, in the order of `ErrorCode::index`.
     pub const ALL: [ErrorCode; 13] = [
         ErrorCode::InvalidJson,
         ErrorCode::InvalidRequest,

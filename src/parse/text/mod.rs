@@ -15,7 +15,7 @@
 //! and the JSON front end's builder ([`crate::parse::policy_from_node`]) checks it and builds the
 //! AST. So both forms are validated by one piece of code, and a text policy and its JSON form
 //! give the same AST. The other way, [`cst::Document::from_policy`] writes any AST as a tree
-//! and [`print`] lays it out.
+//! and [`print`](mod@print) lays it out.
 //!
 //! # Codes
 //!
