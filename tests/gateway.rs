@@ -190,7 +190,7 @@ async fn the_gateway_refuses_what_it_cannot_serve_and_never_forwards_it() {
         .insert("x-amz-date", "20261126T120000Z".parse().unwrap());
     r.headers_mut().insert(
         "authorization",
-        "AWS4-HMAC-SHA256 Credential=AKIANOSUCHKEY0000001/20261126/us-east-1/kinesis/aws4_request, SignedHeaders=host;x-amz-date, Signature=00"
+        "AWS4-HMAC-SHA256 Credential=AKIANOSUCHKEY0000001/20261126/us-east-1/kinesis/aws4_request, SignedHeaders=host;x-amz-date;x-amz-target, Signature=00"
             .parse()
             .unwrap(),
     );

@@ -67,7 +67,7 @@
 //! | [`INVALID_SIGNATURE`] | The scope's region is not the gateway's. | Credential should be scoped to a valid region. |
 //! | [`INVALID_SIGNATURE`] | The scope's service is not the gateway's. | Credential should be scoped to correct service: 'kinesis'. |
 //! | [`INVALID_SIGNATURE`] | The scope's date is not the date of `X-Amz-Date`. | Date in Credential scope does not match YYYYMMDD from ISO-8601 version of date from HTTP: '20261125' != '20261126', from 'X-Amz-Date'. |
-//! | [`INCOMPLETE_SIGNATURE`] | Malformed `Authorization`: another algorithm, a missing or repeated `Credential`, `SignedHeaders` or `Signature`, a pair without `=`, an unknown parameter, a scope not of the form `AKID/YYYYMMDD/REGION/SERVICE/aws4_request`, `host` or `x-amz-date` not signed, several `Authorization` headers. | Names what is wrong, e.g. "Authorization header requires 'Signature' parameter." |
+//! | [`INCOMPLETE_SIGNATURE`] | Malformed `Authorization`: another algorithm, a missing or repeated `Credential`, `SignedHeaders` or `Signature`, a pair without `=`, an unknown parameter, a scope not of the form `AKID/YYYYMMDD/REGION/SERVICE/aws4_request`, `host` or `x-amz-date` not signed, an `X-Amz-Target` header that is not signed (the gateway authorizes by it; AWS SDKs sign it), several `Authorization` headers. | Names what is wrong, e.g. "Authorization header requires 'Signature' parameter." |
 //! | [`INCOMPLETE_SIGNATURE`] | No `X-Amz-Date` (or only a `Date` header), several, or not `YYYYMMDDTHHMMSSZ`; no `Host`. | Names what is wrong. |
 //! | [`INCOMPLETE_SIGNATURE`] | Presigned query-string authentication (`X-Amz-Signature`, `X-Amz-Credential` or `X-Amz-Algorithm` in the query). | Says it is not supported by the gateway. |
 //!
@@ -112,6 +112,7 @@ pub const MISMATCH_MESSAGE: &str = "The request signature we calculated does not
 
 const X_AMZ_DATE: &str = "x-amz-date";
 const X_AMZ_SECURITY_TOKEN: &str = "x-amz-security-token";
+const X_AMZ_TARGET: &str = "x-amz-target";
 
 /// What [`verify`] checks requests against.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -299,6 +300,14 @@ pub fn verify<'c>(
     if !headers.contains_key(HOST) {
         return Err(AuthError::incomplete(
             "The request has no Host header, which the signature covers.",
+        ));
+    }
+    // The gateway authorizes by the operation X-Amz-Target names: a signature that does not
+    // cover it would let a replayed request change its operation.
+    if headers.contains_key(X_AMZ_TARGET) && !signed.contains(&X_AMZ_TARGET) {
+        return Err(AuthError::incomplete(
+            "'X-Amz-Target' must be a 'SignedHeader' in the AWS Authorization: the gateway \
+             authorizes by the operation it names.",
         ));
     }
 
@@ -896,8 +905,9 @@ mod tests {
 
     #[test]
     fn signed_headers_must_be_exactly_what_was_signed() {
+        // (A list without x-amz-target is refused earlier, as incomplete: see
+        // `x_amz_date_and_host_are_required`.)
         for list in [
-            "content-type;host;x-amz-date",
             "host;content-type;x-amz-date;x-amz-target",
             "content-type;host;user-agent;x-amz-date;x-amz-target",
             "content-type;host;x-amz-date;x-amz-target;x-amz-target",
@@ -1199,6 +1209,22 @@ mod tests {
                 .message
                 .starts_with("Date must be in ISO-8601 'basic format'. Got '"));
         }
+        // X-Amz-Target present but not signed.
+        let req = port_request();
+        let auth = req["authorization"]
+            .to_str()
+            .unwrap()
+            .replace(";x-amz-target", "");
+        assert!(!auth.contains("x-amz-target"), "{auth}");
+        let unsigned_target = with(req, "authorization", &auth);
+        let e = check(&unsigned_target, BODY_PORT).unwrap_err();
+        assert_eq!(e.code, INCOMPLETE_SIGNATURE);
+        assert!(
+            e.message
+                .starts_with("'X-Amz-Target' must be a 'SignedHeader'"),
+            "{}",
+            e.message
+        );
         let mut two = port_request();
         two.append("x-amz-date", HeaderValue::from_static(NOW));
         assert_eq!(code(check(&two, BODY_PORT)), INCOMPLETE_SIGNATURE);
