@@ -55,7 +55,6 @@
 
 use std::collections::{BTreeMap, HashMap};
 use std::fmt;
-use std::io::Read;
 use std::path::Path;
 use std::sync::Arc;
 
@@ -65,7 +64,7 @@ use crate::eval::PolicyDoc;
 use crate::parse::json::reader::{
     child_pointer, parse_json, value_end, JsonKey, JsonNode, JsonValue, Span,
 };
-use crate::parse::json::walk::{Codes, Fields, Walker};
+use crate::parse::json::walk::{self, Codes, Fields, ReadError, Walker};
 use crate::parse::{policy_from_node, Limits};
 use crate::request::Caller;
 use crate::validate::check_policy;
@@ -254,26 +253,14 @@ impl Credentials {
 /// Reads a file of at most [`MAX_CREDENTIALS_BYTES`] as UTF-8; the size is checked before
 /// reading. The error is a message without the file name.
 fn read_bounded(path: &Path) -> Result<String, String> {
-    let io = |e: std::io::Error| format!("cannot read the credentials file: {e}");
-    let meta = std::fs::metadata(path).map_err(io)?;
-    if !meta.is_file() {
-        return Err("cannot read the credentials file: it is not a file".into());
-    }
-    let too_big =
-        || format!("the credentials file is more than the bound of {MAX_CREDENTIALS_BYTES} bytes");
-    if meta.len() > MAX_CREDENTIALS_BYTES as u64 {
-        return Err(too_big());
-    }
-    let file = std::fs::File::open(path).map_err(io)?;
-    // The file may have grown since the check: read one byte past the bound at most.
-    let mut bytes = Vec::new();
-    file.take(MAX_CREDENTIALS_BYTES as u64 + 1)
-        .read_to_end(&mut bytes)
-        .map_err(io)?;
-    if bytes.len() > MAX_CREDENTIALS_BYTES {
-        return Err(too_big());
-    }
-    String::from_utf8(bytes).map_err(|e| format!("the credentials file is not UTF-8 text: {e}"))
+    walk::read_bounded(path, MAX_CREDENTIALS_BYTES).map_err(|e| match e {
+        ReadError::Io(e) => format!("cannot read the credentials file: {e}"),
+        ReadError::NotAFile => "cannot read the credentials file: it is not a file".into(),
+        ReadError::TooBig(_) => {
+            format!("the credentials file is more than the bound of {MAX_CREDENTIALS_BYTES} bytes")
+        }
+        ReadError::NotUtf8(e) => format!("the credentials file is not UTF-8 text: {e}"),
+    })
 }
 
 /// 16 to 128 characters, `A-Z` and `0-9`.

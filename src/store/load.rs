@@ -7,7 +7,6 @@
 //! module docs of [`crate::store`]).
 
 use std::collections::{BTreeMap, HashMap};
-use std::io::Read;
 use std::path::Path;
 use std::sync::Arc;
 
@@ -20,7 +19,7 @@ use crate::catalog::ResourceType;
 use crate::diag::{Diagnostic, Severity};
 use crate::eval::PolicyDoc;
 use crate::parse::json::reader::{child_pointer, parse_json, value_end, JsonNode, JsonValue, Span};
-use crate::parse::json::walk::{loc, Codes, Fields, Walker};
+use crate::parse::json::walk::{self, loc, Codes, Fields, ReadError, Walker};
 use crate::parse::{policy_from_node, Limits};
 use crate::request::Caller;
 use crate::validate::check_policy;
@@ -66,44 +65,21 @@ const STORE_DEPTH: usize = 8;
 /// Reads a file of at most [`MAX_STORE_BYTES`] as UTF-8. The size is checked before reading.
 /// Errors are (code, message), the message naming the path.
 pub(super) fn read_bounded(path: &Path) -> Result<String, (&'static str, String)> {
-    let io = |e: std::io::Error| ("IAM300", format!("cannot read `{}`: {e}", path.display()));
-    let meta = std::fs::metadata(path).map_err(io)?;
-    if !meta.is_file() {
-        return Err((
-            "IAM300",
-            format!("cannot read `{}`: it is not a file", path.display()),
-        ));
-    }
-    if meta.len() > MAX_STORE_BYTES as u64 {
-        return Err((
+    let p = path.display();
+    walk::read_bounded(path, MAX_STORE_BYTES).map_err(|e| match e {
+        ReadError::Io(e) => ("IAM300", format!("cannot read `{p}`: {e}")),
+        ReadError::NotAFile => ("IAM300", format!("cannot read `{p}`: it is not a file")),
+        ReadError::TooBig(Some(len)) => (
             "IAM003",
             format!(
-                "`{}` is {} bytes, more than the bound max_store_bytes = {MAX_STORE_BYTES}",
-                path.display(),
-                meta.len()
+                "`{p}` is {len} bytes, more than the bound max_store_bytes = {MAX_STORE_BYTES}"
             ),
-        ));
-    }
-    let file = std::fs::File::open(path).map_err(io)?;
-    // The file may have grown since the check: read one byte past the bound at most.
-    let mut bytes = Vec::new();
-    file.take(MAX_STORE_BYTES as u64 + 1)
-        .read_to_end(&mut bytes)
-        .map_err(io)?;
-    if bytes.len() > MAX_STORE_BYTES {
-        return Err((
+        ),
+        ReadError::TooBig(None) => (
             "IAM003",
-            format!(
-                "`{}` is more than the bound max_store_bytes = {MAX_STORE_BYTES} bytes",
-                path.display()
-            ),
-        ));
-    }
-    String::from_utf8(bytes).map_err(|e| {
-        (
-            "IAM300",
-            format!("`{}` is not UTF-8 text: {e}", path.display()),
-        )
+            format!("`{p}` is more than the bound max_store_bytes = {MAX_STORE_BYTES} bytes"),
+        ),
+        ReadError::NotUtf8(e) => ("IAM300", format!("`{p}` is not UTF-8 text: {e}")),
     })
 }
 

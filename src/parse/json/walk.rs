@@ -3,10 +3,47 @@
 //! and wrong type with a stable code, a JSON pointer and a line and column, and keeps going so
 //! that one pass collects all errors.
 
+use std::io::Read;
+use std::path::Path;
+
 use crate::ast::Loc;
 use crate::diag::Diagnostic;
 
 use super::reader::{child_pointer, JsonKey, JsonNode, JsonValue, Span};
+
+/// Why [`read_bounded`] could not read a file; each format words it with its own codes.
+#[derive(Debug)]
+pub(crate) enum ReadError {
+    /// The file cannot be opened or read.
+    Io(std::io::Error),
+    /// The path is not a regular file.
+    NotAFile,
+    /// The file is over the bound; its size when known before reading.
+    TooBig(Option<u64>),
+    /// The file is not UTF-8.
+    NotUtf8(std::string::FromUtf8Error),
+}
+
+/// Reads a file of at most `max` bytes as UTF-8. The size is checked before reading, and the
+/// read stops one byte past the bound (the file may grow in between).
+pub(crate) fn read_bounded(path: &Path, max: usize) -> Result<String, ReadError> {
+    let meta = std::fs::metadata(path).map_err(ReadError::Io)?;
+    if !meta.is_file() {
+        return Err(ReadError::NotAFile);
+    }
+    if meta.len() > max as u64 {
+        return Err(ReadError::TooBig(Some(meta.len())));
+    }
+    let file = std::fs::File::open(path).map_err(ReadError::Io)?;
+    let mut bytes = Vec::new();
+    file.take(max as u64 + 1)
+        .read_to_end(&mut bytes)
+        .map_err(ReadError::Io)?;
+    if bytes.len() > max {
+        return Err(ReadError::TooBig(None));
+    }
+    String::from_utf8(bytes).map_err(ReadError::NotUtf8)
+}
 
 /// The codes a file format uses for the two errors every format has.
 #[derive(Clone, Copy, Debug)]
