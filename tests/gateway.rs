@@ -81,6 +81,14 @@ async fn send(addr: SocketAddr, req: Request<Full<Bytes>>) -> Answer {
     Answer { status, json }
 }
 
+async fn get(addr: SocketAddr, path: &str) -> Answer {
+    let req = Request::get(path)
+        .header("host", "x")
+        .body(Full::new(Bytes::new()))
+        .unwrap();
+    send(addr, req).await
+}
+
 fn kinesis(target: &str, content_type: &str, body: &str) -> Request<Full<Bytes>> {
     Request::post("/")
         .header("host", "127.0.0.1")
@@ -102,14 +110,7 @@ async fn the_gateway_refuses_what_it_cannot_serve_and_never_forwards_it() {
     let addr = gw.local_addr();
 
     // The status route.
-    let st = send(
-        addr,
-        Request::get("/-/status")
-            .header("host", "x")
-            .body(Full::new(Bytes::new()))
-            .unwrap(),
-    )
-    .await;
+    let st = get(addr, "/-/status").await;
     assert_eq!(st.status, 200);
     assert_eq!(st.json["store_version"], 1);
     assert_eq!(st.json["revision"], 0);
@@ -231,25 +232,11 @@ async fn the_gateway_refuses_what_it_cannot_serve_and_never_forwards_it() {
     assert!(head.starts_with("HTTP/1.1 408"), "{head}");
 
     // Other routes.
-    let a = send(
-        addr,
-        Request::get("/nope")
-            .header("host", "x")
-            .body(Full::new(Bytes::new()))
-            .unwrap(),
-    )
-    .await;
+    let a = get(addr, "/nope").await;
     assert_eq!(a.status, 404);
 
     // Nothing reached the (closed) upstream.
-    let st = send(
-        addr,
-        Request::get("/-/status")
-            .header("host", "x")
-            .body(Full::new(Bytes::new()))
-            .unwrap(),
-    )
-    .await;
+    let st = get(addr, "/-/status").await;
     assert_eq!(st.json["forwarded"], 0, "{:?}", st.json);
     assert_eq!(st.json["upstream_errors"], 0, "{:?}", st.json);
     gw.shutdown().await;
