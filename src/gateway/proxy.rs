@@ -564,16 +564,16 @@ fn rebuild(state: &State, live: &Live, overlay: &super::Overlay) -> Result<Live,
     })
 }
 
-/// Replaces `:{from}:stream/` by `:{to}:stream/` (ARNs of one account to the other's).
-fn rewrite_accounts(body: &[u8], from: &str, to: &str) -> Bytes {
+/// Replaces `:{from}:stream/` by `:{to}:stream/` (ARNs of one account to the other's); a body
+/// with none is passed on as is, without a copy.
+fn rewrite_accounts(body: Bytes, from: &str, to: &str) -> Bytes {
     if from == to {
-        return Bytes::copy_from_slice(body);
+        return body;
     }
     let needle = format!(":{from}:stream/");
-    let with = format!(":{to}:stream/");
-    match std::str::from_utf8(body) {
-        Ok(s) if s.contains(&needle) => Bytes::from(s.replace(&needle, &with)),
-        _ => Bytes::copy_from_slice(body),
+    match std::str::from_utf8(&body) {
+        Ok(s) if s.contains(&needle) => Bytes::from(s.replace(&needle, &format!(":{to}:stream/"))),
+        _ => body,
     }
 }
 
@@ -594,9 +594,9 @@ fn with_stream_name(operation: &str, value: &Value) -> Option<Bytes> {
 /// An upstream error's `message` with the upstream's account id replaced by the gateway's
 /// (kinesalite says "Stream x under account 000000000000 not found."). Only the message
 /// field is touched: elsewhere a 12-digit run may be data.
-fn rewrite_error_message(body: &[u8], from: &str, to: &str) -> Bytes {
-    let Ok(mut v) = serde_json::from_slice::<Value>(body) else {
-        return Bytes::copy_from_slice(body);
+fn rewrite_error_message(body: Bytes, from: &str, to: &str) -> Bytes {
+    let Ok(mut v) = serde_json::from_slice::<Value>(&body) else {
+        return body;
     };
     let mut changed = false;
     if let Some(obj) = v.as_object_mut() {
@@ -612,7 +612,7 @@ fn rewrite_error_message(body: &[u8], from: &str, to: &str) -> Bytes {
     if changed {
         Bytes::from(v.to_string())
     } else {
-        Bytes::copy_from_slice(body)
+        body
     }
 }
 
@@ -645,7 +645,7 @@ async fn forward(
         Some(b) => b,
         None => body,
     };
-    let up_body = rewrite_accounts(&body, &cfg.place.account, &cfg.upstream_account);
+    let up_body = rewrite_accounts(body, &cfg.place.account, &cfg.upstream_account);
     let pq = uri.path_and_query().map(|p| p.as_str()).unwrap_or("/");
     let target = format!("{}{}", cfg.upstream.to_string().trim_end_matches('/'), pq);
     let mut out_headers = HeaderMap::new();
@@ -709,9 +709,9 @@ async fn forward(
         Ok(b) => b.to_bytes(),
         Err(e) => return unavailable(format!("cannot read the upstream's answer: {e}")),
     };
-    let mut rbody = rewrite_accounts(&rbody, &cfg.upstream_account, &cfg.place.account);
+    let mut rbody = rewrite_accounts(rbody, &cfg.upstream_account, &cfg.place.account);
     if !rparts.status.is_success() {
-        rbody = rewrite_error_message(&rbody, &cfg.upstream_account, &cfg.place.account);
+        rbody = rewrite_error_message(rbody, &cfg.upstream_account, &cfg.place.account);
     }
     if rparts.status.is_success() {
         after_success(state, plan, value, &rbody).await;
@@ -937,20 +937,23 @@ mod tests {
     #[test]
     fn account_rewriting_touches_stream_arns_only() {
         let body = br#"{"StreamARN":"arn:aws:kinesis:us-east-1:111122223333:stream/orders","PartitionKey":"111122223333"}"#;
-        let up = rewrite_accounts(body, "111122223333", "000000000000");
+        let up = rewrite_accounts(Bytes::from_static(body), "111122223333", "000000000000");
         assert_eq!(
             std::str::from_utf8(&up).unwrap(),
             r#"{"StreamARN":"arn:aws:kinesis:us-east-1:000000000000:stream/orders","PartitionKey":"111122223333"}"#
         );
-        let back = rewrite_accounts(&up, "000000000000", "111122223333");
+        let back = rewrite_accounts(up, "000000000000", "111122223333");
         assert_eq!(&back[..], &body[..]);
-        assert_eq!(&rewrite_accounts(body, "1", "1")[..], &body[..]);
+        assert_eq!(
+            &rewrite_accounts(Bytes::from_static(body), "1", "1")[..],
+            &body[..]
+        );
     }
 
     #[test]
     fn upstream_error_messages_name_the_gateways_account() {
         let body = br#"{"__type":"ResourceNotFoundException","message":"Stream ghost under account 000000000000 not found."}"#;
-        let out = rewrite_error_message(body, "000000000000", "111122223333");
+        let out = rewrite_error_message(Bytes::from_static(body), "000000000000", "111122223333");
         let v: Value = serde_json::from_slice(&out).unwrap();
         assert_eq!(
             v["message"],
@@ -958,7 +961,7 @@ mod tests {
         );
         assert_eq!(v["__type"], "ResourceNotFoundException");
         assert_eq!(
-            &rewrite_error_message(b"not json", "0", "1")[..],
+            &rewrite_error_message(Bytes::from_static(b"not json"), "0", "1")[..],
             b"not json"
         );
     }
