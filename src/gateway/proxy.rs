@@ -826,19 +826,15 @@ async fn mirror(
         eprintln!("iamc gateway: error: cannot mirror the change of {resource}: {e}");
         return;
     }
+    // The database has the change: the overlay follows it whatever happens next.
+    w.overlay = overlay;
     let live = state.live.load_full();
-    match build_live(
-        live.version,
-        Arc::clone(&live.base),
-        Arc::clone(&live.credentials),
-        &overlay,
-        state.config.semantics.clone(),
-    ) {
-        Ok(next) => {
-            w.overlay = overlay;
-            state.live.store(Arc::new(next));
-        }
-        Err(e) => eprintln!("iamc gateway: error: after the change of {resource}: {e}"),
+    match rebuild(state, &live, &w.overlay) {
+        Ok(next) => state.live.store(Arc::new(next)),
+        Err(r) => eprintln!(
+            "iamc gateway: error: after the change of {resource}: {}",
+            r.message
+        ),
     }
 }
 
