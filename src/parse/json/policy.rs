@@ -34,10 +34,12 @@
 
 use std::collections::HashMap;
 
+use super::walk::loc;
+
 use crate::ast::{
     value::{decode_base64, parse_bool},
     ActionElement, ActionPattern, Cidr, Condition, ConditionValue, Decimal, Effect, Family,
-    Instant, Loc, Operator, Parsed, Policy, PrincipalElement, PrincipalValue, ResourceElement,
+    Instant, Operator, Parsed, Policy, PrincipalElement, PrincipalValue, ResourceElement,
     ResourcePattern, Statement, Template, TemplateMode, Version,
 };
 use crate::diag::Diagnostic;
@@ -130,14 +132,6 @@ pub fn policy_from_node(
             errors.sort_by_key(|d| (d.loc.line, d.loc.column));
             Err(errors)
         }
-    }
-}
-
-fn loc(pointer: &str, span: Span) -> Loc {
-    Loc {
-        pointer: pointer.to_string(),
-        line: span.line,
-        column: span.column,
     }
 }
 
