@@ -395,6 +395,18 @@ fn cases() -> Vec<Case> {
             doc(&allow(&q("kinesis:ListStreams"), &stream, "")),
             doc(&allow(&q("kinesis:ListStreams"), &q("*"), "")),
         ),
+        case(
+            "IAM164",
+            I,
+            doc(&allow(&put, &q("arn:aws:kinesis:us-east-1"), "")),
+            doc(&allow(&put, &q("arn:aws:kinesis:us-east-1:*:*"), "")),
+        ),
+        case(
+            "IAM165",
+            R,
+            shared(acct, &put, &q("arn:aws:kinesis")),
+            seed.clone(),
+        ),
         // Conditions.
         case(
             "IAM170",
@@ -466,6 +478,20 @@ fn cases() -> Vec<Case> {
             ),
         ),
         // Security warnings.
+        case(
+            "IAM187",
+            I,
+            doc(&allow(
+                &put,
+                &q("arn:aws:kinesis:us-east-1:111122223333:*/orders"),
+                "",
+            )),
+            doc(&allow(
+                &put,
+                &q("arn:aws:kinesis:us-east-1:111122223333:stream/orders"),
+                "",
+            )),
+        ),
         case(
             "IAM180",
             I,

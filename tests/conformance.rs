@@ -1,13 +1,22 @@
 //! Runs every decision case of the shared conformance corpus and of the project's own corpus
-//! (tests/corpus) through the reference evaluator, and fails on any mismatch.
+//! (tests/corpus) through every engine path, and fails on any mismatch:
+//!
+//! - the reference evaluator;
+//! - the compiled engine over the case's inputs, one request at a time and batched;
+//! - the store-backed engine over a store built from the case (for callers a store can
+//!   describe: users, roles and role sessions), prepared as a front end prepares requests.
 
 mod common;
 
+use std::sync::Arc;
+
+use iamc::compile::Engine;
 use iamc::eval::reference;
 use iamc::semantics::Semantics;
+use iamc::store::Store;
 
 #[test]
-fn every_decision_case_passes_the_reference_evaluator() {
+fn every_decision_case_passes_every_engine_path() {
     let cases = common::all_decision_cases();
     assert!(
         cases.len() >= 126,
@@ -16,21 +25,70 @@ fn every_decision_case_passes_the_reference_evaluator() {
     );
     let sem = Semantics::default();
     let mut failures = Vec::new();
+    let mut through_store = 0;
+    let mut not_in_a_store = Vec::new();
     for c in &cases {
+        let mut check = |path: &str, got: iamc::eval::Outcome, detail: String| {
+            if got != c.expect {
+                failures.push(format!(
+                    "{} {} [{path}]: expected {}, got {got} ({}) {detail}",
+                    c.file, c.id, c.expect, c.note
+                ));
+            }
+        };
         let d = reference::evaluate(&c.inputs, &c.request, &sem);
-        if d.decision != c.expect {
-            failures.push(format!(
-                "{} {}: expected {}, got {} ({}) blocked_by={:?} errors={:?}",
-                c.file, c.id, c.expect, d.decision, c.note, d.blocked_by, d.errors
-            ));
-        }
+        check(
+            "reference",
+            d.decision,
+            format!("blocked_by={:?} errors={:?}", d.blocked_by, d.errors),
+        );
+        let engine = Engine::from_inputs(&c.inputs, sem.clone());
+        let compiled = engine.authorize(&c.request);
+        check("compiled", compiled.decision, String::new());
+        let batch = engine.authorize_batch(std::slice::from_ref(&c.request));
+        check("batch", batch[0].decision, String::new());
+
+        let Some(json) = common::case_store(c) else {
+            not_in_a_store.push(format!("{} {}", c.file, c.id));
+            continue;
+        };
+        let store = match Store::from_str(&json.to_string(), None) {
+            Ok(s) => Arc::new(s),
+            Err(e) => {
+                failures.push(format!("{} {} [store]: does not load: {e:?}", c.file, c.id));
+                continue;
+            }
+        };
+        let engine = Engine::from_store(Arc::clone(&store), sem.clone());
+        let mut req = c.request.clone();
+        store.prepare(&mut req);
+        let got = engine.authorize(&req);
+        check(
+            "store",
+            got.decision,
+            format!("blocked_by={:?}", got.blocked_by),
+        );
+        let batch = engine.authorize_batch(std::slice::from_ref(&req));
+        check("store batch", batch[0].decision, String::new());
+        through_store += 1;
     }
     assert!(
         failures.is_empty(),
-        "{} of {} cases failed:\n{}",
+        "{} failures over {} cases:\n{}",
         failures.len(),
         cases.len(),
         failures.join("\n")
     );
-    eprintln!("{} decision cases passed", cases.len());
+    // Every case whose caller a store can describe went through it: the corpus' callers are
+    // mostly users and role sessions.
+    assert!(
+        through_store * 10 >= cases.len() * 9,
+        "only {through_store} of {} cases went through a store; not: {not_in_a_store:?}",
+        cases.len()
+    );
+    eprintln!(
+        "{} decision cases passed the reference, compiled and batch paths; {through_store} the \
+         store-backed engine too (not describable as a store: {not_in_a_store:?})",
+        cases.len()
+    );
 }

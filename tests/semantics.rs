@@ -427,3 +427,302 @@ fn multi_resource_action_lacking_its_key_is_denied_with_a_reason() {
     assert_eq!(d.blocked_by, Some(Layer::Request));
     assert!(d.errors.iter().any(|e| e.contains("kmsKey")));
 }
+
+/// A policy of `ty` with one statement: `effect`, `element` (`Resource` or `NotResource`) the
+/// pattern, `kinesis:PutRecord`, and for resource policies any principal.
+fn one_statement(ty: PolicyType, effect: &str, element: &str, pattern: &str) -> Arc<PolicyDoc> {
+    let principal = if ty.has_principal() {
+        r#""Principal":"*","#
+    } else {
+        ""
+    };
+    doc(
+        ty,
+        &format!(
+            r#"{{"Version":"2012-10-17","Statement":[{{"Effect":"{effect}",{principal}"Action":"kinesis:PutRecord","{element}":"{pattern}"}}]}}"#
+        ),
+    )
+}
+
+/// Whether the identity policy (`Allow`) or an allow-all identity policy plus the statement
+/// (`Deny`) lets `alice` put to `resource`.
+fn identity_side_allows(
+    ty: PolicyType,
+    effect: &str,
+    element: &str,
+    pattern: &str,
+    resource: &str,
+) -> bool {
+    let stmt = one_statement(ty, effect, element, pattern);
+    let mut inputs = Inputs {
+        identity: vec![allow_all()],
+        ..Inputs::default()
+    };
+    match (ty, effect) {
+        (PolicyType::Identity, "Allow") => inputs.identity = vec![stmt],
+        (PolicyType::Identity, _) => inputs.identity.push(stmt),
+        (PolicyType::Boundary, _) => inputs.boundary = Some(stmt),
+        // An SCP level must also allow: FullAWSAccess beside the statement.
+        (PolicyType::Scp, _) => {
+            let full = doc(
+                PolicyType::Scp,
+                r#"{"Version":"2012-10-17","Statement":{"Effect":"Allow","Action":"*","Resource":"*"}}"#,
+            );
+            inputs.scps = vec![vec![full, stmt]];
+        }
+        _ => unreachable!(),
+    }
+    let r = req(
+        "arn:aws:iam::111122223333:user/alice",
+        "kinesis:PutRecord",
+        resource,
+    );
+    decide(&inputs, &r).decision == Outcome::Allow
+}
+
+#[test]
+fn short_arn_in_identity_side_policies_is_completed_with_stars() {
+    let west = "arn:aws:kinesis:us-west-2:111122223333:stream/orders";
+    for ty in [PolicyType::Identity, PolicyType::Boundary] {
+        assert!(identity_side_allows(
+            ty,
+            "Allow",
+            "Resource",
+            "arn:aws:kinesis",
+            STREAM
+        ));
+        assert!(identity_side_allows(
+            ty,
+            "Allow",
+            "Resource",
+            "arn:aws:kinesis:us-east-1",
+            STREAM
+        ));
+        assert!(!identity_side_allows(
+            ty,
+            "Allow",
+            "Resource",
+            "arn:aws:kinesis:us-east-1",
+            west
+        ));
+        // Another service's short ARN does not cover Kinesis.
+        assert!(!identity_side_allows(
+            ty,
+            "Allow",
+            "Resource",
+            "arn:aws:sqs",
+            STREAM
+        ));
+    }
+    for ty in [PolicyType::Identity, PolicyType::Scp] {
+        assert!(!identity_side_allows(
+            ty,
+            "Deny",
+            "Resource",
+            "arn:aws:kinesis",
+            STREAM
+        ));
+        assert!(identity_side_allows(
+            ty,
+            "Deny",
+            "Resource",
+            "arn:aws:kinesis:us-west-2",
+            STREAM
+        ));
+        // NotResource with a completed short ARN exempts what it covers.
+        assert!(identity_side_allows(
+            ty,
+            "Deny",
+            "NotResource",
+            "arn:aws:kinesis:us-east-1",
+            STREAM
+        ));
+        assert!(!identity_side_allows(
+            ty,
+            "Deny",
+            "NotResource",
+            "arn:aws:kinesis:us-west-2",
+            STREAM
+        ));
+    }
+    // Completion is by fields: the account field is `*`, not a prefix of the stream.
+    let five = "arn:aws:kinesis:us-east-1:111122223333";
+    assert!(identity_side_allows(
+        PolicyType::Identity,
+        "Allow",
+        "Resource",
+        five,
+        STREAM
+    ));
+}
+
+#[test]
+fn short_arn_wildcard_spanning_colons_takes_the_safe_split() {
+    // `arn:aws:kinesis:*:stream/orders` (five fields): as a glob its `*` spans region and
+    // account and it matches the stream; completed (`…:stream/orders:*`) it does not.
+    let p = "arn:aws:kinesis:*:stream/orders";
+    // An Allow needs both readings: no match.
+    assert!(!identity_side_allows(
+        PolicyType::Identity,
+        "Allow",
+        "Resource",
+        p,
+        STREAM
+    ));
+    // A Deny applies on either: it denies.
+    assert!(!identity_side_allows(
+        PolicyType::Identity,
+        "Deny",
+        "Resource",
+        p,
+        STREAM
+    ));
+    // A Deny's NotResource exempts only on both: the Deny applies.
+    assert!(!identity_side_allows(
+        PolicyType::Identity,
+        "Deny",
+        "NotResource",
+        p,
+        STREAM
+    ));
+    // Where the readings agree, both give the answer (`arn:aws:kinesis:*` covers every
+    // Kinesis ARN either way).
+    assert!(identity_side_allows(
+        PolicyType::Identity,
+        "Allow",
+        "Resource",
+        "arn:aws:kinesis:*",
+        STREAM
+    ));
+}
+
+#[test]
+fn type_wildcard_never_widens_an_allow_and_always_applies_to_a_deny() {
+    let p = "arn:aws:kinesis:us-east-1:111122223333:*/orders";
+    assert!(!identity_side_allows(
+        PolicyType::Identity,
+        "Allow",
+        "Resource",
+        p,
+        STREAM
+    ));
+    assert!(!identity_side_allows(
+        PolicyType::Identity,
+        "Deny",
+        "Resource",
+        p,
+        STREAM
+    ));
+    // NotResource: in a Deny the pattern exempts nothing (the Deny applies); in an Allow it
+    // matches as a glob, so it excludes the stream.
+    assert!(!identity_side_allows(
+        PolicyType::Identity,
+        "Deny",
+        "NotResource",
+        p,
+        STREAM
+    ));
+    assert!(!identity_side_allows(
+        PolicyType::Identity,
+        "Allow",
+        "NotResource",
+        p,
+        STREAM
+    ));
+    // A plain `*` resource part is not a wildcard in the type; a wildcard in the name is fine.
+    for ok in [
+        "arn:aws:kinesis:us-east-1:111122223333:*",
+        "arn:aws:kinesis:us-east-1:111122223333:stream/ord*",
+    ] {
+        assert!(identity_side_allows(
+            PolicyType::Identity,
+            "Allow",
+            "Resource",
+            ok,
+            STREAM
+        ));
+    }
+    // Services whose resources have no type keep the glob: S3 bucket wildcards.
+    let s3 = Inputs {
+        identity: vec![identity(
+            r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:GetObject","Resource":"arn:aws:s3:::logs*/x"}]}"#,
+        )],
+        ..Inputs::default()
+    };
+    let r = req(
+        "arn:aws:iam::111122223333:user/alice",
+        "s3:GetObject",
+        "arn:aws:s3:::logs-1/x",
+    );
+    assert_eq!(decide(&s3, &r).decision, Outcome::Allow);
+}
+
+#[test]
+fn short_arn_in_a_resource_policy_matches_nothing_in_an_allow_and_applies_to_a_deny() {
+    let alice = "arn:aws:iam::111122223333:user/alice";
+    let r = req(alice, "kinesis:PutRecord", STREAM);
+    let side = |stmt: Arc<PolicyDoc>| ResourceSide {
+        arn: STREAM.into(),
+        policy: Some(stmt),
+        rcps: vec![],
+    };
+    // An Allow on `arn:aws:kinesis` grants nothing, even to a same-account caller.
+    let grant = Inputs {
+        resources: vec![side(one_statement(
+            PolicyType::Resource,
+            "Allow",
+            "Resource",
+            "arn:aws:kinesis",
+        ))],
+        ..Inputs::default()
+    };
+    assert_eq!(decide(&grant, &r).decision, Outcome::ImplicitDeny);
+    // A Deny on it applies (completed), whatever the identity policy allows.
+    let deny = Inputs {
+        identity: vec![allow_all()],
+        resources: vec![side(one_statement(
+            PolicyType::Resource,
+            "Deny",
+            "Resource",
+            "arn:aws:kinesis",
+        ))],
+        ..Inputs::default()
+    };
+    assert_eq!(decide(&deny, &r).decision, Outcome::ExplicitDeny);
+}
+
+#[test]
+fn bare_role_caller_is_limited_by_its_boundary_like_a_session() {
+    let role = "arn:aws:iam::111122223333:role/admin";
+    let grant = format!(
+        r#"{{"Version":"2012-10-17","Statement":[{{"Effect":"Allow","Principal":{{"AWS":"{role}"}},"Action":"kinesis:GetRecords","Resource":"{STREAM}"}}]}}"#
+    );
+    let boundary = |action: &str| {
+        doc(
+            PolicyType::Boundary,
+            &format!(
+                r#"{{"Version":"2012-10-17","Statement":[{{"Effect":"Allow","Action":"{action}","Resource":"*"}}]}}"#
+            ),
+        )
+    };
+    let r = req(role, "kinesis:GetRecords", STREAM);
+    let blocked = with_resource_policy(
+        Inputs {
+            boundary: Some(boundary("s3:*")),
+            ..Inputs::default()
+        },
+        &grant,
+    );
+    let d = decide(&blocked, &r);
+    assert_eq!(d.decision, Outcome::ImplicitDeny);
+    assert_eq!(d.blocked_by, Some(Layer::Boundary));
+    // The boundary allows: the resource policy alone grants (no identity policy needed).
+    let allowed = with_resource_policy(
+        Inputs {
+            boundary: Some(boundary("kinesis:*")),
+            ..Inputs::default()
+        },
+        &grant,
+    );
+    assert_eq!(decide(&allowed, &r).decision, Outcome::Allow);
+}

@@ -269,6 +269,34 @@ pub struct ResourcePattern {
     pub raw: String,
     /// The pattern, wildcards and (in 2012-10-17 policies) variables parsed.
     pub template: Template,
+    /// Whether the pattern has one of the forms AWS reads in a way the glob alone does not say
+    /// (a short ARN, a wildcard in the resource type). How such a pattern matches depends on
+    /// the policy type and the statement's effect:
+    /// [`resource_reading`](crate::semantics::resource_reading) decides.
+    pub form: ArnForm,
+}
+
+/// The shape of a resource pattern that decides how it is read (spec §2.2 rule 4, §1.8).
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Default)]
+pub enum ArnForm {
+    /// `"*"`, or an ARN with all six fields and no wildcard in its resource type: one anchored
+    /// glob over the whole ARN.
+    #[default]
+    Plain,
+    /// An ARN with fewer than six fields (`arn:aws:kinesis`, `arn:aws:kinesis:us-east-1`).
+    Short {
+        /// The pattern completed with `:*` for every missing field
+        /// (`arn:aws:kinesis` -> `arn:aws:kinesis:*:*:*`), as the IAM User Guide says AWS
+        /// completes it in identity-based policies.
+        completed: Template,
+        /// Whether the pattern as written has a wildcard (which might span the colons that
+        /// the completion assumes are missing: the spec's contested case).
+        wildcard: bool,
+    },
+    /// A full ARN of a service whose resources are all `type/…` or `type:…` (Kinesis, KMS,
+    /// IAM) with a wildcard in the resource type (`…:111122223333:*/orders`,
+    /// `arn:aws:iam::123456789012:u*`), which IAM says is not allowed.
+    TypeWildcard,
 }
 
 impl ResourcePattern {

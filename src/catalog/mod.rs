@@ -164,6 +164,15 @@ pub fn knows_service(service: &str) -> bool {
     service.eq_ignore_ascii_case("kinesis")
 }
 
+/// Whether every resource ARN of `service` starts its resource part with a resource type
+/// (`stream/…`, `key/…`, `user/…`), so that a wildcard there is one IAM does not allow
+/// (spec §1.8: "arn:aws:iam::123456789012:u*" is not allowed). The catalog's services (their
+/// ARN formats all name a type) and IAM, the User Guide's example. Other services (S3's
+/// `bucket/key`, SQS's queue name) have no type to protect.
+pub fn resources_are_typed(service: &str) -> bool {
+    service == "iam" || ResourceType::ALL.iter().any(|t| t.service() == service)
+}
+
 impl ResourceType {
     /// Every resource type the catalog knows.
     pub const ALL: &'static [ResourceType] = &[

@@ -9,7 +9,7 @@ use std::sync::Arc;
 
 use super::fxhash::FxHashMap as HashMap;
 use super::radix::Radix;
-use crate::ast::{Effect, Statement};
+use crate::ast::{ArnForm, Effect, Statement};
 use crate::catalog;
 use crate::eval::PolicyDoc;
 
@@ -209,10 +209,11 @@ impl ResourceIndex {
         for p in &el.patterns {
             if p.is_star() {
                 push_unique(&mut self.always, id);
-            } else if p.template.is_literal() {
+            } else if p.template.is_literal() && p.form == ArnForm::Plain {
                 push_unique(self.exact.entry(p.raw.as_str().into()).or_default(), id);
             } else {
-                // A pattern with wildcards or variables: whatever it matches starts with its
+                // A pattern with wildcards or variables, or a short ARN: whatever it matches
+                // (the written glob or the completed form, spec §2.2 rule 4) starts with its
                 // literal prefix.
                 let prefix = p.template.literal_prefix();
                 match split_head(&prefix) {

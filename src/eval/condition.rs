@@ -8,20 +8,29 @@ use std::cmp::Ordering;
 
 use crate::ast::{
     value::{decode_base64, parse_bool, parse_ip},
-    Condition, ConditionValue, Decimal, Family, Instant, OperatorBase, Parsed, SetQualifier,
+    Condition, ConditionValue, Decimal, Effect, Family, Instant, OperatorBase, Parsed,
+    SetQualifier,
 };
 use crate::glob::{Glob, Tok};
 use crate::request::{Context, ContextValue, Scalar, ScalarKind};
 use crate::semantics::{
-    MALFORMED_REQUEST_VALUE_FAILS_CLOSED, NEGATED_ON_MULTI_VALUED_FAILS_CLOSED,
+    for_any_value_if_exists_absent, MALFORMED_REQUEST_VALUE_FAILS_CLOSED,
+    NEGATED_ON_MULTI_VALUED_FAILS_CLOSED,
 };
 
 /// The result of one condition.
 pub type CondResult = Result<bool, String>;
 
-/// Evaluates one condition against the context. Keys that the condition or its values'
-/// variables referred to but the context lacked are pushed to `missing`.
-pub fn evaluate(cond: &Condition, ctx: &Context, missing: &mut Vec<String>) -> CondResult {
+/// Evaluates one condition of a statement of `effect` against the context. Keys that the
+/// condition or its values' variables referred to but the context lacked are pushed to
+/// `missing`. The effect matters only where the spec is contested
+/// ([`for_any_value_if_exists_absent`]).
+pub fn evaluate(
+    cond: &Condition,
+    effect: Effect,
+    ctx: &Context,
+    missing: &mut Vec<String>,
+) -> CondResult {
     for v in &cond.values {
         if let Parsed::Text(t) = &v.parsed {
             missing.extend(
@@ -64,7 +73,16 @@ pub fn evaluate(cond: &Condition, ctx: &Context, missing: &mut Vec<String>) -> C
         },
         Some(q) => {
             let set: &[Scalar] = match value {
-                None => return Ok(op.if_exists || q == SetQualifier::ForAllValues),
+                None => {
+                    return Ok(match q {
+                        // INVARIANT: ForAllValues on an absent key is true (spec §3.11).
+                        SetQualifier::ForAllValues => true,
+                        SetQualifier::ForAnyValue if op.if_exists => {
+                            for_any_value_if_exists_absent(effect)
+                        }
+                        SetQualifier::ForAnyValue => false,
+                    });
+                }
                 Some(ContextValue::One(r)) => std::slice::from_ref(r),
                 Some(ContextValue::Many(rs)) => rs,
             };

@@ -89,8 +89,14 @@ pub fn explain(inputs: &Inputs, req: &Request, sem: &Semantics) -> Vec<Statement
             for (i, stmt) in doc.policy.statements.iter().enumerate() {
                 let mut scratch = Vec::new();
                 let action_matched = action_matches(&stmt.action, &req.action.to_lowercase());
-                let resource_matched =
-                    resource_matches(stmt.resource.as_ref(), resource, &req.context, &mut scratch);
+                let resource_matched = resource_matches(
+                    stmt.resource.as_ref(),
+                    doc.ty,
+                    stmt.effect,
+                    resource,
+                    &req.context,
+                    &mut scratch,
+                );
                 let principal_matched = doc.ty.has_principal().then(|| {
                     principal_matches(stmt.principal.as_ref(), stmt.effect, &req.caller, sem)
                         .is_some()
@@ -98,7 +104,7 @@ pub fn explain(inputs: &Inputs, req: &Request, sem: &Semantics) -> Vec<Statement
                 let mut conditions = Vec::new();
                 let mut cond_ok = true;
                 for c in &stmt.conditions {
-                    let r = condition::evaluate(c, &req.context, &mut scratch);
+                    let r = condition::evaluate(c, stmt.effect, &req.context, &mut scratch);
                     let result = match &r {
                         Ok(b) => b.to_string(),
                         Err(e) => format!("error: {e}"),

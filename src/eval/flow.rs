@@ -74,6 +74,8 @@ impl<'a> Matcher<'a> {
         }
         if !resource_matches(
             stmt.resource.as_ref(),
+            ty,
+            stmt.effect,
             resource,
             &req.context,
             &mut self.missing,
@@ -94,7 +96,7 @@ impl<'a> Matcher<'a> {
         // Conditions: AND. A definite false wins over an error; an error fails closed.
         let mut error = None;
         for c in &stmt.conditions {
-            match condition::evaluate(c, &req.context, &mut self.missing) {
+            match condition::evaluate(c, stmt.effect, &req.context, &mut self.missing) {
                 Ok(true) => {}
                 Ok(false) => return None,
                 Err(e) => error = Some(format!("{policy_id} ({}): {e}", c.loc)),

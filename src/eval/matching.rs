@@ -1,9 +1,14 @@
 //! Matching one statement's Action, Resource and Principal elements against a request
 //! (spec §2). These functions are the reference: plain, and read beside the spec.
 
-use crate::ast::{ActionElement, Effect, PrincipalElement, PrincipalValue, ResourceElement};
+use crate::ast::{
+    ActionElement, ArnForm, Effect, PolicyType, PrincipalElement, PrincipalValue, ResourceElement,
+    Template,
+};
 use crate::request::{Caller, Context};
-use crate::semantics::{NotPrincipalModel, Semantics};
+use crate::semantics::{
+    resource_reading, NotPrincipalModel, ResourceReading, Semantics, BARE_ROLE_CALLER_IS_SESSION,
+};
 
 /// Spec §2.1: `Action` matches when any pattern matches; `NotAction` when none does. The
 /// request action is given lower-cased (actions ignore case).
@@ -25,10 +30,14 @@ pub fn action_matches_split(el: &ActionElement, action_lc: &str, colon: Option<u
 /// Spec §2.2: `Resource` matches when any pattern matches; `NotResource` when none does.
 /// A missing element (allowed only in resource-based policies) means "this resource".
 /// The request resource `*` (wildcard-only actions) is matched only by the literal `*`.
+/// Short ARNs and wildcards in the resource type are read as
+/// [`resource_reading`] says for a statement of `effect` in a policy of type `ty`.
 /// Keys that a variable needed but the context lacked are pushed to `missing` (where the
 /// pattern's literal prefix matches the resource).
 pub fn resource_matches(
     el: Option<&ResourceElement>,
+    ty: PolicyType,
+    effect: Effect,
     resource: &str,
     ctx: &Context,
     missing: &mut Vec<String>,
@@ -42,23 +51,42 @@ pub fn resource_matches(
             }
             continue;
         }
-        // A pattern whose variable has no value and no default matches nothing (spec §4.3).
-        match p.template.resolve(|k| ctx.variable(k)) {
-            Some(glob) if glob.matches(resource) => any = true,
-            Some(_) => {}
-            // Its keys count as missing only where the pattern could have matched: the
-            // resource starts with the text before the first wildcard or variable (so the
-            // answer does not depend on how statements are found).
-            None if resource.starts_with(&p.template.literal_prefix()) => missing.extend(
-                p.template
-                    .variable_keys()
-                    .filter(|k| ctx.variable(k).is_none())
-                    .map(str::to_string),
-            ),
-            None => {}
+        let written = |missing: &mut Vec<String>| glob_matches(&p.template, resource, ctx, missing);
+        let completed = |missing: &mut Vec<String>| match &p.form {
+            ArnForm::Short { completed, .. } => glob_matches(completed, resource, ctx, missing),
+            _ => false,
+        };
+        if match resource_reading(&p.form, ty, effect, el.negated) {
+            ResourceReading::Glob => written(missing),
+            ResourceReading::Completed => completed(missing),
+            ResourceReading::Nothing => false,
+            ResourceReading::Either => written(missing) || completed(missing),
+            ResourceReading::Both => written(missing) && completed(missing),
+        } {
+            any = true;
         }
     }
     any != el.negated
+}
+
+/// Whether one resource template matches `resource`. A template whose variable has no value
+/// and no default matches nothing (spec §4.3); its keys count as missing only where the
+/// pattern could have matched: the resource starts with the text before the first wildcard or
+/// variable (so the answer does not depend on how statements are found).
+fn glob_matches(t: &Template, resource: &str, ctx: &Context, missing: &mut Vec<String>) -> bool {
+    match t.resolve(|k| ctx.variable(k)) {
+        Some(glob) => glob.matches(resource),
+        None => {
+            if resource.starts_with(&t.literal_prefix()) {
+                missing.extend(
+                    t.variable_keys()
+                        .filter(|k| ctx.variable(k).is_none())
+                        .map(str::to_string),
+                );
+            }
+            false
+        }
+    }
 }
 
 /// How a resource-policy principal matched the caller; decides which implicit denies can still
@@ -110,7 +138,11 @@ fn aws_principal_matches(value: &str, caller: &Caller) -> Option<GrantClass> {
         }
         ("iam", r) if r.starts_with("role/") => match caller {
             Caller::Role { .. } => {
-                (caller.arn().as_deref() == Some(value)).then_some(GrantClass::Direct)
+                (caller.arn().as_deref() == Some(value)).then_some(if BARE_ROLE_CALLER_IS_SESSION {
+                    GrantClass::ViaRole
+                } else {
+                    GrantClass::Direct
+                })
             }
             Caller::RoleSession { role_name, .. } => {
                 // Session ARNs carry no role path: compare role names. IAM role names are

@@ -227,6 +227,18 @@ pub const CODES: &[CodeInfo] = &[
         "Wildcard-only action with a specific resource",
     ),
     c(
+        "IAM164",
+        W,
+        "resources",
+        "A short ARN (fewer than six fields) in an identity-side policy: AWS completes it with *",
+    ),
+    c(
+        "IAM165",
+        E,
+        "resources",
+        "A short ARN (fewer than six fields) in a resource-based policy",
+    ),
+    c(
         "IAM170",
         W,
         "conditions",
@@ -302,6 +314,12 @@ pub const CODES: &[CodeInfo] = &[
         S,
         "security",
         "ForAllValues: in an Allow without a Null guard",
+    ),
+    c(
+        "IAM187",
+        S,
+        "security",
+        "A wildcard in the resource type of an ARN, which IAM does not allow",
     ),
     c(
         "IAM190",

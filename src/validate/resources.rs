@@ -11,16 +11,23 @@
 //! that also names other services could mean their resources. A policy variable counts as a
 //! wildcard here. Kinesis resource policies have their own, stricter rules (`IAM115`, `IAM116`).
 
-use crate::ast::{Piece, PolicyType, ResourcePattern, Statement};
+use crate::ast::{ArnForm, Effect, Piece, PolicyType, ResourcePattern, Statement};
 use crate::catalog::{self, ActionInfo, ResourceRequirement, ResourceType};
 use crate::diag::{Diagnostic, Severity};
+use crate::semantics::{resource_reading, ResourceReading};
 
 use super::{at_item, list_names, nearest, Cx};
 
-/// The pattern as text, each policy variable written as `*` (it can stand for anything).
+/// The pattern as text, each policy variable written as `*` (it can stand for anything); a
+/// short ARN completed with `*` in its missing fields, as AWS reads it in identity-based
+/// policies (spec §2.2 rule 4; `IAM164`/`IAM165` say how it is read elsewhere).
 pub(crate) fn shape(p: &ResourcePattern) -> String {
+    let template = match &p.form {
+        ArnForm::Short { completed, .. } => completed,
+        _ => &p.template,
+    };
     let mut s = String::new();
-    for piece in p.template.pieces() {
+    for piece in template.pieces() {
         match piece {
             Piece::Lit(t) => s.push_str(t),
             Piece::Star | Piece::Var { .. } => s.push('*'),
@@ -250,6 +257,9 @@ pub(super) fn check(cx: &Cx<'_>, out: &mut Vec<Diagnostic>) {
         };
         let n = res.patterns.len();
         for (i, p) in res.patterns.iter().enumerate() {
+            out.extend(form_finding(cx.ty, stmt, res.negated, p, || {
+                at_item(stmt, element, i, n)
+            }));
             if p.is_star() || cx.ty == PolicyType::KinesisResource {
                 continue;
             }
@@ -281,6 +291,99 @@ pub(super) fn check(cx: &Cx<'_>, out: &mut Vec<Diagnostic>) {
         check_types(stmt, infos, out);
     }
     wildcard_only(cx, out);
+}
+
+/// `IAM164`, `IAM165`, `IAM187`: a pattern whose form AWS reads in a way the glob alone does
+/// not say (spec §2.2 rule 4, §1.8), with how iamc reads it ([`resource_reading`]).
+fn form_finding(
+    ty: PolicyType,
+    stmt: &Statement,
+    negated: bool,
+    p: &ResourcePattern,
+    here: impl FnOnce() -> crate::ast::Loc,
+) -> Option<Diagnostic> {
+    if p.form == ArnForm::Plain {
+        return None;
+    }
+    let here = here();
+    let reading = match resource_reading(&p.form, ty, stmt.effect, negated) {
+        ResourceReading::Glob => "as a glob, as written",
+        ResourceReading::Completed => "completed",
+        ResourceReading::Nothing => "as matching nothing",
+        ResourceReading::Either => {
+            "as matching what either the written or the completed form matches"
+        }
+        ResourceReading::Both => {
+            "as matching only what both the written and the completed form match"
+        }
+    };
+    let effect = match stmt.effect {
+        Effect::Allow => "an Allow",
+        Effect::Deny => "a Deny",
+    };
+    match &p.form {
+        ArnForm::Plain => None,
+        ArnForm::Short { completed, .. } => {
+            let full = completed_text(completed);
+            if matches!(
+                ty,
+                PolicyType::Identity | PolicyType::Boundary | PolicyType::Session | PolicyType::Scp
+            ) {
+                Some(
+                    Diagnostic::new(
+                        "IAM164",
+                        Severity::Warning,
+                        format!(
+                            "\"{}\" is a short ARN (fewer than six fields); AWS completes it with * in every missing field, so it means \"{full}\" (read {reading} in {effect})",
+                            p.raw
+                        ),
+                        here,
+                    )
+                    .with_help(format!("write \"{full}\"")),
+                )
+            } else {
+                Some(
+                    Diagnostic::new(
+                        "IAM165",
+                        Severity::Error,
+                        format!(
+                            "\"{}\" is a short ARN (fewer than six fields); in a resource-based policy what AWS makes of it is not documented (iamc reads it {reading} in {effect})",
+                            p.raw
+                        ),
+                        here,
+                    )
+                    .with_help(format!(
+                        "write the full ARN, such as \"{full}\" or the ARN of the resource the policy is attached to"
+                    )),
+                )
+            }
+        }
+        ArnForm::TypeWildcard => Some(
+            Diagnostic::new(
+                "IAM187",
+                Severity::SecurityWarning,
+                format!(
+                    "\"{}\" has a wildcard in the resource type, which IAM does not allow; whether AWS refuses or ignores it is unverified, so iamc reads it {reading} in {effect}",
+                    p.raw
+                ),
+                here,
+            )
+            .with_help("write the resource type out (stream/…, stream/NAME/consumer/…) and keep wildcards in the name"),
+        ),
+    }
+}
+
+/// A completed short ARN as text.
+fn completed_text(t: &crate::ast::Template) -> String {
+    t.pieces()
+        .iter()
+        .map(|piece| match piece {
+            Piece::Lit(s) => s.as_str(),
+            Piece::Star => "*",
+            Piece::One => "?",
+            Piece::Var { .. } => "${…}",
+        })
+        .collect()
 }
 
 /// `IAM161`, `IAM162` for one statement whose actions are all known.

@@ -100,7 +100,7 @@ fn resource_value(rng: &mut Rng) -> String {
 fn resource_pattern(rng: &mut Rng) -> String {
     let acct = *rng.pick(ACCOUNTS);
     let region = *rng.pick(REGIONS);
-    match rng.below(14) {
+    match rng.below(18) {
         0 => "*".into(),
         1 => format!("arn:aws:kinesis:{region}:{acct}:stream/*"),
         2 => format!("arn:aws:kinesis:*:{acct}:stream/orders*"),
@@ -112,6 +112,13 @@ fn resource_pattern(rng: &mut Rng) -> String {
         8 => "arn:aws:s3:::bucket/*".into(),
         9 => format!("arn:aws:kinesis:{region}:*:stream/orders"),
         10 => "arn:aws:kms:*:*:key/*".into(),
+        // Short ARNs (spec §2.2 rule 4): completed in identity-side policies.
+        11 => "arn:aws:kinesis".into(),
+        12 => format!("arn:aws:kinesis:{region}"),
+        // A short ARN whose wildcard may span colons, and a wildcard in the resource type
+        // (spec §1.8): the safe split.
+        13 => "arn:aws:kinesis:*:stream/orders".into(),
+        14 => format!("arn:aws:kinesis:{region}:{acct}:*/orders"),
         _ => stream_arn(rng),
     }
 }

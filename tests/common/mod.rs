@@ -40,6 +40,8 @@ pub struct Case {
     pub request: Request,
     pub expect: Outcome,
     pub note: String,
+    /// The case as written.
+    pub raw: Value,
 }
 
 pub fn doc(id: &str, ty: PolicyType, v: &Value) -> Arc<PolicyDoc> {
@@ -164,6 +166,7 @@ pub fn load_decision_file(path: &Path) -> Vec<Case> {
                 request,
                 expect,
                 note: c["note"].as_str().unwrap_or("").to_string(),
+                raw: c.clone(),
             }
         })
         .collect()
@@ -187,4 +190,113 @@ pub fn all_decision_cases() -> Vec<Case> {
         }
     }
     cases
+}
+
+/// The store a case describes, as store JSON: the caller as a user, role or session of its
+/// account with the case's identity policies (inline), boundary and session policy; the SCP and
+/// RCP levels in an organization whose management account is another one; the resource policy
+/// on the requested resource. `None` for callers a store does not describe (anonymous,
+/// services, root, a federated user, whose policies come from the IAM user that made it).
+pub fn case_store(case: &Case) -> Option<Value> {
+    use serde_json::json;
+    let c = &case.raw;
+    let docs = |k: &str| -> Vec<Value> {
+        match &c[k] {
+            Value::Array(a) => a.clone(),
+            _ => Vec::new(),
+        }
+    };
+    let inline: serde_json::Map<String, Value> = docs("identity_policies")
+        .into_iter()
+        .enumerate()
+        .map(|(i, d)| (format!("identity{i}"), d))
+        .collect();
+    let mut principal = json!({ "inline": inline });
+    if !c["permissions_boundary"].is_null() {
+        principal["boundary"] = c["permissions_boundary"].clone();
+    }
+    let mut store = json!({ "version": 1, "accounts": {}, "sessions": {}, "resources": {} });
+    let account = match &case.request.caller {
+        Caller::User {
+            account, path_name, ..
+        } => {
+            let (path, name) = split_path(path_name);
+            principal["path"] = json!(path);
+            store["accounts"][account.as_str()] = json!({ "users": { name: principal } });
+            account.clone()
+        }
+        Caller::Role {
+            account, path_name, ..
+        } => {
+            let (path, name) = split_path(path_name);
+            principal["path"] = json!(path);
+            store["accounts"][account.as_str()] = json!({ "roles": { name: principal } });
+            account.clone()
+        }
+        Caller::RoleSession {
+            account, role_name, ..
+        } => {
+            store["accounts"][account.as_str()] =
+                json!({ "roles": { role_name.as_str(): principal } });
+            let arn = case.request.caller.arn()?;
+            store["sessions"][arn.as_str()] = json!({ "policy": c["session_policy"] });
+            account.clone()
+        }
+        _ => return None,
+    };
+    if !c["resource_policy"].is_null() {
+        store["resources"][case.request.resource.as_str()] =
+            json!({ "type": "resource", "policy": c["resource_policy"] });
+    }
+    let mut policies = serde_json::Map::new();
+    let mut levels = |what: &str, ty: &str| -> Vec<Vec<String>> {
+        docs(what)
+            .into_iter()
+            .enumerate()
+            .map(|(i, level)| {
+                let level = level.as_array().cloned().unwrap_or_default();
+                level
+                    .into_iter()
+                    .enumerate()
+                    .map(|(j, d)| {
+                        let name = format!("{what}-{i}-{j}");
+                        policies.insert(name.clone(), json!({ "type": ty, "document": d }));
+                        name
+                    })
+                    .collect()
+            })
+            .collect()
+    };
+    let scps = levels("scps", "scp");
+    let rcps = levels("rcps", "rcp");
+    if !scps.is_empty() || !rcps.is_empty() {
+        let mut accounts = serde_json::Map::new();
+        let resource_account = case
+            .request
+            .resource_account(&case.request.resource)
+            .map(str::to_string)
+            .unwrap_or_else(|| account.clone());
+        if !scps.is_empty() {
+            accounts.insert(account.clone(), json!({ "scps": scps }));
+        }
+        if !rcps.is_empty() {
+            let entry = accounts
+                .entry(resource_account)
+                .or_insert_with(|| json!({}));
+            entry["rcps"] = json!(rcps);
+        }
+        // A management account that is neither side's: SCPs and RCPs apply to both.
+        store["organization"] =
+            json!({ "management_account": "000000000001", "accounts": accounts });
+    }
+    store["policies"] = Value::Object(policies);
+    Some(store)
+}
+
+/// `path/to/name` -> (`/path/to/`, `name`).
+fn split_path(path_name: &str) -> (String, String) {
+    match path_name.rsplit_once('/') {
+        Some((path, name)) => (format!("/{path}/"), name.to_string()),
+        None => ("/".to_string(), path_name.to_string()),
+    }
 }

@@ -38,10 +38,11 @@ use super::walk::loc;
 
 use crate::ast::{
     value::{decode_base64, parse_bool},
-    ActionElement, ActionPattern, Cidr, Condition, ConditionValue, Decimal, Effect, Family,
-    Instant, Operator, Parsed, Policy, PrincipalElement, PrincipalValue, ResourceElement,
-    ResourcePattern, Statement, Template, TemplateMode, Version,
+    ActionElement, ActionPattern, ArnForm, Cidr, Condition, ConditionValue, Decimal, Effect,
+    Family, Instant, Operator, Parsed, Piece, Policy, PrincipalElement, PrincipalValue,
+    ResourceElement, ResourcePattern, Statement, Template, TemplateMode, Version,
 };
+use crate::catalog;
 use crate::diag::Diagnostic;
 use crate::glob::Glob;
 use crate::parse::json::reader::{child_pointer, parse_json, JsonKey, JsonNode, JsonValue, Span};
@@ -976,15 +977,18 @@ pub(crate) fn parse_action(raw: &str) -> Result<ActionPattern, String> {
 
 /// Parses one `Resource`/`NotResource` value (spec §1.8, §2.2).
 pub(crate) fn parse_resource(raw: &str, version: Version) -> Result<ResourcePattern, String> {
-    let pattern = || ResourcePattern {
-        raw: raw.to_string(),
-        template: Template::parse(
-            raw,
-            TemplateMode {
-                wildcards: true,
-                variables: version.has_variables(),
-            },
-        ),
+    let mode = TemplateMode {
+        wildcards: true,
+        variables: version.has_variables(),
+    };
+    let pattern = || {
+        let template = Template::parse(raw, mode);
+        let form = arn_form(&template, raw, mode);
+        ResourcePattern {
+            raw: raw.to_string(),
+            template,
+            form,
+        }
     };
     if raw == "*" {
         return Ok(pattern());
@@ -1026,6 +1030,38 @@ pub(crate) fn parse_resource(raw: &str, version: Version) -> Result<ResourcePatt
         }
     }
     Ok(pattern())
+}
+
+/// The form of an ARN pattern (spec §2.2 rule 4, §1.8): short (fewer than six fields, counted
+/// on the literal text so a variable's `aws:` does not count), a wildcard in the resource type
+/// of a service whose resources are typed, or plain. `"*"` is plain.
+fn arn_form(template: &Template, raw: &str, mode: TemplateMode) -> ArnForm {
+    // The pattern as text with every wildcard or variable written `*`.
+    let mut shape = String::new();
+    for piece in template.pieces() {
+        match piece {
+            Piece::Lit(t) => shape.push_str(t),
+            Piece::Star | Piece::Var { .. } => shape.push('*'),
+            Piece::One => shape.push('?'),
+        }
+    }
+    if shape == "*" {
+        return ArnForm::Plain;
+    }
+    let fields: Vec<&str> = shape.splitn(6, ':').collect();
+    if fields.len() < 6 {
+        let completed = format!("{raw}{}", ":*".repeat(6 - fields.len()));
+        return ArnForm::Short {
+            completed: Template::parse(&completed, mode),
+            wildcard: shape.contains(['*', '?']),
+        };
+    }
+    let (service, resource) = (fields[2], fields[5]);
+    let type_part = resource.split(['/', ':']).next().unwrap_or("");
+    if resource != "*" && type_part.contains(['*', '?']) && catalog::resources_are_typed(service) {
+        return ArnForm::TypeWildcard;
+    }
+    ArnForm::Plain
 }
 
 /// Checks one principal value of type `kind` (spec §1.6).
