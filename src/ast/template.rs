@@ -184,6 +184,20 @@ impl Template {
         out
     }
 
+    /// The template as glob text with every variable written `*` (it can stand for anything):
+    /// what its shape allows, for checks that look at ARN fields.
+    pub fn shape(&self) -> String {
+        let mut s = String::new();
+        for piece in &self.pieces {
+            match piece {
+                Piece::Lit(t) => s.push_str(t),
+                Piece::Star | Piece::Var { .. } => s.push('*'),
+                Piece::One => s.push('?'),
+            }
+        }
+        s
+    }
+
     /// Whether the template is plain text: no wildcard, no variable.
     pub fn is_literal(&self) -> bool {
         self.pieces.iter().all(|p| matches!(p, Piece::Lit(_)))

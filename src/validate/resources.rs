@@ -11,7 +11,7 @@
 //! that also names other services could mean their resources. A policy variable counts as a
 //! wildcard here. Kinesis resource policies have their own, stricter rules (`IAM115`, `IAM116`).
 
-use crate::ast::{ArnForm, Effect, Piece, PolicyType, ResourcePattern, Statement};
+use crate::ast::{ArnForm, Effect, PolicyType, ResourcePattern, Statement};
 use crate::catalog::{self, ActionInfo, ResourceRequirement, ResourceType};
 use crate::diag::{Diagnostic, Severity};
 use crate::semantics::{resource_reading, ResourceReading};
@@ -22,19 +22,10 @@ use super::{at_item, list_names, nearest, Cx};
 /// short ARN completed with `*` in its missing fields, as AWS reads it in identity-based
 /// policies (spec §2.2 rule 4; `IAM164`/`IAM165` say how it is read elsewhere).
 pub(crate) fn shape(p: &ResourcePattern) -> String {
-    let template = match &p.form {
-        ArnForm::Short { completed, .. } => completed,
-        _ => &p.template,
-    };
-    let mut s = String::new();
-    for piece in template.pieces() {
-        match piece {
-            Piece::Lit(t) => s.push_str(t),
-            Piece::Star | Piece::Var { .. } => s.push('*'),
-            Piece::One => s.push('?'),
-        }
+    match &p.form {
+        ArnForm::Short { completed, .. } => completed.shape(),
+        _ => p.template.shape(),
     }
-    s
 }
 
 fn has_wildcard(s: &str) -> bool {
@@ -324,7 +315,7 @@ fn form_finding(
     match &p.form {
         ArnForm::Plain => None,
         ArnForm::Short { completed, .. } => {
-            let full = completed_text(completed);
+            let full = completed.shape();
             if matches!(
                 ty,
                 PolicyType::Identity | PolicyType::Boundary | PolicyType::Session | PolicyType::Scp
@@ -371,19 +362,6 @@ fn form_finding(
             .with_help("write the resource type out (stream/…, stream/NAME/consumer/…) and keep wildcards in the name"),
         ),
     }
-}
-
-/// A completed short ARN as text.
-fn completed_text(t: &crate::ast::Template) -> String {
-    t.pieces()
-        .iter()
-        .map(|piece| match piece {
-            Piece::Lit(s) => s.as_str(),
-            Piece::Star => "*",
-            Piece::One => "?",
-            Piece::Var { .. } => "${…}",
-        })
-        .collect()
 }
 
 /// `IAM161`, `IAM162` for one statement whose actions are all known.

@@ -39,8 +39,8 @@ use super::walk::loc;
 use crate::ast::{
     value::{decode_base64, parse_bool},
     ActionElement, ActionPattern, ArnForm, Cidr, Condition, ConditionValue, Decimal, Effect,
-    Family, Instant, Operator, Parsed, Piece, Policy, PrincipalElement, PrincipalValue,
-    ResourceElement, ResourcePattern, Statement, Template, TemplateMode, Version,
+    Family, Instant, Operator, Parsed, Policy, PrincipalElement, PrincipalValue, ResourceElement,
+    ResourcePattern, Statement, Template, TemplateMode, Version,
 };
 use crate::catalog;
 use crate::diag::Diagnostic;
@@ -1036,15 +1036,7 @@ pub(crate) fn parse_resource(raw: &str, version: Version) -> Result<ResourcePatt
 /// on the literal text so a variable's `aws:` does not count), a wildcard in the resource type
 /// of a service whose resources are typed, or plain. `"*"` is plain.
 fn arn_form(template: &Template, raw: &str, mode: TemplateMode) -> ArnForm {
-    // The pattern as text with every wildcard or variable written `*`.
-    let mut shape = String::new();
-    for piece in template.pieces() {
-        match piece {
-            Piece::Lit(t) => shape.push_str(t),
-            Piece::Star | Piece::Var { .. } => shape.push('*'),
-            Piece::One => shape.push('?'),
-        }
-    }
+    let shape = template.shape();
     if shape == "*" {
         return ArnForm::Plain;
     }
