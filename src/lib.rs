@@ -1,6 +1,8 @@
 #![doc = include_str!("../README.md")]
 #![warn(missing_docs)]
 
+mod authorizer;
+
 pub mod ast;
 pub mod catalog;
 #[cfg(feature = "cli")]
@@ -19,3 +21,11 @@ pub mod server;
 pub mod store;
 pub mod validate;
 pub mod workload;
+
+// The front door: a store, its compiled engine, requests and decisions.
+pub use authorizer::Authorizer;
+pub use compile::Engine;
+pub use eval::{Decision, Outcome};
+pub use request::Request;
+pub use semantics::Semantics;
+pub use store::Store;

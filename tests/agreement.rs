@@ -57,7 +57,7 @@ fn store_engine_agrees_with_the_reference_on_the_example_store() {
     use std::sync::Arc;
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/kinesis");
     let store = Arc::new(iamc::store::Store::load(&dir.join("store.json")).unwrap());
-    let engine = Engine::from_store(Arc::clone(&store), Semantics::default());
+    let engine = Engine::from_store(&store, Semantics::default());
     let text = std::fs::read_to_string(dir.join("requests.jsonl")).unwrap();
     let mut reqs: Vec<Request> = text
         .lines()
@@ -102,14 +102,15 @@ fn check_store(store: &iamc::store::Store, engine: &Engine, reqs: Vec<iamc::requ
 }
 
 /// The gateway's fixture store: two accounts, a role in another account with sessions, tags;
-/// callers the store names (in any case), and callers it does not.
-#[test]
-fn store_engine_agrees_with_the_reference_on_the_gateway_store() {
+/// and requests from callers the store names (in any case), and callers it does not.
+fn gateway_store_requests() -> (
+    std::sync::Arc<iamc::store::Store>,
+    Vec<iamc::request::Request>,
+) {
     use iamc::request::{Caller, Request};
     use std::sync::Arc;
     let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/gateway/store.json");
     let store = Arc::new(iamc::store::Store::load(&path).unwrap());
-    let engine = Engine::from_store(Arc::clone(&store), Semantics::default());
     let callers = [
         "arn:aws:iam::111122223333:user/admin",
         "arn:aws:iam::111122223333:user/producer",
@@ -147,7 +148,57 @@ fn store_engine_agrees_with_the_reference_on_the_gateway_store() {
             }
         }
     }
+    (store, reqs)
+}
+
+#[test]
+fn store_engine_agrees_with_the_reference_on_the_gateway_store() {
+    let (store, reqs) = gateway_store_requests();
+    let engine = Engine::from_store(&store, Semantics::default());
     check_store(&store, &engine, reqs);
+}
+
+/// An incremental update (the gateway's PutResourcePolicy / DeleteResourcePolicy) decides as
+/// an authorizer built from scratch over the updated store, and as the reference.
+#[test]
+fn incremental_resource_policy_updates_agree_with_a_full_build() {
+    use iamc::ast::PolicyType;
+    use iamc::eval::PolicyDoc;
+    use iamc::parse::{parse_policy, Limits};
+    use iamc::Authorizer;
+    use std::sync::Arc;
+    let (store, reqs) = gateway_store_requests();
+    let sem = Semantics::default();
+    let orders = "arn:aws:kinesis:us-east-1:111122223333:stream/orders";
+    let policy = |json: &str| {
+        Some(PolicyDoc::new(
+            format!("resource/{orders}"),
+            PolicyType::Resource,
+            parse_policy(json, &Limits::default()).unwrap(),
+        ))
+    };
+    let updates = [
+        policy(&format!(
+            r#"{{"Version":"2012-10-17","Statement":[{{"Effect":"Allow","Principal":{{"AWS":"arn:aws:iam::210987654321:role/reader"}},"Action":["kinesis:GetRecords","kinesis:GetShardIterator"],"Resource":"{orders}"}}]}}"#
+        )),
+        policy(&format!(
+            r#"{{"Version":"2012-10-17","Statement":[{{"Effect":"Deny","Principal":"*","Action":"kinesis:PutRecord","Resource":"{orders}"}}]}}"#
+        )),
+        None,
+    ];
+    let mut auth = Authorizer::new(Arc::clone(&store), sem.clone());
+    for (u, doc) in updates.into_iter().enumerate() {
+        auth = auth.with_resource_policy(orders, PolicyType::Resource, doc);
+        let full = Authorizer::new(Arc::clone(auth.store()), sem.clone());
+        for (i, r) in reqs.iter().enumerate() {
+            let got = auth.authorize(r);
+            assert_eq!(got, full.authorize(r), "update {u}, request {i}: {r:?}");
+            let mut p = r.clone();
+            auth.store().prepare(&mut p);
+            let want = reference::evaluate(&auth.store().inputs_for(&p), &p, &sem);
+            assert_eq!(got, want, "update {u}, request {i} against the reference");
+        }
+    }
 }
 
 /// RCP levels (and the management account, which they skip), SCP levels, resources with and
@@ -190,7 +241,7 @@ fn store_engine_agrees_with_the_reference_on_rcps() {
       }
     }"#;
     let store = Arc::new(iamc::store::Store::from_str(text, None).unwrap());
-    let engine = Engine::from_store(Arc::clone(&store), Semantics::default());
+    let engine = Engine::from_store(&store, Semantics::default());
     let callers = [
         "arn:aws:iam::111122223333:user/alice",
         "arn:aws:iam::210987654321:user/bob",

@@ -59,7 +59,7 @@ fn every_decision_case_passes_every_engine_path() {
                 continue;
             }
         };
-        let engine = Engine::from_store(Arc::clone(&store), sem.clone());
+        let engine = Engine::from_store(&store, sem.clone());
         let mut req = c.request.clone();
         store.prepare(&mut req);
         let got = engine.authorize(&req);

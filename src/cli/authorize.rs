@@ -427,7 +427,7 @@ fn batch(store: Store, requests: &str, args: &Args) -> Result<ExitCode, LoadErro
         Box::new(std::io::BufReader::new(f))
     };
     let store = Arc::new(store);
-    let engine = Engine::from_store(Arc::clone(&store), Semantics::default());
+    let engine = Engine::from_store(&store, Semantics::default());
     let mut out = std::io::BufWriter::new(std::io::stdout().lock());
     let progress = std::io::stderr().is_terminal();
     let (mut bad, mut n) = (0usize, 0usize);

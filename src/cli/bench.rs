@@ -187,7 +187,7 @@ fn run_inner(args: &Args) -> Result<Report, LoadError> {
     let rss0 = rss_bytes();
     let t0 = Instant::now();
     let engine = match &subject {
-        Subject::Store(s) => Engine::from_store(Arc::clone(s), sem.clone()),
+        Subject::Store(s) => Engine::from_store(s, sem.clone()),
         Subject::Fixed(inputs) => Engine::from_inputs(inputs, sem.clone()),
     };
     let compile = t0.elapsed();

@@ -59,7 +59,7 @@ pub fn run(args: Args) -> ExitCode {
     };
     let loaded = t0.elapsed();
     let t1 = Instant::now();
-    let engine = Engine::from_store(Arc::clone(&store), Semantics::default());
+    let engine = Engine::from_store(&store, Semantics::default());
     let compiled = t1.elapsed();
     let stats = engine.stats();
     let store_stats = store.stats();

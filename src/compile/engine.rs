@@ -6,16 +6,16 @@ use std::sync::Arc;
 use serde::Serialize;
 
 use super::set::{CompiledSet, Scratch};
+use super::store_sets::StoreSets;
 use crate::ast::Effect;
-use crate::compile::fxhash::FxHashMap;
 use crate::eval::flow::{self, Hit, Layers, Matcher, Source};
 use crate::eval::{Decision, Inputs, PolicyDoc};
-use crate::request::{Caller, Request};
+use crate::request::Request;
 use crate::semantics::Semantics;
 use crate::store::Store;
 
 /// Compiled sets of one resource's side.
-#[derive(Debug, Default)]
+#[derive(Clone, Debug, Default)]
 struct Side {
     policy: Option<Arc<CompiledSet>>,
     rcps: Vec<Arc<CompiledSet>>,
@@ -32,58 +32,8 @@ enum Policies {
         scps: Vec<Arc<CompiledSet>>,
         sides: HashMap<String, Side>,
     },
-    /// A store: the caller's and the resource's policies are looked up per request, and each
-    /// distinct list of policies is compiled once.
-    Store {
-        store: Arc<Store>,
-        sets: HashMap<Vec<usize>, Arc<CompiledSet>>,
-        /// The caller's part of [`Store::caller_inputs`], compiled, for every caller the store
-        /// names (as parsed, and as [`Store::prepare`] completes it). The key is the exact
-        /// `Caller`, and that part depends on the caller alone, so a hit is the same answer; a
-        /// caller not here takes the general path.
-        callers: FxHashMap<Caller, CallerSets>,
-        /// Resource policies by ARN ([`Store::resource`]).
-        policies: FxHashMap<String, Arc<CompiledSet>>,
-        /// RCP levels by account, for the accounts that have any ([`Store::rcp_levels`]).
-        rcps: FxHashMap<String, Vec<Arc<CompiledSet>>>,
-    },
-}
-
-/// The compiled caller's part of a request's inputs.
-#[derive(Debug, Default)]
-struct CallerSets {
-    identity: Option<Arc<CompiledSet>>,
-    boundary: Option<Arc<CompiledSet>>,
-    session: Option<Arc<CompiledSet>>,
-    scps: Vec<Arc<CompiledSet>>,
-}
-
-/// The compiled set of a list of policies: from `sets`, else compiled now (lists the store did
-/// not hand out when the engine was built; none are expected), so nothing is ever dropped.
-fn set_of(
-    sets: &HashMap<Vec<usize>, Arc<CompiledSet>>,
-    docs: &[Arc<PolicyDoc>],
-) -> Option<Arc<CompiledSet>> {
-    if docs.is_empty() {
-        return None;
-    }
-    Some(
-        sets.get(&key_of(docs))
-            .cloned()
-            .unwrap_or_else(|| Arc::new(CompiledSet::new(docs.to_vec()))),
-    )
-}
-
-impl CallerSets {
-    fn of(store: &Store, sets: &HashMap<Vec<usize>, Arc<CompiledSet>>, caller: &Caller) -> Self {
-        let inputs = store.caller_inputs(caller);
-        CallerSets {
-            identity: set_of(sets, &inputs.identity),
-            boundary: set_of(sets, inputs.boundary.as_slice()),
-            session: set_of(sets, inputs.session.as_slice()),
-            scps: inputs.scps.iter().filter_map(|l| set_of(sets, l)).collect(),
-        }
-    }
+    /// A store's sets, keyed by what requests name (built from its declarations).
+    Store(StoreSets),
 }
 
 /// An immutable decision engine, `Send + Sync`, cheap to share behind an `Arc`.
@@ -106,49 +56,6 @@ pub struct EngineStats {
 
 fn compile(docs: &[Arc<PolicyDoc>]) -> Option<Arc<CompiledSet>> {
     (!docs.is_empty()).then(|| Arc::new(CompiledSet::new(docs.to_vec())))
-}
-
-/// A key for a list of policies: their addresses (policies are shared `Arc`s in a store).
-fn key_of(docs: &[Arc<PolicyDoc>]) -> Vec<usize> {
-    docs.iter().map(|d| Arc::as_ptr(d) as usize).collect()
-}
-
-/// One request per caller and per resource the store knows, so that building an engine from a
-/// store compiles every policy list [`Store::inputs_for`] can hand out.
-fn probe_requests(store: &Store) -> Vec<Request> {
-    use crate::request::Caller;
-    let mut out = Vec::new();
-    let arn_caller = |arn: &str| Caller::parse(arn).ok();
-    for account in store.accounts() {
-        let id = &account.id;
-        for u in account.users() {
-            let arn = format!("arn:aws:iam::{id}:user{}{}", u.path, u.name);
-            out.extend(arn_caller(&arn).map(|c| Request::new(c, "*", "*")));
-        }
-        for r in account.roles() {
-            let arn = format!("arn:aws:iam::{id}:role{}{}", r.path, r.name);
-            out.extend(arn_caller(&arn).map(|c| Request::new(c, "*", "*")));
-            let session = format!("arn:aws:sts::{id}:assumed-role/{}/probe", r.name);
-            out.extend(arn_caller(&session).map(|c| Request::new(c, "*", "*")));
-        }
-        out.extend(
-            arn_caller(&format!("arn:aws:iam::{id}:root")).map(|c| Request::new(c, "*", "*")),
-        );
-    }
-    for s in store.sessions() {
-        out.extend(arn_caller(&s.arn).map(|c| Request::new(c, "*", "*")));
-    }
-    if let Some(org) = store.organization() {
-        for id in org.accounts.keys() {
-            let root = format!("arn:aws:iam::{id}:root");
-            let resource = format!("arn:aws:kinesis:us-east-1:{id}:stream/probe");
-            out.extend(arn_caller(&root).map(|c| Request::new(c, "*", resource.clone())));
-        }
-    }
-    for r in store.resources() {
-        out.push(Request::new(Caller::Anonymous, "*", r.arn.clone()));
-    }
-    out
 }
 
 /// Finds matches through the compiled indexes.
@@ -228,71 +135,49 @@ impl Engine {
         }
     }
 
-    /// Compiles every policy set a store can hand out: each user's and role's identity
-    /// policies (users with the same list share one compiled set), boundaries, session
-    /// policies, SCP and RCP levels, and resource policies.
-    pub fn from_store(store: Arc<Store>, sem: Semantics) -> Engine {
-        let mut sets: HashMap<Vec<usize>, Arc<CompiledSet>> = HashMap::new();
-        let mut add = |docs: &[Arc<PolicyDoc>]| {
-            if !docs.is_empty() {
-                sets.entry(key_of(docs))
-                    .or_insert_with(|| Arc::new(CompiledSet::new(docs.to_vec())));
+    /// Compiles every policy set a store declares: each user's and role's identity policies
+    /// (principals with the same list share one compiled set), boundaries, session policies,
+    /// SCP and RCP levels, and resource policies. The engine keeps no reference to the store;
+    /// a role's sets serve every session of it, whatever its name.
+    ///
+    /// Requests must be prepared by the store first ([`Store::prepare`]: principal and
+    /// resource tags, derived keys); [`crate::Authorizer`] does both.
+    pub fn from_store(store: &Store, sem: Semantics) -> Engine {
+        Engine {
+            policies: Policies::Store(StoreSets::build(store)),
+            sem,
+        }
+    }
+
+    /// This engine with the resource policy of `arn` replaced (`None`: removed), as after a
+    /// `PutResourcePolicy`/`DeleteResourcePolicy`. Only that policy is compiled: every other
+    /// set is shared with `self`, so the cost follows the policy, not the store. An engine
+    /// built from fixed inputs gets the policy as the side of `arn`.
+    pub fn with_resource_policy(&self, arn: &str, policy: Option<Arc<PolicyDoc>>) -> Engine {
+        let policies = match &self.policies {
+            Policies::Store(sets) => Policies::Store(sets.with_resource_policy(arn, policy)),
+            Policies::Fixed {
+                identity,
+                boundary,
+                session,
+                scps,
+                sides,
+            } => {
+                let mut sides = sides.clone();
+                let side = sides.entry(arn.to_string()).or_default();
+                side.policy = policy.map(|d| Arc::new(CompiledSet::new(vec![d])));
+                Policies::Fixed {
+                    identity: identity.clone(),
+                    boundary: boundary.clone(),
+                    session: session.clone(),
+                    scps: scps.clone(),
+                    sides,
+                }
             }
         };
-        for probe in probe_requests(&store) {
-            let inputs = store.inputs_for(&probe);
-            add(&inputs.identity);
-            add(inputs.boundary.as_slice());
-            add(inputs.session.as_slice());
-            for l in &inputs.scps {
-                add(l);
-            }
-            for s in &inputs.resources {
-                add(s.policy.as_slice());
-                for l in &s.rcps {
-                    add(l);
-                }
-            }
-        }
-        let mut callers = FxHashMap::default();
-        for probe in probe_requests(&store) {
-            let mut prepared = probe.clone();
-            store.prepare(&mut prepared);
-            for caller in [probe.caller, prepared.caller] {
-                if let std::collections::hash_map::Entry::Vacant(e) = callers.entry(caller) {
-                    let cs = CallerSets::of(&store, &sets, e.key());
-                    e.insert(cs);
-                }
-            }
-        }
-        let policies = store
-            .resources()
-            .filter_map(|r| Some((r.arn.clone(), set_of(&sets, r.policy.as_slice())?)))
-            .collect();
-        let mut rcps = FxHashMap::default();
-        for account in store
-            .organization()
-            .map(|o| o.accounts.keys().cloned().collect::<Vec<_>>())
-            .unwrap_or_default()
-        {
-            let levels: Vec<Arc<CompiledSet>> = store
-                .rcp_levels(&account)
-                .iter()
-                .filter_map(|l| set_of(&sets, l))
-                .collect();
-            if !levels.is_empty() {
-                rcps.insert(account, levels);
-            }
-        }
         Engine {
-            policies: Policies::Store {
-                store,
-                sets,
-                callers,
-                policies,
-                rcps,
-            },
-            sem,
+            policies,
+            sem: self.sem.clone(),
         }
     }
 
@@ -335,33 +220,19 @@ impl Engine {
                         .unwrap_or_default(),
                 }
             }),
-            Policies::Store {
-                store,
-                sets,
-                callers,
-                policies,
-                rcps,
-            } => {
-                let owned;
-                let cs = match callers.get(&req.caller) {
-                    Some(cs) => cs,
-                    None => {
-                        owned = CallerSets::of(store, sets, &req.caller);
-                        &owned
-                    }
-                };
+            Policies::Store(sets) => {
+                let cs = sets.caller(&req.caller);
                 // The resource side of `Store::resource_side`: the resource's policy and the
-                // RCP levels of its account (accounts with none are not in `rcps`).
+                // RCP levels of its account.
                 flow::decide(&mut src, req, &self.sem, |resource| Layers {
-                    identity: cs.identity.as_deref(),
-                    boundary: cs.boundary.as_deref(),
-                    session: cs.session.as_deref(),
+                    identity: cs.identity,
+                    boundary: cs.boundary,
+                    session: cs.session,
                     scps: cs.scps.iter().map(|s| &**s).collect(),
-                    resource_policy: policies.get(resource).map(|s| &**s),
+                    resource_policy: sets.resource_policy(resource),
                     rcps: req
                         .resource_account(resource)
-                        .and_then(|a| rcps.get(a))
-                        .map(|l| l.iter().map(|s| &**s).collect())
+                        .map(|a| sets.rcps(a).iter().map(|s| &**s).collect())
                         .unwrap_or_default(),
                 })
             }
@@ -409,8 +280,8 @@ impl Engine {
                     }
                 }
             }
-            Policies::Store { sets, .. } => {
-                for s in sets.values() {
+            Policies::Store(sets) => {
+                for s in sets.all() {
                     let ids: Vec<&str> = s.docs.iter().map(|d| d.id.as_ref()).collect();
                     out.push((format!("set [{}]", ids.join(", ")), s));
                 }

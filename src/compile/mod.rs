@@ -11,6 +11,7 @@ mod engine;
 pub(crate) mod fxhash;
 mod radix;
 mod set;
+mod store_sets;
 
 pub use engine::{Engine, EngineStats};
 pub use set::{CompiledSet, Scratch};

@@ -256,7 +256,7 @@ fn build_live(
         }
     }
     let effective = Arc::new(store);
-    let engine = Arc::new(Engine::from_store(Arc::clone(&effective), sem));
+    let engine = Arc::new(Engine::from_store(&effective, sem));
     Ok(Live {
         version,
         base,

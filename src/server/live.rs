@@ -164,7 +164,7 @@ pub(crate) fn build_from_text(
 
 fn compile(store: Store, digest: String, sem: &Semantics, t: Instant) -> Built {
     let store = Arc::new(store);
-    let engine = Arc::new(Engine::from_store(Arc::clone(&store), sem.clone()));
+    let engine = Arc::new(Engine::from_store(&store, sem.clone()));
     Built {
         engine,
         store,

@@ -477,7 +477,7 @@ impl Store {
             Caller::Root { .. } | Caller::Anonymous | Caller::Service { .. } => {}
         }
         if let Some(acct) = caller.account() {
-            inputs.scps = self.org_levels(acct, |o| &o.scps);
+            inputs.scps = self.scp_levels(acct);
         }
         inputs
     }
@@ -493,6 +493,12 @@ impl Store {
             policy,
             rcps,
         })
+    }
+
+    /// The SCP levels that apply to principals of `account`: none in the management account
+    /// or an account the organization does not list.
+    pub fn scp_levels(&self, account: &str) -> Vec<Vec<Arc<PolicyDoc>>> {
+        self.org_levels(account, |o| &o.scps)
     }
 
     /// The RCP levels that apply to resources of `account`: none in the management account

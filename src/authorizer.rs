@@ -1,0 +1,113 @@
+//! The front door: [`Authorizer`] owns a store and the engine compiled from it, prepares each
+//! request from the store and decides it. There is no way through it to decide a request the
+//! store has not completed (principal tags, resource tags, derived keys), so a Deny on
+//! `aws:PrincipalTag/…` cannot be skipped by a front end that forgot a step.
+
+use std::sync::Arc;
+
+use crate::ast::PolicyType;
+use crate::compile::{Engine, Scratch};
+use crate::eval::{Decision, Inputs, PolicyDoc};
+use crate::request::Request;
+use crate::semantics::Semantics;
+use crate::store::Store;
+
+/// A store and its compiled engine: immutable, `Send + Sync`, cheap to share behind an `Arc`.
+/// An update ([`Authorizer::with_resource_policy`]) builds a new one that shares every
+/// unchanged compiled set with this one.
+///
+/// ```
+/// use std::sync::Arc;
+/// use iamc::{Authorizer, Outcome, Request, Semantics, Store};
+/// use iamc::request::Caller;
+///
+/// let store = Store::from_str(
+///     r#"{"version": 1,
+///         "accounts": {"111122223333": {"roles": {"app": {"inline": {"read": {
+///           "Version": "2012-10-17",
+///           "Statement": [{"Effect": "Allow", "Action": "kinesis:GetRecords", "Resource": "*",
+///             "Condition": {"StringEquals": {"aws:PrincipalTag/team": "data"}}}]}},
+///           "tags": {"team": "data"}}}}}}"#,
+///     None,
+/// )
+/// .expect("a valid store");
+/// let authorizer = Authorizer::new(Arc::new(store), Semantics::default());
+/// // Any session of the role, whatever its name: the store adds the role's tags.
+/// let caller = Caller::parse("arn:aws:sts::111122223333:assumed-role/app/i-0abc").expect("an ARN");
+/// let request = Request::new(
+///     caller,
+///     "kinesis:GetRecords",
+///     "arn:aws:kinesis:us-east-1:111122223333:stream/orders",
+/// );
+/// assert_eq!(authorizer.authorize(&request).decision, Outcome::Allow);
+/// ```
+#[derive(Clone, Debug)]
+pub struct Authorizer {
+    store: Arc<Store>,
+    engine: Arc<Engine>,
+}
+
+impl Authorizer {
+    /// Compiles `store`.
+    pub fn new(store: Arc<Store>, sem: Semantics) -> Authorizer {
+        let engine = Arc::new(Engine::from_store(&store, sem));
+        Authorizer { store, engine }
+    }
+
+    /// An authorizer over one fixed set of policies (ad hoc use, like
+    /// `aws iam simulate-custom-policy`): requests get their derived keys and nothing else.
+    pub fn from_inputs(inputs: &Inputs, sem: Semantics) -> Authorizer {
+        Authorizer {
+            store: Arc::new(Store::default()),
+            engine: Arc::new(Engine::from_inputs(inputs, sem)),
+        }
+    }
+
+    /// The store.
+    pub fn store(&self) -> &Arc<Store> {
+        &self.store
+    }
+
+    /// The compiled engine (for statistics and dumps).
+    pub fn engine(&self) -> &Arc<Engine> {
+        &self.engine
+    }
+
+    /// Completes `req` from the store ([`Store::prepare`]) and decides it.
+    pub fn authorize(&self, req: &Request) -> Decision {
+        self.authorize_with(&mut Scratch::default(), req)
+    }
+
+    /// [`Authorizer::authorize`] with caller-owned scratch space (one per thread).
+    pub fn authorize_with(&self, scratch: &mut Scratch, req: &Request) -> Decision {
+        let mut req = req.clone();
+        self.store.prepare(&mut req);
+        self.engine.authorize_with(scratch, &req)
+    }
+
+    /// Decides many requests on all cores; the result is in request order.
+    pub fn authorize_batch(&self, reqs: &[Request]) -> Vec<Decision> {
+        use rayon::prelude::*;
+        reqs.par_iter()
+            .map_init(Scratch::default, |scratch, r| {
+                self.authorize_with(scratch, r)
+            })
+            .collect()
+    }
+
+    /// This authorizer with the resource-based policy of `arn` set (`None`: removed), of type
+    /// `ty`. The caller validates the policy first. Only that policy is compiled.
+    pub fn with_resource_policy(
+        &self,
+        arn: &str,
+        ty: PolicyType,
+        policy: Option<Arc<PolicyDoc>>,
+    ) -> Authorizer {
+        let mut store = (*self.store).clone();
+        store.set_resource_policy(arn, ty, policy.clone());
+        Authorizer {
+            store: Arc::new(store),
+            engine: Arc::new(self.engine.with_resource_policy(arn, policy)),
+        }
+    }
+}
