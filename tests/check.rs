@@ -390,6 +390,16 @@ fn cases() -> Vec<Case> {
             doc(&allow(&q("kinesis:SubscribeToShard"), &q(CONSUMER), "")),
         ),
         case(
+            "IAM153",
+            I,
+            doc(&allow(&q("kinesis:Update*"), &stream, "")),
+            doc(&allow(
+                r#"["kinesis:UpdateMaxRecordSize","kinesis:UpdateStreamWarmThroughput"]"#,
+                &stream,
+                ""
+            )),
+        ),
+        case(
             "IAM163",
             I,
             doc(&allow(&q("kinesis:ListStreams"), &stream, "")),
@@ -1347,4 +1357,64 @@ fn check_reads_standard_input() {
         assert_eq!(f["path"], "<stdin>");
         assert_eq!(f["pointer"], "/policies/P/document/Statement/0/Action");
     }
+}
+
+#[test]
+fn iam153_names_the_wildcard_only_actions_a_pattern_does_not_grant() {
+    let stream = q(STREAM);
+    let found = check_text(
+        &doc(&allow(&q("kinesis:Update*"), &stream, "")),
+        PolicyType::Identity,
+        None,
+    );
+    let hits: Vec<&Diagnostic> = found.iter().filter(|d| d.code == "IAM153").collect();
+    assert_eq!(hits.len(), 1, "{}", show(&found));
+    let d = hits[0];
+    assert_eq!(d.loc.pointer, "/Statement/0/Action");
+    assert!(d.message.contains("\"kinesis:Update*\""), "{d}");
+    assert!(
+        d.message.contains(
+            "kinesis:UpdateAccountSettings, kinesis:UpdateShardCount, kinesis:UpdateStreamMode"
+        ),
+        "{d}"
+    );
+    assert!(d.help.as_deref().unwrap().contains("\"Resource\": \"*\""), "{d}");
+    // A pattern of wildcard-only actions only is IAM163's, and only IAM163's.
+    let found = check_text(
+        &doc(&allow(&q("kinesis:UpdateShard*"), &stream, "")),
+        PolicyType::Identity,
+        None,
+    );
+    assert!(found.iter().any(|d| d.code == "IAM163"), "{}", show(&found));
+    assert!(found.iter().all(|d| d.code != "IAM153"), "{}", show(&found));
+    // Not with Resource "*", not when another statement grants them on "*", not in a Deny, and
+    // not for the whole-service kinesis:* (the shared corpus's identity-seed-4 is clean).
+    for text in [
+        doc(&allow(&q("kinesis:Update*"), &q("*"), "")),
+        doc(&format!(
+            "{},{}",
+            allow(&q("kinesis:Update*"), &stream, ""),
+            allow(&q("kinesis:*"), &q("*"), "")
+        )),
+        doc(&st(&format!(
+            r#""Effect":"Deny","Action":"kinesis:Update*","Resource":{stream}"#
+        ))),
+        doc(&allow(&q("kinesis:*"), &stream, "")),
+    ] {
+        let found = check_text(&text, PolicyType::Identity, None);
+        assert!(found.iter().all(|d| d.code != "IAM153"), "{}", show(&found));
+    }
+    // Only the ones not granted elsewhere are named.
+    let found = check_text(
+        &doc(&format!(
+            "{},{}",
+            allow(&q("kinesis:List*"), &stream, ""),
+            allow(&q("kinesis:ListStreams"), &q("*"), "")
+        )),
+        PolicyType::Identity,
+        None,
+    );
+    let d = found.iter().find(|d| d.code == "IAM153").unwrap();
+    assert!(d.message.contains("action kinesis:ListChannels: it is"), "{d}");
+    assert!(!d.message.contains("kinesis:ListStreams"), "{d}");
 }
