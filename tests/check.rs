@@ -396,7 +396,7 @@ fn cases() -> Vec<Case> {
             doc(&allow(
                 r#"["kinesis:UpdateMaxRecordSize","kinesis:UpdateStreamWarmThroughput"]"#,
                 &stream,
-                ""
+                "",
             )),
         ),
         case(
@@ -1250,7 +1250,10 @@ fn a_long_line_is_shown_as_a_window_and_findings_are_capped() {
         let caret = lines[i + 1].strip_prefix("  | ").unwrap();
         let col = caret.chars().take_while(|c| *c == ' ').count();
         let width = caret.chars().filter(|c| *c == '^').count();
-        assert!(width >= 1 && col + width <= src.chars().count(), "{src}\n{caret}");
+        assert!(
+            width >= 1 && col + width <= src.chars().count(),
+            "{src}\n{caret}"
+        );
         let under: String = src.chars().skip(col).take(width).collect();
         // The finding's own action is under the caret.
         let msg = lines[i - 3];
@@ -1268,7 +1271,10 @@ fn a_long_line_is_shown_as_a_window_and_findings_are_capped() {
     let (_, out) = run_stdout_bytes(&["--max-findings", "3", p]);
     let out = String::from_utf8(out).unwrap();
     assert_eq!(finding_lines(&out), 3);
-    assert!(out.contains(&format!("{} more findings", total - 3)), "{out}");
+    assert!(
+        out.contains(&format!("{} more findings", total - 3)),
+        "{out}"
+    );
     let (_, out) = run_stdout_bytes(&["--max-findings", "0", p]);
     let out = String::from_utf8(out).unwrap();
     assert_eq!(out.matches("warning[IAM150]").count(), n);
@@ -1287,7 +1293,10 @@ fn a_long_line_is_shown_as_a_window_and_findings_are_capped() {
     let (_, out) = run_stdout_bytes(&["--format", "sarif", p]);
     let v: Value = serde_json::from_slice(&out).unwrap();
     assert_eq!(v["runs"][0]["results"].as_array().unwrap().len(), 100);
-    assert_eq!(v["runs"][0]["properties"]["truncated"], (total - 100) as u64);
+    assert_eq!(
+        v["runs"][0]["properties"]["truncated"],
+        (total - 100) as u64
+    );
 }
 
 #[test]
@@ -1298,7 +1307,9 @@ fn a_window_never_splits_a_character() {
     let long = "\u{e9}".repeat(3000);
     let text = doc(&allow(
         &q("kinesis:PutRecordz"),
-        &q(&format!("arn:aws:kinesis:us-east-1:111122223333:stream/{long}")),
+        &q(&format!(
+            "arn:aws:kinesis:us-east-1:111122223333:stream/{long}"
+        )),
         &format!(r#""Sid":"{}x""#, "\u{e0}".repeat(3)),
     ));
     let p = dir.join("utf8.json");
@@ -1378,7 +1389,10 @@ fn iam153_names_the_wildcard_only_actions_a_pattern_does_not_grant() {
         ),
         "{d}"
     );
-    assert!(d.help.as_deref().unwrap().contains("\"Resource\": \"*\""), "{d}");
+    assert!(
+        d.help.as_deref().unwrap().contains("\"Resource\": \"*\""),
+        "{d}"
+    );
     // A pattern of wildcard-only actions only is IAM163's, and only IAM163's.
     let found = check_text(
         &doc(&allow(&q("kinesis:UpdateShard*"), &stream, "")),
@@ -1415,6 +1429,9 @@ fn iam153_names_the_wildcard_only_actions_a_pattern_does_not_grant() {
         None,
     );
     let d = found.iter().find(|d| d.code == "IAM153").unwrap();
-    assert!(d.message.contains("action kinesis:ListChannels: it is"), "{d}");
+    assert!(
+        d.message.contains("action kinesis:ListChannels: it is"),
+        "{d}"
+    );
     assert!(!d.message.contains("kinesis:ListStreams"), "{d}");
 }

@@ -28,7 +28,8 @@ use crate::validate::{check_policy, check_text, code_info, value_end, Locator, S
 ///   iamc check --format sarif policies/ > iamc.sarif     for code scanning in CI
 ///
 /// A PATH is a policy file, a folder (searched for *.json; a folder holding store.json is a
-/// store), or a store file. Policies in a store are checked with the type of their place, and
+/// store), a store file, or `-` for standard input (a policy or a store; a store's file
+/// references are then relative to the current folder). Policies in a store are checked with the type of their place, and
 /// Kinesis stream and consumer policies against the ARN they are attached to; --type and
 /// --attached-to apply to the other files.
 ///
@@ -43,10 +44,16 @@ use crate::validate::{check_policy, check_text, code_info, value_end, Locator, S
 ///     |                 ^^^^^^^^^^^
 ///     = help: list the actions to share by name
 ///
+/// A long source line is shown as a window of at most 120 characters around the finding, cut
+/// with `…`. At most --max-findings findings (100) are shown per file; the rest are counted.
+///
 /// Exit codes: 0 no error (warnings allowed unless --deny), 1 errors (or findings --deny
 /// refuses), 2 the check could not run (bad arguments, a file that cannot be read).
 #[derive(clap::Args, Debug)]
-#[command(verbatim_doc_comment)]
+#[command(
+    verbatim_doc_comment,
+    about = "Find the mistakes in policies that IAM accepts silently."
+)]
 pub struct Args {
     /// Policy files, folders or stores.
     #[arg(value_name = "PATH")]
@@ -429,12 +436,7 @@ impl Run {
                 None => {
                     let span = span_for(&store_locator, &d);
                     relocate(&mut d, span);
-                    placed.push((
-                        shown(&store_file),
-                        Some(text.clone()),
-                        span,
-                        d,
-                    ));
+                    placed.push((shown(&store_file), Some(text.clone()), span, d));
                 }
             }
         }
