@@ -390,6 +390,16 @@ fn cases() -> Vec<Case> {
             doc(&allow(&q("kinesis:SubscribeToShard"), &q(CONSUMER), "")),
         ),
         case(
+            "IAM153",
+            I,
+            doc(&allow(&q("kinesis:Update*"), &stream, "")),
+            doc(&allow(
+                r#"["kinesis:UpdateMaxRecordSize","kinesis:UpdateStreamWarmThroughput"]"#,
+                &stream,
+                "",
+            )),
+        ),
+        case(
             "IAM163",
             I,
             doc(&allow(&q("kinesis:ListStreams"), &stream, "")),
@@ -1170,4 +1180,284 @@ proptest! {
             let _ = check_text(&text[..at], ty, None);
         }
     }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Bounded output: a long line is shown as a window around the finding, and findings are capped
+// per file.
+
+/// A one-line identity policy of about `bytes` bytes: one statement whose actions are all
+/// misspelt (one IAM150 each), with a multi-byte character in every resource name.
+fn one_line_policy(bytes: usize) -> (String, usize) {
+    let mut actions = Vec::new();
+    let mut n = 0;
+    let mut len = 0;
+    while len < bytes {
+        let a = format!("\"kinesis:PutRecordz{n:06}\"");
+        len += a.len() + 1;
+        actions.push(a);
+        n += 1;
+    }
+    let text = doc(&allow(
+        &format!("[{}]", actions.join(",")),
+        &q("arn:aws:kinesis:us-east-1:111122223333:stream/caf\u{e9}"),
+        "",
+    ));
+    (text, n)
+}
+
+/// The findings in human output: the lines that start with a severity.
+fn finding_lines(out: &str) -> usize {
+    out.lines()
+        .filter(|l| {
+            ["error[", "security-warning[", "warning[", "suggestion["]
+                .iter()
+                .any(|s| l.starts_with(s))
+        })
+        .count()
+}
+
+fn run_stdout_bytes(args: &[&str]) -> (i32, Vec<u8>) {
+    let out = iamc().arg("check").args(args).output().unwrap();
+    (out.status.code().unwrap_or(-1), out.stdout)
+}
+
+#[test]
+fn a_long_line_is_shown_as_a_window_and_findings_are_capped() {
+    let dir = tempdir("long-line");
+    let (text, n) = one_line_policy(32 * 1024);
+    assert!(!text.contains('\n') && text.len() >= 32 * 1024);
+    let p = dir.join("long.json");
+    std::fs::write(&p, &text).unwrap();
+    let p = p.to_str().unwrap();
+
+    // Every finding, counted in JSON with no cap.
+    let (_, all) = run_stdout_bytes(&["--format", "json", "--max-findings", "0", p]);
+    let all: Value = serde_json::from_slice(&all).unwrap();
+    let total = all["findings"].as_array().unwrap().len();
+    assert!(total > n, "{total} findings for {n} misspelt actions");
+    assert_eq!(all["truncated"], 0);
+
+    let (_, out) = run_stdout_bytes(&[p]);
+    // 100 findings of a few hundred bytes each, not n copies of a 32 KB line.
+    assert!(
+        out.len() < 64 * 1024,
+        "{} bytes of output for a {}-byte policy",
+        out.len(),
+        text.len()
+    );
+    let out = String::from_utf8(out).unwrap();
+    assert_eq!(finding_lines(&out), 100, "{out}");
+    assert!(
+        out.contains(&format!(
+            "{} more findings in {p} not shown (--max-findings 0 shows them all)",
+            total - 100
+        )),
+        "{out}"
+    );
+    // The summary counts every finding.
+    assert!(
+        out.lines()
+            .last()
+            .unwrap()
+            .contains(&format!("{} warnings", all["summary"]["warnings"])),
+        "{}",
+        out.lines().last().unwrap_or_default()
+    );
+    // Each source line is a window of at most ~120 characters, and the caret sits under the
+    // element the finding names.
+    let lines: Vec<&str> = out.lines().collect();
+    let mut checked = 0;
+    for (i, l) in lines.iter().enumerate() {
+        let Some(src) = l.strip_prefix("1 | ") else {
+            continue;
+        };
+        assert!(src.chars().count() <= 124, "{}: {src}", src.chars().count());
+        let caret = lines[i + 1].strip_prefix("  | ").unwrap();
+        let col = caret.chars().take_while(|c| *c == ' ').count();
+        let width = caret.chars().filter(|c| *c == '^').count();
+        assert!(
+            width >= 1 && col + width <= src.chars().count(),
+            "{src}\n{caret}"
+        );
+        let under: String = src.chars().skip(col).take(width).collect();
+        // The finding's own action is under the caret.
+        let msg = lines[i - 3];
+        if !msg.starts_with("warning[IAM150]") {
+            continue;
+        }
+        let name = msg.split('"').nth(1).unwrap();
+        assert_eq!(under, format!("\"{name}\""), "{msg}");
+        checked += 1;
+    }
+    assert!(checked >= 90, "{checked} carets checked");
+    assert!(out.contains('…'), "no elision marks:\n{out}");
+
+    // --max-findings changes the cap; 0 shows them all.
+    let (_, out) = run_stdout_bytes(&["--max-findings", "3", p]);
+    let out = String::from_utf8(out).unwrap();
+    assert_eq!(finding_lines(&out), 3);
+    assert!(
+        out.contains(&format!("{} more findings", total - 3)),
+        "{out}"
+    );
+    let (_, out) = run_stdout_bytes(&["--max-findings", "0", p]);
+    let out = String::from_utf8(out).unwrap();
+    assert_eq!(out.matches("warning[IAM150]").count(), n);
+    assert_eq!(finding_lines(&out), total);
+    assert!(!out.contains("more findings"));
+    assert!(out.len() < 16 * 1024 * 1024, "{} bytes", out.len());
+    assert_eq!(run(&["--max-findings", "many", p]).0, 2);
+
+    // JSON and SARIF apply the same cap and say how many were left out.
+    let (_, out) = run_stdout_bytes(&["--format", "json", p]);
+    assert!(out.len() < 128 * 1024, "{} bytes of JSON", out.len());
+    let v: Value = serde_json::from_slice(&out).unwrap();
+    assert_eq!(v["findings"].as_array().unwrap().len(), 100);
+    assert_eq!(v["truncated"], (total - 100) as u64);
+    assert_eq!(v["summary"], all["summary"]);
+    let (_, out) = run_stdout_bytes(&["--format", "sarif", p]);
+    let v: Value = serde_json::from_slice(&out).unwrap();
+    assert_eq!(v["runs"][0]["results"].as_array().unwrap().len(), 100);
+    assert_eq!(
+        v["runs"][0]["properties"]["truncated"],
+        (total - 100) as u64
+    );
+}
+
+#[test]
+fn a_window_never_splits_a_character() {
+    // A long line of two-byte characters with a finding near its end: the window starts and
+    // ends on character boundaries (the output is valid UTF-8) and the caret is under it.
+    let dir = tempdir("utf8-window");
+    let long = "\u{e9}".repeat(3000);
+    let text = doc(&allow(
+        &q("kinesis:PutRecordz"),
+        &q(&format!(
+            "arn:aws:kinesis:us-east-1:111122223333:stream/{long}"
+        )),
+        &format!(r#""Sid":"{}x""#, "\u{e0}".repeat(3)),
+    ));
+    let p = dir.join("utf8.json");
+    std::fs::write(&p, &text).unwrap();
+    let (_, out) = run_stdout_bytes(&[p.to_str().unwrap()]);
+    let out = String::from_utf8(out).expect("valid UTF-8");
+    // A message quotes its value in full (IAM160 quotes the 3,000-character ARN); the source
+    // lines are windows.
+    assert!(out.len() < 32 * 1024, "{out}");
+    let mut windows = 0;
+    for l in out.lines().filter(|l| l.starts_with("1 | ")) {
+        assert!(l.chars().count() <= 130, "{l}");
+        windows += 1;
+    }
+    assert!(windows >= 2, "{out}");
+}
+
+#[test]
+fn check_reads_standard_input() {
+    let policy = doc(&allow(&q("kinesis:PutRecordz"), &q(STREAM), ""));
+    let out = iamc()
+        .args(["check", "-"])
+        .write_stdin(policy.clone())
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    assert_eq!(out.status.code(), Some(0), "{stdout}");
+    assert!(stdout.contains("warning[IAM150]"), "{stdout}");
+    assert!(stdout.contains("--> <stdin>:1:"), "{stdout}");
+    // With a type, and in JSON.
+    let out = iamc()
+        .args(["check", "--type", "scp", "--format", "json", "-"])
+        .write_stdin(policy)
+        .output()
+        .unwrap();
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["findings"][0]["path"], "<stdin>");
+    assert_eq!(v["findings"][0]["type"], "scp");
+    // A store on standard input is checked as a store.
+    {
+        let out = iamc()
+            .current_dir(env!("CARGO_MANIFEST_DIR"))
+            .args(["check", "--format", "json", "-"])
+            .write_stdin(
+                r#"{"version": 1, "policies": {"P": {"type": "identity", "document": {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "kinesis:PutRecordz", "Resource": "*"}]}}}}"#,
+            )
+            .output()
+            .unwrap();
+        let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+        let f = v["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|f| f["code"] == "IAM150")
+            .unwrap_or_else(|| panic!("{v}"));
+        assert_eq!(f["path"], "<stdin>");
+        assert_eq!(f["pointer"], "/policies/P/document/Statement/0/Action");
+    }
+}
+
+#[test]
+fn iam153_names_the_wildcard_only_actions_a_pattern_does_not_grant() {
+    let stream = q(STREAM);
+    let found = check_text(
+        &doc(&allow(&q("kinesis:Update*"), &stream, "")),
+        PolicyType::Identity,
+        None,
+    );
+    let hits: Vec<&Diagnostic> = found.iter().filter(|d| d.code == "IAM153").collect();
+    assert_eq!(hits.len(), 1, "{}", show(&found));
+    let d = hits[0];
+    assert_eq!(d.loc.pointer, "/Statement/0/Action");
+    assert!(d.message.contains("\"kinesis:Update*\""), "{d}");
+    assert!(
+        d.message.contains(
+            "kinesis:UpdateAccountSettings, kinesis:UpdateShardCount, kinesis:UpdateStreamMode"
+        ),
+        "{d}"
+    );
+    assert!(
+        d.help.as_deref().unwrap().contains("\"Resource\": \"*\""),
+        "{d}"
+    );
+    // A pattern of wildcard-only actions only is IAM163's, and only IAM163's.
+    let found = check_text(
+        &doc(&allow(&q("kinesis:UpdateShard*"), &stream, "")),
+        PolicyType::Identity,
+        None,
+    );
+    assert!(found.iter().any(|d| d.code == "IAM163"), "{}", show(&found));
+    assert!(found.iter().all(|d| d.code != "IAM153"), "{}", show(&found));
+    // Not with Resource "*", not when another statement grants them on "*", not in a Deny, and
+    // not for the whole-service kinesis:* (the shared corpus's identity-seed-4 is clean).
+    for text in [
+        doc(&allow(&q("kinesis:Update*"), &q("*"), "")),
+        doc(&format!(
+            "{},{}",
+            allow(&q("kinesis:Update*"), &stream, ""),
+            allow(&q("kinesis:*"), &q("*"), "")
+        )),
+        doc(&st(&format!(
+            r#""Effect":"Deny","Action":"kinesis:Update*","Resource":{stream}"#
+        ))),
+        doc(&allow(&q("kinesis:*"), &stream, "")),
+    ] {
+        let found = check_text(&text, PolicyType::Identity, None);
+        assert!(found.iter().all(|d| d.code != "IAM153"), "{}", show(&found));
+    }
+    // Only the ones not granted elsewhere are named.
+    let found = check_text(
+        &doc(&format!(
+            "{},{}",
+            allow(&q("kinesis:List*"), &stream, ""),
+            allow(&q("kinesis:ListStreams"), &q("*"), "")
+        )),
+        PolicyType::Identity,
+        None,
+    );
+    let d = found.iter().find(|d| d.code == "IAM153").unwrap();
+    assert!(
+        d.message.contains("action kinesis:ListChannels: it is"),
+        "{d}"
+    );
+    assert!(!d.message.contains("kinesis:ListStreams"), "{d}");
 }

@@ -333,3 +333,255 @@ fn every_verb_takes_the_text_form() {
     assert!(text.contains("IAM005"), "{text}");
     assert!(text.contains(":2:"), "{text}");
 }
+
+/// Runs `iamc ARGS` and returns its exit code and standard error.
+fn code_and_stderr(args: &[&str]) -> (Option<i32>, String) {
+    let out = iamc().args(args).output().unwrap();
+    (
+        out.status.code(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn usage_errors_exit_2_in_every_verb_but_authorize() {
+    let store = example("store.json");
+    let store = store.to_str().unwrap();
+    // clap's own refusals: an unknown flag, a missing argument.
+    for args in [
+        &["bench", "--frobnicate"][..],
+        &["check", "--frobnicate"],
+        &["compile", "--frobnicate"],
+        &["compile"],
+        &["fmt", "--frobnicate"],
+        &["gateway", "--frobnicate"],
+        &["serve", "--frobnicate"],
+        &["serve"],
+        &["frobnicate"],
+    ] {
+        let (code, err) = code_and_stderr(args);
+        assert_eq!(code, Some(2), "iamc {}: {err}", args.join(" "));
+    }
+    // The verbs' own checks of their arguments.
+    for args in [
+        &["bench", "--workload", "S9"][..],
+        &["bench", "--workload", "S1", "--mix", "M9"],
+        &["serve", "--store", store, "--request-timeout", "0"],
+        &["serve", "--store", store, "--watch-interval", "-1"],
+        &[
+            "gateway",
+            "--store",
+            store,
+            "--credentials",
+            "c.json",
+            "--db",
+            "d.sqlite",
+            "--upstream",
+            "ftp://x",
+            "--account",
+            "111122223333",
+        ],
+        &[
+            "gateway",
+            "--store",
+            store,
+            "--credentials",
+            "c.json",
+            "--db",
+            "d.sqlite",
+            "--upstream",
+            "http://127.0.0.1:1",
+            "--account",
+            "1111",
+        ],
+        &["check", "--format", "xml", store],
+        &["fmt", "--to", "xml"],
+    ] {
+        let (code, err) = code_and_stderr(args);
+        assert_eq!(code, Some(2), "iamc {}: {err}", args.join(" "));
+        assert!(err.starts_with("error: "), "iamc {}: {err}", args.join(" "));
+    }
+    // `authorize` says "denied" with 2, so its usage errors are errors like the others: 1.
+    let (code, err) = code_and_stderr(&["authorize", "--frobnicate"]);
+    assert_eq!(code, Some(1), "{err}");
+    let out = iamc().args(["authorize", "--help"]).output().unwrap();
+    let help = String::from_utf8_lossy(&out.stdout);
+    assert!(help.contains("1 error (a bad argument included)"), "{help}");
+    let out = iamc().arg("--help").output().unwrap();
+    let help = String::from_utf8_lossy(&out.stdout);
+    assert!(help.contains("Exit codes"), "{help}");
+}
+
+/// Every path a `--help` text names (examples/…, tests/…) exists.
+#[test]
+fn help_texts_name_files_that_exist() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut named = 0;
+    for verb in [
+        "authorize",
+        "bench",
+        "check",
+        "compile",
+        "fmt",
+        "gateway",
+        "serve",
+    ] {
+        let out = iamc().args([verb, "--help"]).output().unwrap();
+        let help = String::from_utf8_lossy(&out.stdout);
+        for word in help.split(|c: char| c.is_whitespace() || c == '\'' || c == '"') {
+            let word = word.trim_end_matches([',', '.', ';', ')']);
+            if word.starts_with("examples/") || word.starts_with("tests/") {
+                assert!(
+                    root.join(word).exists(),
+                    "`iamc {verb} --help` names {word}, which does not exist"
+                );
+                named += 1;
+            }
+        }
+    }
+    assert!(named >= 5, "only {named} paths found in the help texts");
+}
+
+/// README's main job: the output it shows is the command's, and it says how much of it.
+#[test]
+fn readme_shows_the_main_job_honestly() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let readme = std::fs::read_to_string(root.join("README.md")).unwrap();
+    let out = iamc()
+        .current_dir(root)
+        .args([
+            "authorize",
+            "--store",
+            "examples/kinesis/store.json",
+            "--requests",
+            "examples/kinesis/requests.jsonl",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let text = String::from_utf8(out.stdout).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    let after = readme
+        .split_once("The first command prints")
+        .map(|(_, a)| a)
+        .expect("README introduces the main job's output");
+    let intro = after.split("```text").next().unwrap();
+    let block = after
+        .split_once("```text\n")
+        .and_then(|(_, b)| b.split_once("\n```"))
+        .map(|(b, _)| b)
+        .unwrap();
+    let shown: Vec<&str> = block.lines().collect();
+    // The lines shown are lines of the output, in its order.
+    let mut rest = lines.iter();
+    for l in &shown {
+        assert!(
+            rest.any(|o| o == l),
+            "README shows a line that is not in the output (in this order):\n{l}\n\n{text}"
+        );
+    }
+    if shown.len() < lines.len() {
+        let claim = format!("{} of its {} lines", shown.len(), lines.len());
+        assert!(
+            intro.contains(&claim),
+            "README should say \"{claim}\":{intro}"
+        );
+    }
+}
+
+/// `iamc --help` at 80 columns: one line per subcommand, no line wider than 80.
+#[test]
+fn top_level_help_reads_well_at_80_columns() {
+    let out = iamc().arg("--help").env("COLUMNS", "80").output().unwrap();
+    let help = String::from_utf8(out.stdout).unwrap();
+    for l in help.lines() {
+        assert!(
+            l.chars().count() <= 80,
+            "{} columns: {l}",
+            l.chars().count()
+        );
+    }
+    let commands = help
+        .split_once("Commands:\n")
+        .and_then(|(_, c)| c.split_once("\n\n"))
+        .map(|(c, _)| c)
+        .unwrap();
+    for l in commands.lines() {
+        assert!(
+            !l.starts_with("             "),
+            "a subcommand's line wraps:\n{commands}"
+        );
+    }
+    for verb in [
+        "authorize",
+        "bench",
+        "check",
+        "compile",
+        "fmt",
+        "gateway",
+        "serve",
+    ] {
+        assert!(
+            commands.lines().any(|l| l.trim_start().starts_with(verb)),
+            "{verb}:\n{commands}"
+        );
+    }
+}
+
+#[test]
+fn a_wildcard_only_action_denied_says_it_needs_resource_star() {
+    let policy = tmp(
+        "all-on-stream1.json",
+        &format!(
+            r#"{{"Version": "2012-10-17", "Statement": [{{"Effect": "Allow", "Action": "kinesis:*", "Resource": "{STREAM1}"}}]}}"#
+        ),
+    );
+    for action in ["kinesis:UpdateShardCount", "kinesis:ListStreams"] {
+        let out = iamc()
+            .args(["authorize", "--principal", ALICE, "--action", action])
+            .args(["--resource", STREAM1, "--identity-policy"])
+            .arg(&policy)
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(2));
+        let text = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            text.contains(&format!(
+                "{action} is authorized against \"Resource\": \"*\", so only a statement with \"Resource\": \"*\" allows it"
+            )),
+            "{text}"
+        );
+        let out = iamc()
+            .args(["authorize", "--principal", ALICE, "--action", action])
+            .args(["--resource", "*", "--format", "json", "--identity-policy"])
+            .arg(&policy)
+            .output()
+            .unwrap();
+        let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert!(
+            v["reason"]
+                .as_str()
+                .unwrap()
+                .contains("\"Resource\": \"*\""),
+            "{v}"
+        );
+    }
+    // Not for an action that takes a resource.
+    let out = iamc()
+        .args([
+            "authorize",
+            "--principal",
+            ALICE,
+            "--action",
+            "kinesis:PutRecord",
+        ])
+        .args([
+            "--resource",
+            "arn:aws:kinesis:us-east-1:111122223333:stream/other",
+        ])
+        .arg("--identity-policy")
+        .arg(&policy)
+        .output()
+        .unwrap();
+    assert!(!String::from_utf8_lossy(&out.stdout).contains("\"Resource\": \"*\""));
+}

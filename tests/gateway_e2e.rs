@@ -6,7 +6,9 @@
 //! binary's `gateway` on fresh copies of `tests/gateway/store.json` and
 //! `tests/gateway/credentials.json`, then drives the scenarios of `tests/gateway/scenarios.py`
 //! in order: (a) the account's own producer, (b) cross-account reads through a stream policy,
-//! (c) an enhanced fan-out consumer policy, (d) signatures, tags, (e) SIGHUP reloads good and
+//! (c) an enhanced fan-out consumer policy, (d) signatures, tags, a policy for a stream that
+//! does not exist (refused; kinesalite has no enhanced fan-out, so for a consumer only its
+//! stream's existence can be checked), (e) SIGHUP reloads good and
 //! bad, (f) a restart on the same database, (g) `kill -9` while resource policies are being
 //! written, and last the upstream's own errors. Every child process is killed when the test
 //! ends, panics included.
@@ -482,8 +484,8 @@ fn gateway_end_to_end() {
         s0.revision, s0.policies, s0.credentials
     );
 
-    // (a)-(d) and tags.
-    for s in ["a", "b", "c", "d", "tags"] {
+    // (a)-(d), tags, and a policy for a stream that does not exist (yet).
+    for s in ["a", "b", "c", "d", "tags", "missing-stream"] {
         e2e.scenario(&gw, s, &[]);
     }
     let s1 = gw.status();

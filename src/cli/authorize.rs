@@ -12,6 +12,7 @@ use super::load::{self, LoadError};
 use crate::ast::PolicyType;
 use crate::compile::Engine;
 use crate::eval::explain::{explain, StatementTrace};
+use crate::eval::flow::wildcard_only_reason;
 use crate::eval::{reference, Decision, Inputs, Outcome, PolicyDoc, ResourceSide};
 use crate::request::{Caller, Context, ContextValue, Request, RequestJson, Scalar};
 use crate::semantics::Semantics;
@@ -33,18 +34,23 @@ pub enum Format {
 ///   iamc authorize --principal arn:aws:iam::111122223333:user/alice \
 ///     --action kinesis:GetRecords \
 ///     --resource arn:aws:kinesis:us-east-1:111122223333:stream/stream1 \
-///     --identity-policy examples/kinesis/policies/identity-read.json --explain
+///     --identity-policy examples/kinesis/policies/identity-1-read-stream1.json --explain
 ///
 /// Batch: a store (who has which policies) and a JSON Lines file of requests, one decision per
 /// line in the same order:
 ///
 ///   iamc authorize --store examples/kinesis/store.json --requests examples/kinesis/requests.jsonl
 ///
-/// Exit codes, ad hoc: 0 Allow, 2 denied (explicit or implicit), 1 error.
+/// Exit codes, ad hoc: 0 Allow, 2 denied (explicit or implicit),
+/// 1 error (a bad argument included): unlike the other verbs, whose usage errors exit 2,
+/// authorize keeps 2 for "denied", so that a typo is never read as a denial.
 /// Batch: 0 when every line was decided, 1 when some line was malformed (its error is written
-/// in its place) or the store could not be loaded.
+/// in its place), the store could not be loaded, or an argument is wrong.
 #[derive(clap::Args, Debug)]
-#[command(verbatim_doc_comment)]
+#[command(
+    verbatim_doc_comment,
+    about = "Decide whether requests are allowed, one at a time or in batch."
+)]
 pub struct Args {
     /// The caller: a principal ARN (user, role, root, assumed-role session, federated user),
     /// a service principal such as kinesis.amazonaws.com, or `anonymous`.
@@ -149,7 +155,7 @@ fn run_inner(args: Args) -> Result<ExitCode, LoadError> {
     let mut out = std::io::stdout().lock();
     let written = match args.format {
         Format::Json => {
-            let mut v = decision_json(&decision, &request);
+            let mut v = decision_json(&decision, &request, &sem);
             if let Some(t) = &trace {
                 v["explain"] = serde_json::to_value(t).unwrap_or(Value::Null);
             }
@@ -162,7 +168,7 @@ fn run_inner(args: Args) -> Result<ExitCode, LoadError> {
         Format::Text => write!(
             out,
             "{}",
-            render_text(&decision, &request, trace.as_deref())
+            render_text(&decision, &request, &sem, trace.as_deref())
         ),
     };
     if let Err(e) = written {
@@ -317,20 +323,35 @@ fn prepare(store: Option<&Store>, extra: &Extra, mut req: Request) -> (Request, 
     (req, inputs)
 }
 
-fn decision_json(d: &Decision, req: &Request) -> Value {
+/// Why the request was denied (implicitly): the layer's sentence, and for a wildcard-only
+/// action that it needs `"Resource": "*"`.
+fn reason(d: &Decision, req: &Request, sem: &Semantics) -> Option<String> {
+    let l = d.blocked_by?;
+    Some(match wildcard_only_reason(&req.action, d, sem) {
+        Some(w) => format!("{}; {w}", l.reason()),
+        None => l.reason().to_string(),
+    })
+}
+
+fn decision_json(d: &Decision, req: &Request, sem: &Semantics) -> Value {
     let mut v = serde_json::to_value(d).unwrap_or(Value::Null);
     if let Value::Object(m) = &mut v {
         m.insert("principal".into(), json!(req.caller.to_string()));
         m.insert("action".into(), json!(req.action));
         m.insert("resource".into(), json!(req.resource));
-        if let Some(l) = d.blocked_by {
-            m.insert("reason".into(), json!(l.reason()));
+        if let Some(r) = reason(d, req, sem) {
+            m.insert("reason".into(), json!(r));
         }
     }
     v
 }
 
-fn render_text(d: &Decision, req: &Request, trace: Option<&[StatementTrace]>) -> String {
+fn render_text(
+    d: &Decision,
+    req: &Request,
+    sem: &Semantics,
+    trace: Option<&[StatementTrace]>,
+) -> String {
     let mut s = format!(
         "{}: {} {} on {}\n",
         d.decision, req.caller, req.action, req.resource
@@ -338,8 +359,8 @@ fn render_text(d: &Decision, req: &Request, trace: Option<&[StatementTrace]>) ->
     for r in &req.extra_resources {
         s.push_str(&format!("  and on {r}\n"));
     }
-    if let Some(l) = d.blocked_by {
-        s.push_str(&format!("  blocked by {}: {}\n", l.as_str(), l.reason()));
+    if let (Some(l), Some(r)) = (d.blocked_by, reason(d, req, sem)) {
+        s.push_str(&format!("  blocked by {}: {r}\n", l.as_str()));
     }
     let label = match d.decision {
         Outcome::Allow => "allowed by",
@@ -469,7 +490,7 @@ fn batch(store: Store, requests: &str, args: &Args) -> Result<ExitCode, LoadErro
             let v = match item {
                 Ok((id, req)) => {
                     let Some(d) = decisions.next() else { break };
-                    let mut v = decision_json(&d, &req);
+                    let mut v = decision_json(&d, &req, engine.semantics());
                     if let (Some(id), Value::Object(m)) = (id, &mut v) {
                         m.insert("id".into(), id);
                     }

@@ -39,8 +39,13 @@ pub enum Format {
 /// Reports compile time, index memory, time per decision on one thread (mean, p50, p99),
 /// throughput on one thread and on all cores (a Zipf-drawn stream of 1,000,000 requests, mix
 /// M4), and the reference evaluator's time per decision for comparison.
+///
+/// Exit codes: 0 measured; 1 the store or the requests could not be read; 2 bad arguments.
 #[derive(clap::Args, Debug)]
-#[command(verbatim_doc_comment)]
+#[command(
+    verbatim_doc_comment,
+    about = "Measure how fast the compiled engine decides a policy set."
+)]
 pub struct Args {
     /// A store (file or folder). Omit it with --workload.
     #[arg(value_name = "STORE", required_unless_present = "workload")]
@@ -117,6 +122,18 @@ fn rss_bytes() -> usize {
 
 /// Runs the subcommand.
 pub fn run(args: Args) -> ExitCode {
+    // Bad flag values are usage errors (exit 2), found before any work.
+    let usage = match (&args.workload, Mix::parse(&args.mix)) {
+        (Some(t), _) if Tier::parse(t).is_none() => {
+            Some(format!("--workload {t}: expected S1, S2, S3, S4 or S5"))
+        }
+        (_, None) => Some(format!("--mix {}: expected M1, M2 or M3", args.mix)),
+        _ => None,
+    };
+    if let Some(msg) = usage {
+        eprintln!("error: {msg}\n\nFor more information, try 'iamc bench --help'.");
+        return ExitCode::from(super::USAGE);
+    }
     match run_inner(&args) {
         Ok(report) => {
             let mut out = std::io::stdout().lock();

@@ -28,7 +28,8 @@ use crate::validate::{check_policy, check_text, code_info, value_end, Locator, S
 ///   iamc check --format sarif policies/ > iamc.sarif     for code scanning in CI
 ///
 /// A PATH is a policy file, a folder (searched for *.json; a folder holding store.json is a
-/// store), or a store file. Policies in a store are checked with the type of their place, and
+/// store), a store file, or `-` for standard input (a policy or a store; a store's file
+/// references are then relative to the current folder). Policies in a store are checked with the type of their place, and
 /// Kinesis stream and consumer policies against the ARN they are attached to; --type and
 /// --attached-to apply to the other files.
 ///
@@ -43,10 +44,16 @@ use crate::validate::{check_policy, check_text, code_info, value_end, Locator, S
 ///     |                 ^^^^^^^^^^^
 ///     = help: list the actions to share by name
 ///
+/// A long source line is shown as a window of at most 120 characters around the finding, cut
+/// with `…`. At most --max-findings findings (100) are shown per file; the rest are counted.
+///
 /// Exit codes: 0 no error (warnings allowed unless --deny), 1 errors (or findings --deny
 /// refuses), 2 the check could not run (bad arguments, a file that cannot be read).
 #[derive(clap::Args, Debug)]
-#[command(verbatim_doc_comment)]
+#[command(
+    verbatim_doc_comment,
+    about = "Find the mistakes in policies that IAM accepts silently."
+)]
 pub struct Args {
     /// Policy files, folders or stores.
     #[arg(value_name = "PATH")]
@@ -68,6 +75,11 @@ pub struct Args {
     /// (security warnings and warnings), or suggestions (every finding).
     #[arg(long, value_name = "LEVEL")]
     deny: Option<String>,
+    /// Show at most N findings per file (0: all). The rest are counted: in a line after the
+    /// file's findings, in `truncated` (json) and in the run's `properties.truncated` (sarif).
+    /// The summary, and the exit code, count every finding.
+    #[arg(long, value_name = "N", default_value_t = 100)]
+    max_findings: usize,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -98,6 +110,8 @@ struct SourceFile {
 struct Run {
     files: Vec<SourceFile>,
     findings: Vec<Finding>,
+    /// Findings shown per file (0: all).
+    max_findings: usize,
     /// Policy files and stores checked.
     checked: usize,
     /// Why something could not be checked (exit code 2).
@@ -149,7 +163,10 @@ pub fn run(args: Args) -> ExitCode {
     if args.paths.is_empty() {
         return usage("no PATH given: name a policy file, a folder or a store".into());
     }
-    let mut run = Run::default();
+    let mut run = Run {
+        max_findings: args.max_findings,
+        ..Run::default()
+    };
     for path in &args.paths {
         run.path(path, ty, args.attached_to.as_deref());
     }
@@ -181,7 +198,38 @@ fn is_store(root: &JsonNode) -> bool {
     root.get("version").is_some() && root.get("Statement").is_none()
 }
 
+/// `-`: standard input.
+fn is_stdin(path: &Path) -> bool {
+    path.as_os_str() == "-"
+}
+
+/// The name a path is shown with (`<stdin>` for `-`).
+fn shown(path: &Path) -> String {
+    if is_stdin(path) {
+        STDIN.to_string()
+    } else {
+        path.display().to_string()
+    }
+}
+
+const STDIN: &str = "<stdin>";
+
 fn read(path: &Path) -> Result<String, String> {
+    if is_stdin(path) {
+        use std::io::Read;
+        let mut bytes = Vec::new();
+        std::io::stdin()
+            .take(MAX_STORE_BYTES as u64 + 1)
+            .read_to_end(&mut bytes)
+            .map_err(|e| format!("{STDIN}: cannot read: {e}"))?;
+        if bytes.len() > MAX_STORE_BYTES {
+            return Err(format!(
+                "{STDIN}: more than the {MAX_STORE_BYTES}-byte limit"
+            ));
+        }
+        return String::from_utf8(bytes)
+            .map_err(|_| format!("{STDIN}: cannot read: not UTF-8 text"));
+    }
     let meta =
         std::fs::metadata(path).map_err(|e| format!("{}: cannot read: {e}", path.display()))?;
     if meta.len() > MAX_STORE_BYTES as u64 {
@@ -242,7 +290,7 @@ impl Run {
     fn path(&mut self, path: &Path, ty: PolicyType, attached_to: Option<&str>) {
         if path.is_dir() {
             if path.join("store.json").is_file() {
-                self.store(path);
+                self.store(path, None);
                 return;
             }
             let mut files = Vec::new();
@@ -251,7 +299,7 @@ impl Run {
             self.failures.extend(failures);
             for f in files {
                 if f.is_dir() {
-                    self.store(&f);
+                    self.store(&f, None);
                 } else {
                     self.file(&f, ty, attached_to);
                 }
@@ -271,7 +319,8 @@ impl Run {
         };
         let locator = Locator::new(&text);
         if locator.node("").is_some_and(is_store) {
-            self.store(path);
+            let stdin = is_stdin(path).then(|| text.clone());
+            self.store(path, stdin);
             return;
         }
         self.checked += 1;
@@ -303,7 +352,7 @@ impl Run {
             _ => check_text(&text, ty, attached_to),
         };
         let spans: Vec<Option<SourceSpan>> = found.iter().map(|d| span_for(&locator, d)).collect();
-        let file = self.add_file(path.display().to_string(), Some(text));
+        let file = self.add_file(shown(path), Some(text));
         for (diag, span) in found.into_iter().zip(spans) {
             self.findings.push(Finding {
                 file,
@@ -316,24 +365,37 @@ impl Run {
 
     /// A store: every finding of loading it (errors and warnings), placed in the store file or
     /// in the policy file it refers to.
-    fn store(&mut self, path: &Path) {
+    ///
+    /// `stdin` is the text of a store read from standard input: its `file` references are
+    /// relative to the current folder.
+    fn store(&mut self, path: &Path, stdin: Option<String>) {
         let (store_file, base) = if path.is_dir() {
             (path.join("store.json"), path.to_path_buf())
+        } else if stdin.is_some() {
+            (path.to_path_buf(), PathBuf::from("."))
         } else {
             (
                 path.to_path_buf(),
                 path.parent().map(Path::to_path_buf).unwrap_or_default(),
             )
         };
-        let text = match read(&store_file) {
-            Ok(t) => t,
-            Err(e) => {
-                self.failures.push(e);
-                return;
-            }
+        let text = match stdin {
+            Some(t) => t,
+            None => match read(&store_file) {
+                Ok(t) => t,
+                Err(e) => {
+                    self.failures.push(e);
+                    return;
+                }
+            },
         };
         self.checked += 1;
-        let found = match Store::load(path) {
+        let loaded = if is_stdin(path) {
+            Store::from_str(&text, Some(&base))
+        } else {
+            Store::load(path)
+        };
+        let found = match loaded {
             Ok(store) => store.warnings().to_vec(),
             Err(all) => all,
         };
@@ -374,12 +436,7 @@ impl Run {
                 None => {
                     let span = span_for(&store_locator, &d);
                     relocate(&mut d, span);
-                    placed.push((
-                        store_file.display().to_string(),
-                        Some(text.clone()),
-                        span,
-                        d,
-                    ));
+                    placed.push((shown(&store_file), Some(text.clone()), span, d));
                 }
             }
         }
@@ -432,14 +489,44 @@ impl Run {
         )
     }
 
+    /// The findings shown (at most `max_findings` per file, in order), and how many of each
+    /// file's were left out (by file index).
+    fn shown(&self) -> (Vec<&Finding>, Vec<usize>) {
+        let mut seen = vec![0usize; self.files.len()];
+        let mut omitted = vec![0usize; self.files.len()];
+        let mut shown = Vec::new();
+        for f in &self.findings {
+            let Some(n) = seen.get_mut(f.file) else {
+                continue;
+            };
+            *n += 1;
+            if self.max_findings == 0 || *n <= self.max_findings {
+                shown.push(f);
+            } else if let Some(o) = omitted.get_mut(f.file) {
+                *o += 1;
+            }
+        }
+        (shown, omitted)
+    }
+
     fn human(&self) -> String {
         let mut out = String::new();
-        for f in &self.findings {
+        let (shown, omitted) = self.shown();
+        for f in shown {
             let Some(file) = self.files.get(f.file) else {
                 continue;
             };
             out.push_str(&render(&f.diag, &file.path, file.text.as_deref(), f.span));
             out.push('\n');
+        }
+        for (file, n) in self.files.iter().zip(omitted) {
+            if n > 0 {
+                out.push_str(&format!(
+                    "… {n} more finding{} in {} not shown (--max-findings 0 shows them all)\n\n",
+                    if n == 1 { "" } else { "s" },
+                    file.path
+                ));
+            }
         }
         out.push_str(&self.summary());
         out
@@ -447,9 +534,9 @@ impl Run {
 
     fn json(&self) -> Value {
         let [e, s, w, n] = self.counts();
-        let findings: Vec<Value> = self
-            .findings
-            .iter()
+        let (shown, omitted) = self.shown();
+        let findings: Vec<Value> = shown
+            .into_iter()
             .map(|f| {
                 let mut v = json!({
                     "path": self.files.get(f.file).map(|x| x.path.as_str()).unwrap_or(""),
@@ -474,13 +561,15 @@ impl Run {
         json!({
             "findings": findings,
             "summary": {"files": self.checked, "errors": e, "security_warnings": s, "warnings": w, "suggestions": n},
+            "truncated": omitted.iter().sum::<usize>(),
             "failures": self.failures,
         })
     }
 
     fn sarif(&self) -> Value {
+        let (shown, omitted) = self.shown();
         let mut rule_ids: Vec<&'static str> = Vec::new();
-        for f in &self.findings {
+        for f in &shown {
             if !rule_ids.contains(&f.diag.code) {
                 rule_ids.push(f.diag.code);
             }
@@ -498,9 +587,8 @@ impl Run {
                 })
             })
             .collect();
-        let results: Vec<Value> = self
-            .findings
-            .iter()
+        let results: Vec<Value> = shown
+            .into_iter()
             .map(|f| {
                 let uri = self
                     .files
@@ -541,6 +629,7 @@ impl Run {
                     "rules": rules,
                 }},
                 "results": results,
+                "properties": {"truncated": omitted.iter().sum::<usize>()},
             }],
         })
     }
@@ -601,6 +690,39 @@ fn split_file_pointer(store: &Locator<'_>, pointer: &str) -> Option<(String, Str
     None
 }
 
+/// The most characters of a source line shown around a finding (with a `…` at a cut end).
+const WINDOW: usize = 120;
+/// Characters shown before the finding's column when the line is cut.
+const BEFORE: usize = 40;
+
+/// The part of `line` shown for a finding at character `col` (0-based) spanning `len`
+/// characters: the whole line when it is short, else at most [`WINDOW`] characters around the
+/// column with `…` where the line is cut. Returns the text, the caret's column in it and the
+/// caret's length (at least 1, within the text). Works on characters, so it never splits one.
+fn window(line: &str, col: usize, len: usize) -> (String, usize, usize) {
+    let total = line.chars().count();
+    let col = col.min(total);
+    let (start, end) = if total <= WINDOW {
+        (0, total)
+    } else {
+        let start = col.saturating_sub(BEFORE);
+        let end = (start + WINDOW).min(total);
+        // Near the end of the line, show a full window anyway.
+        (end.saturating_sub(WINDOW).min(start), end)
+    };
+    let mut shown = String::new();
+    if start > 0 {
+        shown.push('…');
+    }
+    shown.extend(line.chars().skip(start).take(end - start));
+    if end < total {
+        shown.push('…');
+    }
+    let caret_at = col - start + usize::from(start > 0);
+    let caret_len = len.clamp(1, end.saturating_sub(col).max(1));
+    (shown, caret_at, caret_len)
+}
+
 /// One finding in the human form.
 pub(crate) fn render(
     d: &Diagnostic,
@@ -626,15 +748,15 @@ pub(crate) fn render(
             let pad = " ".repeat(num.len());
             out.push_str(&format!("{pad}--> {path}:{}:{}\n", s.line, s.column));
             out.push_str(&format!("{pad} |\n"));
-            out.push_str(format!("{num} | {line}").trim_end());
+            let col = usize::try_from(s.column).unwrap_or(1).max(1) - 1;
+            let len = usize::try_from(s.len).unwrap_or(1);
+            let (shown, caret_at, caret_len) = window(&line, col, len);
+            out.push_str(format!("{num} | {shown}").trim_end());
             out.push('\n');
-            let col = usize::try_from(s.column).unwrap_or(1).max(1);
-            let width = line.chars().count().saturating_sub(col - 1).max(1);
-            let len = usize::try_from(s.len).unwrap_or(1).clamp(1, width);
             out.push_str(&format!(
                 "{pad} | {}{}\n",
-                " ".repeat(col - 1),
-                "^".repeat(len)
+                " ".repeat(caret_at),
+                "^".repeat(caret_len)
             ));
             if let Some(h) = &d.help {
                 out.push_str(&format!("{pad} = help: {h}\n"));

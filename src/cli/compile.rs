@@ -31,8 +31,13 @@ pub enum Format {
 /// --dump prints every compiled policy set and its indexes in a deterministic text form
 /// (action index: exact names, prefixes, globs; resource index: exact ARNs and the radix tree
 /// of literal prefixes), the form the snapshot tests compare.
+///
+/// Exit codes: 0 compiled; 1 the store is invalid or cannot be read; 2 bad arguments.
 #[derive(clap::Args, Debug)]
-#[command(verbatim_doc_comment)]
+#[command(
+    verbatim_doc_comment,
+    about = "Compile a policy store and report what was built."
+)]
 pub struct Args {
     /// A store: a store JSON file, or a folder holding store.json.
     #[arg(value_name = "STORE")]

@@ -34,7 +34,10 @@ const TEXT_EXTENSION: &str = "iam";
 /// Exit codes: 0 all well; 1 a file is not formatted (--check) or does not parse; 2 bad
 /// arguments or an unreadable file.
 #[derive(clap::Args, Debug)]
-#[command(verbatim_doc_comment)]
+#[command(
+    verbatim_doc_comment,
+    about = "Format text policies, and convert between text and JSON."
+)]
 pub struct Args {
     /// Policy files or folders (`-` for standard input, the default).
     #[arg(value_name = "PATH")]

@@ -21,20 +21,27 @@ use crate::gateway::{Config, Gateway};
 /// over --store and the resource policies in --db, and forwarded to --upstream when allowed.
 /// A denied request gets HTTP 400 AccessDeniedException naming the principal, the action, the
 /// resource and the reason. PutResourcePolicy, GetResourcePolicy and DeleteResourcePolicy are
-/// served by the gateway: checked with Kinesis's resource-policy rules, written to the SQLite
-/// database --db before they are acknowledged, effective for the next request.
+/// served by the gateway: refused with ResourceNotFoundException when the upstream does not
+/// have the stream or consumer, checked with Kinesis's resource-policy rules, written to the
+/// SQLite database --db before they are acknowledged, effective for the next request.
 ///
 /// ARNs of --account are rewritten to --upstream-account (kinesalite's 000000000000) on the
 /// way up and back on the way down. The client's signature is passed through (kinesalite does
-/// not check it); with --sign-upstream the gateway signs forwarded requests itself.
+/// not check it); with --sign-upstream the gateway signs forwarded requests, and its own
+/// existence checks, itself. In front of real Kinesis use --sign-upstream.
 /// GET /-/status reports the store version, the database revision and counters.
 ///
 /// The first line on standard output is `listening on ADDRESS`. SIGHUP reloads the store and
 /// the credentials file (a file that fails validation is refused and the old one keeps
 /// serving). SIGINT or SIGTERM stop the gateway gracefully (exit 0). Exit 1: it could not
-/// start (a bad store, credentials file or database, the address is taken).
+/// start (a bad store, credentials file or database, the address is taken, --sign-upstream
+/// without credentials). Exit 2: bad arguments (an unknown flag, a bad --account or
+/// --upstream).
 #[derive(clap::Args, Debug)]
-#[command(verbatim_doc_comment)]
+#[command(
+    verbatim_doc_comment,
+    about = "Authorize Kinesis API requests in front of a Kinesis endpoint."
+)]
 pub struct Args {
     /// The policy store: a store JSON file, or a folder with store.json.
     #[arg(long, value_name = "STORE")]
@@ -87,35 +94,36 @@ fn account_id(flag: &str, v: &str) -> Result<String, String> {
     }
 }
 
-fn config(args: &Args) -> Result<Config, String> {
+fn config(args: &Args) -> Result<Config, super::ConfigError> {
+    use super::ConfigError::Usage;
     let upstream: hyper::Uri = args
         .upstream
         .parse()
-        .map_err(|e| format!("--upstream `{}`: {e}", args.upstream))?;
+        .map_err(|e| Usage(format!("--upstream `{}`: {e}", args.upstream)))?;
     if upstream.scheme_str() != Some("http") || upstream.host().is_none() {
-        return Err(format!(
+        return Err(Usage(format!(
             "--upstream `{}`: expected http://HOST:PORT (the gateway forwards over plain HTTP)",
             args.upstream
-        ));
+        )));
     }
     let mut c = Config::new(
         args.store.clone(),
         args.credentials.clone(),
         args.db.clone(),
         upstream,
-        account_id("account", &args.account)?,
+        account_id("account", &args.account).map_err(Usage)?,
     );
-    c.upstream_account = account_id("upstream-account", &args.upstream_account)?;
+    c.upstream_account = account_id("upstream-account", &args.upstream_account).map_err(Usage)?;
     if args.region.is_empty()
         || !args
             .region
             .bytes()
             .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
     {
-        return Err(format!(
+        return Err(Usage(format!(
             "--region `{}`: expected a region such as us-east-1",
             args.region
-        ));
+        )));
     }
     c.place.region = args.region.clone();
     c.listen = args.listen;

@@ -19,7 +19,17 @@ use std::process::ExitCode;
 /// anywhere wins, then RCPs and SCPs must allow, then the identity and resource policies grant,
 /// same-account and cross-account rules included.
 #[derive(Parser, Debug)]
-#[command(name = "iamc", version, about, long_about, propagate_version = true)]
+#[command(
+    name = "iamc",
+    version,
+    about,
+    long_about,
+    propagate_version = true,
+    after_long_help = "Exit codes: 0 success; 1 failure (policies with errors, a file that is not \
+formatted, a store or server that could not start); 2 bad arguments. `iamc authorize` is the \
+exception: it answers 2 for \"denied\", so its usage errors exit 1. Each verb's --help says \
+more."
+)]
 pub struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -36,16 +46,39 @@ enum Command {
     Serve(Box<serve::Args>),
 }
 
-/// Runs a server subcommand: a bad configuration is `error: …` and exit 1; otherwise `serve`
-/// runs on a multi-threaded Tokio runtime (`threads` workers, default one per core).
+/// The exit code of a usage error (bad arguments) in every verb but `authorize`, whose 2 means
+/// "denied" and whose usage errors are errors like its others (1).
+const USAGE: u8 = 2;
+
+/// Why a server's configuration was refused.
+enum ConfigError {
+    /// A flag's value is wrong: exit 2, as for clap's own refusals.
+    Usage(String),
+    /// Something the server needs cannot be read or is invalid (a file): exit 1.
+    Start(String),
+}
+
+impl From<String> for ConfigError {
+    fn from(e: String) -> ConfigError {
+        ConfigError::Start(e)
+    }
+}
+
+/// Runs a server subcommand: a bad flag value is `error: …` and exit 2, another bad
+/// configuration exit 1; otherwise `serve` runs on a multi-threaded Tokio runtime (`threads`
+/// workers, default one per core).
 fn run_server<C, F: std::future::Future<Output = ExitCode>>(
     threads: Option<usize>,
-    config: Result<C, String>,
+    config: Result<C, ConfigError>,
     serve: impl FnOnce(C) -> F,
 ) -> ExitCode {
     match config {
         Ok(c) => block_on(threads, serve(c)),
-        Err(e) => {
+        Err(ConfigError::Usage(e)) => {
+            eprintln!("error: {e}");
+            ExitCode::from(USAGE)
+        }
+        Err(ConfigError::Start(e)) => {
             eprintln!("error: {e}");
             ExitCode::from(1)
         }
@@ -82,13 +115,14 @@ pub fn main() -> ExitCode {
     let cli = match Cli::try_parse() {
         Ok(c) => c,
         Err(e) => {
-            // Bad arguments: `iamc check` and `iamc fmt` say so with 2 (their 1 means "the
-            // policies have errors" / "not formatted"); the other verbs use 1 for every error.
-            let check = matches!(std::env::args().nth(1).as_deref(), Some("check" | "fmt"));
-            let code = match (e.use_stderr(), check) {
+            // Bad arguments exit 2, except in `iamc authorize`, where 2 is the answer "denied":
+            // there a usage error is an error like the others, 1, so that a typo is never read
+            // as a denial.
+            let authorize = std::env::args().nth(1).as_deref() == Some("authorize");
+            let code = match (e.use_stderr(), authorize) {
                 (false, _) => 0,
-                (true, true) => 2,
-                (true, false) => 1,
+                (true, true) => 1,
+                (true, false) => USAGE,
             };
             let _ = e.print();
             return ExitCode::from(code);

@@ -26,9 +26,12 @@ use crate::server::{Config, Event, Limits, LogConfig, Mapping, Server};
 /// The first line on standard output is `listening on ADDRESS`; reloads and refusals are
 /// reported on standard error. SIGINT or SIGTERM stop the server gracefully (exit 0). Exit 1:
 /// the server could not start (the address is taken, the first store is invalid, a bad
-/// mapping file).
+/// mapping file). Exit 2: bad arguments (an unknown flag, a bad --request-timeout).
 #[derive(clap::Args, Debug)]
-#[command(verbatim_doc_comment)]
+#[command(
+    verbatim_doc_comment,
+    about = "Serve decisions over HTTP/1.1 and HTTP/2, for gateways."
+)]
 pub struct Args {
     /// The policy store: a store JSON file, or a folder with store.json.
     #[arg(long, value_name = "STORE")]
@@ -83,14 +86,15 @@ fn seconds(name: &str, v: f64) -> Result<Duration, String> {
     }
 }
 
-fn config(args: &Args) -> Result<Config, String> {
+fn config(args: &Args) -> Result<Config, super::ConfigError> {
+    use super::ConfigError::Usage;
     let mut c = Config::new(args.store.clone());
     c.listen = args.listen;
-    let watch = seconds("watch-interval", args.watch_interval)?;
+    let watch = seconds("watch-interval", args.watch_interval).map_err(Usage)?;
     c.watch_interval = (!watch.is_zero()).then_some(watch);
-    let timeout = seconds("request-timeout", args.request_timeout)?;
+    let timeout = seconds("request-timeout", args.request_timeout).map_err(Usage)?;
     if timeout.is_zero() {
-        return Err("--request-timeout must be more than 0".into());
+        return Err(Usage("--request-timeout must be more than 0".into()));
     }
     c.limits = Limits {
         max_body_bytes: args.max_body,
@@ -114,7 +118,7 @@ fn config(args: &Args) -> Result<Config, String> {
             std::fs::read_to_string(p).map_err(|e| format!("{}: cannot read: {e}", p.display()))?;
         let t = t.trim().to_string();
         if t.is_empty() {
-            return Err(format!("{}: the token is empty", p.display()));
+            return Err(format!("{}: the token is empty", p.display()).into());
         }
         c.store_token = Some(t);
     }

@@ -175,6 +175,28 @@ pub struct Layers<'s, S: ?Sized> {
     pub rcps: Vec<&'s S>,
 }
 
+/// For a denied wildcard-only action (spec §2.2 rule 7), why a statement with a specific
+/// resource could not allow it: `kinesis:ListStreams is authorized against "Resource": "*", so
+/// only a statement with "Resource": "*" allows it`. `None` for an action that takes a resource
+/// (or that `sem` makes resource-scoped), for an explicit deny and for a request that lacks a
+/// resource. Messages (the gateway's AccessDenied, `iamc authorize`'s reason) add it.
+pub fn wildcard_only_reason(action: &str, d: &Decision, sem: &Semantics) -> Option<String> {
+    if d.decision != Outcome::ImplicitDeny || d.blocked_by == Some(Layer::Request) {
+        return None;
+    }
+    let action_lc = action.to_ascii_lowercase();
+    let info = catalog::lookup_lc(&action_lc)?;
+    if info.resources != ResourceRequirement::WildcardOnly
+        || sem.resource_scoped_actions.contains(&action_lc)
+    {
+        return None;
+    }
+    Some(format!(
+        "{} is authorized against \"Resource\": \"*\", so only a statement with \"Resource\": \"*\" allows it",
+        info.full_name()
+    ))
+}
+
 /// One (action, resource) pair's result.
 pub type Part = (Outcome, Vec<StatementRef>, Option<Layer>);
 

@@ -35,9 +35,15 @@
 //! as kinesalite does not), or, with [`Config::upstream_signer`], is signed again with the
 //! gateway's own credentials for a real Kinesis endpoint.
 //!
+//! Before it stores a resource policy, the gateway asks the upstream whether the stream
+//! (`DescribeStreamSummary`) or consumer (`DescribeStreamConsumer`) exists, signed as forwarded
+//! requests are, and answers the upstream's `ResourceNotFoundException` when it does not. An
+//! upstream without enhanced fan-out (kinesalite) is asked only about the consumer's stream.
+//! Without a signer the question carries the client's signature, made for another request, so
+//! an upstream that checks signatures refuses it and the policy with it.
+//!
 //! What is not done: `SubscribeToShard`'s event stream is buffered, not streamed; CBOR bodies are refused
-//! (`SerializationException`); the gateway does not check that a stream exists before it
-//! stores a policy for it.
+//! (`SerializationException`).
 
 pub mod credentials;
 pub mod db;

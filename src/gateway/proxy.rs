@@ -17,8 +17,10 @@ use super::ops::{self, Check, Handling, Plan};
 use super::sigv4::{self, Auth};
 use super::{build_live, parse_resource_policy, Live, State};
 use crate::ast::{Instant, PolicyType};
+use crate::eval::flow::wildcard_only_reason;
 use crate::eval::{Decision, Layer, Outcome};
 use crate::request::{Caller, ContextValue, Request, Scalar};
+use crate::semantics::Semantics;
 
 type Answer = Response<Full<Bytes>>;
 
@@ -249,7 +251,7 @@ async fn kinesis(state: &State, peer: SocketAddr, req: HttpRequest<Incoming>) ->
             return aws_error(
                 StatusCode::BAD_REQUEST,
                 "AccessDeniedException",
-                &deny_message(&principal, check, &decision),
+                &deny_message(&principal, check, &decision, &state.config.semantics),
             );
         }
     }
@@ -306,7 +308,7 @@ async fn kinesis(state: &State, peer: SocketAddr, req: HttpRequest<Incoming>) ->
 
     // 4. Serve or forward.
     match plan.handling {
-        Handling::PutResourcePolicy => put_policy(state, &plan, &value).await,
+        Handling::PutResourcePolicy => put_policy(state, &parts.headers, &plan, &value).await,
         Handling::GetResourcePolicy => get_policy(state, &live, &plan).await,
         Handling::DeleteResourcePolicy => delete_policy(state, &live, &plan).await,
         Handling::Forward => forward(state, &parts.uri, &parts.headers, body, &plan, &value).await,
@@ -385,7 +387,7 @@ fn add_context(
 }
 
 /// AWS's wording: "User: P is not authorized to perform: A on resource: R because …".
-fn deny_message(principal: &str, check: &Check, d: &Decision) -> String {
+fn deny_message(principal: &str, check: &Check, d: &Decision, sem: &Semantics) -> String {
     let action = &check.action;
     let mut resource = check.resource.clone();
     for r in &check.extra_resources {
@@ -434,6 +436,10 @@ fn deny_message(principal: &str, check: &Check, d: &Decision) -> String {
     let mut msg = format!(
         "User: {principal} is not authorized to perform: {action} on resource: {resource} {reason}"
     );
+    if let Some(w) = wildcard_only_reason(action, d, sem) {
+        msg.push_str("; ");
+        msg.push_str(&w);
+    }
     if !d.errors.is_empty() {
         msg.push_str(" (condition errors: ");
         msg.push_str(
@@ -452,8 +458,13 @@ fn invalid(message: &str) -> Answer {
     aws_error(StatusCode::BAD_REQUEST, "InvalidArgumentException", message)
 }
 
-async fn put_policy(state: &State, plan: &Plan, body: &Value) -> Answer {
+async fn put_policy(state: &State, headers: &HeaderMap, plan: &Plan, body: &Value) -> Answer {
     let arn = plan.resource.clone().unwrap_or_default();
+    // A policy for a stream or consumer the upstream does not have would grant the moment one
+    // is created under that name: refused as Kinesis refuses it.
+    if let Err(answer) = exists_upstream(state, headers, &arn).await {
+        return answer;
+    }
     let Some(text) = body.get("Policy").and_then(Value::as_str) else {
         return invalid("PutResourcePolicy needs Policy, the policy as a JSON string");
     };
@@ -647,67 +658,16 @@ async fn forward(
     };
     let up_body = rewrite_accounts(body, &cfg.place.account, &cfg.upstream_account);
     let pq = uri.path_and_query().map(|p| p.as_str()).unwrap_or("/");
-    let target = format!("{}{}", cfg.upstream.to_string().trim_end_matches('/'), pq);
     let mut out_headers = HeaderMap::new();
     for (k, v) in headers {
         if !skip_header(k) {
             out_headers.append(k, v.clone());
         }
     }
-    if let Some(signer) = &cfg.upstream_signer {
-        let host = cfg
-            .upstream
-            .authority()
-            .map(|a| a.as_str())
-            .unwrap_or_default();
-        if let Err(e) = signer.sign(
-            &mut out_headers,
-            host,
-            pq,
-            &up_body,
-            &cfg.place.region,
-            "kinesis",
-            SystemTime::now(),
-        ) {
-            return aws_error(StatusCode::INTERNAL_SERVER_ERROR, "InternalFailure", &e);
-        }
-    }
-    let mut builder = hyper::Request::builder().method(Method::POST).uri(target);
-    for (k, v) in &out_headers {
-        builder = builder.header(k, v);
-    }
-    let up = match builder.body(Full::new(up_body)) {
-        Ok(r) => r,
-        Err(e) => {
-            return aws_error(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "InternalFailure",
-                &format!("cannot build the upstream request: {e}"),
-            )
-        }
-    };
     state.counters.forwarded.fetch_add(1, Ordering::Relaxed);
-    let unavailable = |m: String| {
-        state
-            .counters
-            .upstream_errors
-            .fetch_add(1, Ordering::Relaxed);
-        aws_error(StatusCode::SERVICE_UNAVAILABLE, "ServiceUnavailable", &m)
-    };
-    let resp = match tokio::time::timeout(cfg.upstream_timeout, state.client.request(up)).await {
-        Ok(Ok(r)) => r,
-        Ok(Err(e)) => return unavailable(format!("the upstream {} failed: {e}", cfg.upstream)),
-        Err(_) => {
-            return unavailable(format!(
-                "the upstream {} did not answer within {:?}",
-                cfg.upstream, cfg.upstream_timeout
-            ))
-        }
-    };
-    let (rparts, rbody) = resp.into_parts();
-    let rbody = match Limited::new(rbody, cfg.max_upstream_bytes).collect().await {
-        Ok(b) => b.to_bytes(),
-        Err(e) => return unavailable(format!("cannot read the upstream's answer: {e}")),
+    let (rparts, rbody) = match send_upstream(state, out_headers, pq, up_body).await {
+        Ok(r) => r,
+        Err(a) => return a,
     };
     let mut rbody = rewrite_accounts(rbody, &cfg.upstream_account, &cfg.place.account);
     if !rparts.status.is_success() {
@@ -724,6 +684,216 @@ async fn forward(
         }
     }
     out
+}
+
+/// Sends a POST of `body` to the upstream at `pq` with `headers`: the client's signature as
+/// is, or with [`super::Config::upstream_signer`] the gateway's own. Returns the upstream's
+/// answer (its body bounded), or the gateway's answer when there is none (503 when the upstream
+/// fails or is too slow).
+async fn send_upstream(
+    state: &State,
+    mut headers: HeaderMap,
+    pq: &str,
+    body: Bytes,
+) -> Result<(hyper::http::response::Parts, Bytes), Answer> {
+    let cfg = &state.config;
+    let target = format!("{}{}", cfg.upstream.to_string().trim_end_matches('/'), pq);
+    if let Some(signer) = &cfg.upstream_signer {
+        let host = cfg
+            .upstream
+            .authority()
+            .map(|a| a.as_str())
+            .unwrap_or_default();
+        if let Err(e) = signer.sign(
+            &mut headers,
+            host,
+            pq,
+            &body,
+            &cfg.place.region,
+            "kinesis",
+            SystemTime::now(),
+        ) {
+            return Err(aws_error(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "InternalFailure",
+                &e,
+            ));
+        }
+    }
+    let mut builder = hyper::Request::builder().method(Method::POST).uri(target);
+    for (k, v) in &headers {
+        builder = builder.header(k, v);
+    }
+    let up = builder.body(Full::new(body)).map_err(|e| {
+        aws_error(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "InternalFailure",
+            &format!("cannot build the upstream request: {e}"),
+        )
+    })?;
+    let unavailable = |m: String| {
+        state
+            .counters
+            .upstream_errors
+            .fetch_add(1, Ordering::Relaxed);
+        aws_error(StatusCode::SERVICE_UNAVAILABLE, "ServiceUnavailable", &m)
+    };
+    let resp = match tokio::time::timeout(cfg.upstream_timeout, state.client.request(up)).await {
+        Ok(Ok(r)) => r,
+        Ok(Err(e)) => {
+            return Err(unavailable(format!(
+                "the upstream {} failed: {e}",
+                cfg.upstream
+            )))
+        }
+        Err(_) => {
+            return Err(unavailable(format!(
+                "the upstream {} did not answer within {:?}",
+                cfg.upstream, cfg.upstream_timeout
+            )))
+        }
+    };
+    let (rparts, rbody) = resp.into_parts();
+    match Limited::new(rbody, cfg.max_upstream_bytes).collect().await {
+        Ok(b) => Ok((rparts, b.to_bytes())),
+        Err(e) => Err(unavailable(format!(
+            "cannot read the upstream's answer: {e}"
+        ))),
+    }
+}
+
+/// What the upstream said to a describe call made to learn whether a resource exists.
+enum Existence {
+    Found,
+    /// Its `ResourceNotFoundException`, as the client gets it.
+    NotFound(Answer),
+    /// The upstream does not have the operation (kinesalite has no enhanced fan-out).
+    UnknownOperation,
+}
+
+/// Asks the upstream `operation` with `request` (ARNs already in the upstream's account) on
+/// behalf of the client whose `headers` these are, signed as forwarded requests are.
+async fn describe(
+    state: &State,
+    headers: &HeaderMap,
+    what: &str,
+    operation: &str,
+    request: &Value,
+) -> Result<Existence, Answer> {
+    let cfg = &state.config;
+    let mut out = HeaderMap::new();
+    for (k, v) in headers {
+        if !skip_header(k) && k.as_str() != "x-amz-target" && k != CONTENT_TYPE {
+            out.append(k, v.clone());
+        }
+    }
+    out.insert(CONTENT_TYPE, HeaderValue::from_static(JSON_11));
+    if let Ok(t) = HeaderValue::from_str(&format!("{TARGET_PREFIX}{operation}")) {
+        out.insert(HeaderName::from_static("x-amz-target"), t);
+    }
+    let (parts, body) = send_upstream(state, out, "/", Bytes::from(request.to_string())).await?;
+    if parts.status.is_success() {
+        return Ok(Existence::Found);
+    }
+    let body = rewrite_error_message(
+        rewrite_accounts(body, &cfg.upstream_account, &cfg.place.account),
+        &cfg.upstream_account,
+        &cfg.place.account,
+    );
+    let v: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
+    let code = v
+        .get("__type")
+        .and_then(Value::as_str)
+        .map(|t| t.rsplit('#').next().unwrap_or(t))
+        .unwrap_or_default()
+        .to_string();
+    let message = ["message", "Message"]
+        .iter()
+        .find_map(|k| v.get(*k).and_then(Value::as_str))
+        .unwrap_or_default()
+        .to_string();
+    match code.as_str() {
+        "ResourceNotFoundException" => Ok(Existence::NotFound(aws_error(
+            StatusCode::BAD_REQUEST,
+            "ResourceNotFoundException",
+            &message,
+        ))),
+        "UnknownOperationException" => Ok(Existence::UnknownOperation),
+        _ => {
+            let hint = if cfg.upstream_signer.is_none() {
+                " (an upstream that checks signatures needs the gateway to sign: --sign-upstream)"
+            } else {
+                ""
+            };
+            Err(aws_error(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "InternalFailure",
+                &format!(
+                    "cannot learn whether {what} exists: the upstream answered {operation} with HTTP {} {code}: {message}{hint}",
+                    parts.status.as_u16()
+                ),
+            ))
+        }
+    }
+}
+
+/// Whether the upstream has the stream or consumer `arn` (of the gateway's account): `Ok` when
+/// it does, else the answer for the client (Kinesis's ResourceNotFoundException, or why it
+/// could not be learnt). A consumer is asked with DescribeStreamConsumer; an upstream without
+/// that operation (kinesalite) is asked only whether the consumer's stream exists.
+async fn exists_upstream(state: &State, headers: &HeaderMap, arn: &str) -> Result<(), Answer> {
+    let cfg = &state.config;
+    let up = |a: &str| {
+        a.replacen(
+            &format!(":{}:", cfg.place.account),
+            &format!(":{}:", cfg.upstream_account),
+            1,
+        )
+    };
+    let stream_arn = match arn.split_once("/consumer/") {
+        Some((stream, _)) => {
+            let asked = describe(
+                state,
+                headers,
+                arn,
+                "DescribeStreamConsumer",
+                &json!({ "ConsumerARN": up(arn) }),
+            )
+            .await?;
+            match asked {
+                Existence::Found => return Ok(()),
+                Existence::NotFound(a) => return Err(a),
+                Existence::UnknownOperation => stream,
+            }
+        }
+        None => arn,
+    };
+    let Some((_, name)) = stream_arn.split_once(":stream/") else {
+        return Err(invalid(&format!(
+            "{arn} is neither a stream nor a consumer ARN"
+        )));
+    };
+    // By name: kinesalite reads only StreamName, and Kinesis resolves it in the account of the
+    // signer, the upstream's.
+    match describe(
+        state,
+        headers,
+        arn,
+        "DescribeStreamSummary",
+        &json!({ "StreamName": name }),
+    )
+    .await?
+    {
+        Existence::Found => Ok(()),
+        Existence::NotFound(a) => Err(a),
+        Existence::UnknownOperation => Err(aws_error(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "InternalFailure",
+            &format!(
+                "cannot learn whether {arn} exists: the upstream does not know DescribeStreamSummary"
+            ),
+        )),
+    }
 }
 
 /// What a successful upstream answer changes in the gateway: shard iterators to remember, tags
@@ -878,6 +1048,7 @@ mod tests {
             p,
             &check(),
             &decision(Outcome::ImplicitDeny, Some(Layer::Identity), None),
+            &crate::semantics::Semantics::default(),
         );
         assert_eq!(
             m,
@@ -893,6 +1064,7 @@ mod tests {
                 None,
                 Some(PolicyType::KinesisResource),
             ),
+            &crate::semantics::Semantics::default(),
         );
         assert!(
             m.ends_with("with an explicit deny in a resource-based policy"),
@@ -902,6 +1074,7 @@ mod tests {
             p,
             &check(),
             &decision(Outcome::ExplicitDeny, None, Some(PolicyType::Scp)),
+            &crate::semantics::Semantics::default(),
         );
         assert!(
             m.ends_with("with an explicit deny in a service control policy"),
@@ -911,6 +1084,7 @@ mod tests {
             p,
             &check(),
             &decision(Outcome::ImplicitDeny, Some(Layer::CrossAccount), None),
+            &crate::semantics::Semantics::default(),
         );
         assert!(
             m.ends_with("because no resource-based policy allows the kinesis:GetRecords action"),
@@ -923,11 +1097,48 @@ mod tests {
             p,
             &c,
             &decision(Outcome::ImplicitDeny, Some(Layer::Identity), None),
+            &crate::semantics::Semantics::default(),
         );
         assert!(
             m.contains("stream/orders and arn:aws:kms:us-east-1:111122223333:key/k"),
             "{m}"
         );
+    }
+
+    #[test]
+    fn a_wildcard_only_action_denied_says_it_needs_resource_star() {
+        let p = "arn:aws:iam::111122223333:user/producer";
+        let mut c = check();
+        c.action = "kinesis:UpdateShardCount".into();
+        let m = deny_message(
+            p,
+            &c,
+            &decision(Outcome::ImplicitDeny, Some(Layer::Identity), None),
+            &crate::semantics::Semantics::default(),
+        );
+        assert!(
+            m.ends_with(
+                "because no identity-based policy allows the kinesis:UpdateShardCount action; \
+                 kinesis:UpdateShardCount is authorized against \"Resource\": \"*\", so only a \
+                 statement with \"Resource\": \"*\" allows it"
+            ),
+            "{m}"
+        );
+        // Not for an action that takes a resource, nor for an explicit deny.
+        let m = deny_message(
+            p,
+            &check(),
+            &decision(Outcome::ImplicitDeny, Some(Layer::Identity), None),
+            &crate::semantics::Semantics::default(),
+        );
+        assert!(!m.contains("\"Resource\": \"*\""), "{m}");
+        let m = deny_message(
+            p,
+            &c,
+            &decision(Outcome::ExplicitDeny, None, Some(PolicyType::Scp)),
+            &crate::semantics::Semantics::default(),
+        );
+        assert!(!m.contains("\"Resource\": \"*\""), "{m}");
     }
 
     #[test]

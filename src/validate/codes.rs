@@ -207,6 +207,12 @@ pub const CODES: &[CodeInfo] = &[
         "actions",
         "Action pattern that matches no known action",
     ),
+    c(
+        "IAM153",
+        W,
+        "actions",
+        "Action pattern whose wildcard-only actions the specific resources do not grant",
+    ),
     c("IAM160", W, "resources", "Malformed Kinesis ARN"),
     c(
         "IAM161",

@@ -52,6 +52,7 @@
 //! | `IAM150` | warning | actions | An action of a catalog service (Kinesis) that does not exist, with the nearest name (IAM accepts it; it never matches). |
 //! | `IAM151` | warning | actions | An unknown service prefix that is close to a known one (`kinesiss:`), with the nearest prefix. |
 //! | `IAM152` | warning | actions | An action pattern with wildcards that matches no action of its (catalog) service. |
+//! | `IAM153` | warning | actions | An action pattern (`kinesis:Update*`, `kinesis:List*`; not the whole-service `kinesis:*`) that covers wildcard-only actions, in an `Allow` with only specific resources: those actions are authorized against `"*"`, so the statement does not grant them (names those no statement grants on `"*"`; a pattern of wildcard-only actions only is `IAM163`). |
 //! | `IAM160` | warning | resources | A malformed Kinesis ARN: region, account, resource type or name that no Kinesis resource can have (it never matches). |
 //! | `IAM161` | warning | resources | An ARN of another service than the statement's actions act on (`arn:aws:s3:::b` for `kinesis:PutRecord`). |
 //! | `IAM162` | warning | resources | An ARN of a resource type that no action of the statement takes (`SubscribeToShard` on a stream ARN). |

@@ -642,6 +642,72 @@ def scenario_tags(env):
     log("tagged PutRecord devstream (CreateStream with Tags env=dev): allowed")
 
 
+# --- a policy for a stream that does not exist -----------------------------------------------------
+
+
+def scenario_missing_stream(env):
+    """PutResourcePolicy on a stream (or a consumer of a stream) the upstream does not have is
+    refused with Kinesis's ResourceNotFoundException and stores nothing: creating the stream
+    later grants nobody anything until a policy is put on it."""
+    admin, reader = env.client(ADMIN), env.client(READER)
+    name = "latecomer"
+    arn = stream_arn(name)
+    policy = policy_text("orders-read.json").replace(ORDERS, arn)
+    expect_error(
+        "admin PutResourcePolicy on a stream that does not exist",
+        "ResourceNotFoundException",
+        admin.put_resource_policy,
+        contains=[f"Stream {name} under account {ACCOUNT} not found."],
+        ResourceARN=arn,
+        Policy=policy,
+    )
+    log("admin PutResourcePolicy latecomer (no such stream): ResourceNotFoundException")
+    # kinesalite has no enhanced fan-out (DescribeStreamConsumer is UnknownOperationException
+    # there), so for a consumer the gateway can check only that its stream exists.
+    consumer = arn + "/consumer/fanout:1700000000"
+    expect_error(
+        "admin PutResourcePolicy on a consumer of a stream that does not exist",
+        "ResourceNotFoundException",
+        admin.put_resource_policy,
+        contains=[f"Stream {name} under account {ACCOUNT} not found."],
+        ResourceARN=consumer,
+        Policy=policy_text("orders-fanout-consumer.json").replace(ORDERS, arn),
+    )
+    log("admin PutResourcePolicy on a consumer of latecomer: ResourceNotFoundException")
+    for what in (arn, consumer):
+        got = call(f"admin GetResourcePolicy {what}", admin.get_resource_policy, ResourceARN=what)
+        check(json.loads(got["Policy"]) == {}, f"GetResourcePolicy {what}: the refused policy was stored: {got['Policy']!r}")
+    log("admin GetResourcePolicy on both: {} (nothing stored)")
+
+    create_stream(admin, name)
+    log("admin CreateStream latecomer")
+    expect_error(
+        "reader DescribeStreamSummary latecomer, created after the refused policy",
+        "AccessDeniedException",
+        reader.describe_stream_summary,
+        startswith=denied_message(env.principal(READER), "kinesis:DescribeStreamSummary", arn),
+        StreamARN=arn,
+        StreamName=name,
+    )
+    log("reader DescribeStreamSummary latecomer: denied (the refused policy grants nothing)")
+    call("admin PutResourcePolicy latecomer (the stream exists now)", admin.put_resource_policy, ResourceARN=arn, Policy=policy)
+    s = call("reader DescribeStreamSummary latecomer", reader.describe_stream_summary, StreamARN=arn, StreamName=name)
+    check(s["StreamDescriptionSummary"]["StreamARN"] == arn, "reader DescribeStreamSummary latecomer")
+    log("admin PutResourcePolicy latecomer: accepted; reader DescribeStreamSummary: allowed")
+
+    # A wildcard-only action denied says that it is authorized against "Resource": "*".
+    expect_error(
+        "producer UpdateShardCount orders",
+        "AccessDeniedException",
+        env.client(PRODUCER).update_shard_count,
+        contains=['kinesis:UpdateShardCount is authorized against "Resource": "*"'],
+        StreamName="orders",
+        TargetShardCount=2,
+        ScalingType="UNIFORM_SCALING",
+    )
+    log("producer UpdateShardCount: denied, naming the \"Resource\": \"*\" it needs")
+
+
 # --- the upstream's own errors -------------------------------------------------------------------
 
 
@@ -829,6 +895,7 @@ SCENARIOS = {
     "d": scenario_d,
     "tags": scenario_tags,
     "upstream-errors": scenario_upstream_errors,
+    "missing-stream": scenario_missing_stream,
     "producer-allowed": scenario_producer_allowed,
     "producer-denied-explicit": scenario_producer_denied_explicit,
     "late-key-unknown": scenario_late_key_unknown,
