@@ -15,8 +15,11 @@ pub enum ErrorCode {
     InvalidRequest,
     /// 400: the body could not be read (the connection broke, a malformed chunk).
     BodyUnreadable,
-    /// 401: `PUT /v1/store` without the bearer token the server was started with.
+    /// 401: `PUT /v1/store` without the admin bearer token the server was started with.
     Unauthorized,
+    /// 403: `PUT /v1/store` on a server started without writes (neither an admin token nor
+    /// unauthenticated writes); the message says how to enable them.
+    WritesDisabled,
     /// 403: the Envoy mapping cannot build a request (no route matches, a value is missing).
     Unmappable,
     /// 404: no such route (or the Envoy endpoint without a mapping file).
@@ -40,11 +43,12 @@ pub enum ErrorCode {
 
 impl ErrorCode {
     /// Every code, in the order of `ErrorCode::index`.
-    pub const ALL: [ErrorCode; 13] = [
+    pub const ALL: [ErrorCode; 14] = [
         ErrorCode::InvalidJson,
         ErrorCode::InvalidRequest,
         ErrorCode::BodyUnreadable,
         ErrorCode::Unauthorized,
+        ErrorCode::WritesDisabled,
         ErrorCode::Unmappable,
         ErrorCode::NotFound,
         ErrorCode::MethodNotAllowed,
@@ -63,6 +67,7 @@ impl ErrorCode {
             ErrorCode::InvalidRequest => "invalid_request",
             ErrorCode::BodyUnreadable => "body_unreadable",
             ErrorCode::Unauthorized => "unauthorized",
+            ErrorCode::WritesDisabled => "writes_disabled",
             ErrorCode::Unmappable => "unmappable",
             ErrorCode::NotFound => "not_found",
             ErrorCode::MethodNotAllowed => "method_not_allowed",
@@ -82,7 +87,7 @@ impl ErrorCode {
                 StatusCode::BAD_REQUEST
             }
             ErrorCode::Unauthorized => StatusCode::UNAUTHORIZED,
-            ErrorCode::Unmappable => StatusCode::FORBIDDEN,
+            ErrorCode::Unmappable | ErrorCode::WritesDisabled => StatusCode::FORBIDDEN,
             ErrorCode::NotFound => StatusCode::NOT_FOUND,
             ErrorCode::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             ErrorCode::BodyTooLarge | ErrorCode::BatchTooLarge => StatusCode::PAYLOAD_TOO_LARGE,

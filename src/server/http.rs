@@ -18,7 +18,7 @@ use super::error::{ApiError, ErrorCode};
 use super::live::{Live, Trigger};
 use super::log::Record;
 use super::metrics::Route;
-use super::{decision_json, reload, Init, ReloadError, State};
+use super::{decision_json, reload, Init, ReloadError, State, Writes};
 use crate::compile::{Engine, Scratch};
 use crate::eval::explain::explain;
 use crate::eval::{Decision, Outcome};
@@ -508,10 +508,40 @@ async fn envoy(state: &Arc<State>, req: Request<Incoming>) -> Result<Response<Bo
     Ok(resp)
 }
 
-fn token_ok(state: &State, req: &Request<Incoming>) -> bool {
-    let Some(token) = &state.config.store_token else {
-        return true;
+/// Whether the request may change the server's state ([`Writes`]); the error says how to
+/// enable writes when they are off.
+fn may_write(state: &State, req: &Request<Incoming>) -> Result<(), ApiError> {
+    let token = match &state.config.writes {
+        Writes::Unauthenticated => return Ok(()),
+        Writes::Refused => {
+            return Err(ApiError::new(
+                ErrorCode::WritesDisabled,
+                format!(
+                    "{} {} changes the store, and this server takes no writes; start iamc serve \
+                     with --admin-token-file FILE (then send `Authorization: Bearer <token>`), \
+                     or with --allow-unauthenticated-writes",
+                    req.method(),
+                    req.uri().path()
+                ),
+            ))
+        }
+        Writes::Token(t) => t,
     };
+    if token_matches(req, token) {
+        Ok(())
+    } else {
+        Err(ApiError::new(
+            ErrorCode::Unauthorized,
+            format!(
+                "{} {} needs `Authorization: Bearer <token>` with the server's admin token",
+                req.method(),
+                req.uri().path()
+            ),
+        ))
+    }
+}
+
+fn token_matches(req: &Request<Incoming>, token: &str) -> bool {
     let given = req
         .headers()
         .get(AUTHORIZATION)
@@ -536,12 +566,7 @@ async fn store(state: &Arc<State>, req: Request<Incoming>) -> Result<Response<Bo
         ));
     }
     only(&req, &[Method::GET, Method::PUT], "GET, PUT")?;
-    if !token_ok(state, &req) {
-        return Err(ApiError::new(
-            ErrorCode::Unauthorized,
-            "PUT /v1/store needs `Authorization: Bearer <token>` with the server's store token",
-        ));
-    }
+    may_write(state, &req)?;
     let limits = &state.config.limits;
     let body = tokio::time::timeout(
         limits.request_timeout,
