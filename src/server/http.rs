@@ -351,6 +351,14 @@ async fn batch(state: &Arc<State>, req: Request<Incoming>) -> Result<Response<Bo
     let items = match v {
         Value::Array(a) => a,
         Value::Object(mut m) => match m.remove("requests") {
+            // Any key left is one a batch does not define.
+            _ if !m.is_empty() => {
+                let k = m.keys().next().cloned().unwrap_or_default();
+                return Err(ApiError::new(
+                    ErrorCode::InvalidRequest,
+                    crate::request::unknown_field_message(&k, "a batch", &["requests"]),
+                ));
+            }
             Some(Value::Array(a)) => a,
             _ => {
                 return Err(ApiError::new(
