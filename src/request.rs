@@ -604,6 +604,22 @@ impl Request {
         }
     }
 
+    /// Adds `aws:CurrentTime` and `aws:EpochTime`, which AWS sets on every request, where the
+    /// request does not give them: at the request's own time when it gives one of the two (as a
+    /// date), so that the pair agrees; else at `now` (the clock). See [`time_keys`].
+    pub fn add_time_keys(&mut self, now: std::time::SystemTime) {
+        let given = ["aws:currenttime", "aws:epochtime"].iter().find_map(|k| {
+            match self.context.get_lc(k) {
+                Some(ContextValue::One(s)) => Instant::parse(s.text()),
+                _ => None,
+            }
+        });
+        let at = given.unwrap_or_else(|| Instant::from_system_time(now));
+        for (k, v) in time_keys(at) {
+            self.context.insert_default(k, v);
+        }
+    }
+
     /// The account of a resource ARN; for `*` or an ARN without account, the caller's (spec
     /// conformance README).
     pub fn resource_account<'a>(&'a self, resource: &'a str) -> Option<&'a str> {
@@ -617,6 +633,19 @@ impl Request {
         std::iter::once(self.resource.as_str())
             .chain(self.extra_resources.iter().map(|s| s.as_str()))
     }
+}
+
+/// `aws:CurrentTime` (a date) and `aws:EpochTime` (whole seconds) at `at`: the keys AWS gives
+/// every request. The gateway sets them from its clock; `iamc authorize` and `iamc serve` add
+/// them with [`Request::add_time_keys`].
+pub fn time_keys(at: Instant) -> [(&'static str, ContextValue); 2] {
+    [
+        ("aws:CurrentTime", ContextValue::One(Scalar::date(at))),
+        (
+            "aws:EpochTime",
+            ContextValue::One(Scalar::number(at.epoch_seconds().to_string())),
+        ),
+    ]
 }
 
 /// The `n`-th colon-separated field of an ARN (0 is `arn`), found without allocating.
@@ -835,6 +864,29 @@ mod tests {
                 partition: "aws".into(),
                 account: "111122223333".into()
             }
+        );
+    }
+
+    #[test]
+    fn time_keys_come_from_the_clock_unless_given() {
+        let alice = || Caller::parse("arn:aws:iam::111122223333:user/alice").unwrap();
+        let at_2021 = std::time::UNIX_EPOCH + std::time::Duration::from_secs(1_609_459_200);
+        let mut r = Request::new(alice(), "kinesis:GetRecords", "*");
+        r.add_time_keys(at_2021);
+        assert_eq!(
+            r.context.variable("aws:currenttime"),
+            Some("2021-01-01T00:00:00Z")
+        );
+        assert_eq!(r.context.variable("aws:epochtime"), Some("1609459200"));
+        // One given key sets the time of both; a given key is kept as given.
+        let mut r = Request::new(alice(), "kinesis:GetRecords", "*");
+        r.context
+            .insert("aws:EpochTime", ContextValue::One(Scalar::number("86400")));
+        r.add_time_keys(at_2021);
+        assert_eq!(r.context.variable("aws:epochtime"), Some("86400"));
+        assert_eq!(
+            r.context.variable("aws:currenttime"),
+            Some("1970-01-02T00:00:00Z")
         );
     }
 

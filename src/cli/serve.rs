@@ -41,6 +41,9 @@ fn read_error(e: &ReadError) -> String {
 /// --allow-store-file-refs lets it refer to files inside the store's folder. (A `file`
 /// reference in any store must stay inside the store's folder.)
 ///
+/// Requests get aws:CurrentTime and aws:EpochTime from the server's clock unless they give
+/// them (then the request's values are used).
+///
 /// The first store is loaded and compiled before the server says it listens: the first line
 /// on standard output is then `listening on ADDRESS`, and standard error says which write
 /// mode is in force; reloads and refusals are reported on standard error. SIGINT or SIGTERM

@@ -286,6 +286,7 @@ struct Decided {
 fn decide(live: &Live, rj: RequestJson, want_explain: bool) -> Result<Decided, String> {
     let t = Instant::now();
     let mut req = rj.to_request()?;
+    req.add_time_keys(SystemTime::now());
     live.store.prepare(&mut req);
     let d = decide_with_local_scratch(&live.engine, &req);
     let mut v = decision_json(&d, &req);
