@@ -1887,7 +1887,9 @@ async fn the_clock_sets_the_time_keys_unless_the_request_gives_them() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn batches_beyond_the_memory_budget_wait_with_503_and_retry_after() {
-    let c = config(fixture("store"));
+    // A budget smaller than any batch: one batch at a time.
+    let mut c = config(fixture("store"));
+    c.limits.max_batch_memory = 1;
     let server = start(c).await;
     let addr = server.local_addr();
     let r = request(ALICE, "kinesis:GetRecords", ORDERS);
@@ -1905,7 +1907,13 @@ async fn batches_beyond_the_memory_budget_wait_with_503_and_retry_after() {
         )
         .await
         .unwrap();
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    eventually("the first batch to be charged", || async {
+        metric(
+            &get(addr, "/metrics").await.text(),
+            "iamc_batch_memory_bytes",
+        ) > 0.0
+    })
+    .await;
     // A second one does not fit: 503, and when to try again.
     let second = post(
         addr,
@@ -1929,6 +1937,13 @@ async fn batches_beyond_the_memory_budget_wait_with_503_and_retry_after() {
         .unwrap()
         .unwrap();
     assert!(String::from_utf8_lossy(&buf[..n]).starts_with("HTTP/1.1 200"));
+    eventually("the first batch's charge to be given back", || async {
+        metric(
+            &get(addr, "/metrics").await.text(),
+            "iamc_batch_memory_bytes",
+        ) == 0.0
+    })
+    .await;
     let again = post(addr, "/v1/authorize/batch", &json!({"requests": [r]})).await;
     assert_eq!(again.status, StatusCode::OK, "{}", again.text());
     server.shutdown().await;

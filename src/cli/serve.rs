@@ -44,6 +44,10 @@ fn read_error(e: &ReadError) -> String {
 /// Requests get aws:CurrentTime and aws:EpochTime from the server's clock unless they give
 /// them (then the request's values are used).
 ///
+/// Batches in flight share a memory budget (--max-batch-memory, 256 MiB): each is charged 24
+/// times its body size, and one that does not fit is answered 503 overloaded with
+/// Retry-After.
+///
 /// The first store is loaded and compiled before the server says it listens: the first line
 /// on standard output is then `listening on ADDRESS`, and standard error says which write
 /// mode is in force; reloads and refusals are reported on standard error. SIGINT or SIGTERM
@@ -77,6 +81,12 @@ pub struct Args {
     /// Most connections open at once; past it the server waits for one to close.
     #[arg(long, value_name = "N", default_value_t = 4096)]
     max_connections: usize,
+    /// Estimated memory the batches in flight may use, in bytes; 0: no bound. Each batch is
+    /// charged 24 times its body size (parsed requests, decisions, answer) before its body is
+    /// read; one that does not fit is answered 503 overloaded with Retry-After: 1. One batch
+    /// alone always fits.
+    #[arg(long, value_name = "BYTES", default_value_t = 256 * 1024 * 1024)]
+    max_batch_memory: usize,
     /// Append every decision to this JSON Lines file (off the request path).
     #[arg(long, value_name = "FILE")]
     decision_log: Option<PathBuf>,
@@ -132,6 +142,7 @@ fn config(args: &Args) -> Result<Config, String> {
         max_batch: args.max_batch,
         request_timeout: timeout,
         max_connections: args.max_connections.max(1),
+        max_batch_memory: args.max_batch_memory,
         ..Limits::default()
     };
     c.reload_on_sighup = true;

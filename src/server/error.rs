@@ -39,11 +39,14 @@ pub enum ErrorCode {
     NotReady,
     /// 503: the request took longer than the server's time bound.
     Timeout,
+    /// 503: the batches in flight already use the server's batch memory budget
+    /// (`--max-batch-memory`); the `Retry-After` header says when to try again.
+    Overloaded,
 }
 
 impl ErrorCode {
     /// Every code, in the order of `ErrorCode::index`.
-    pub const ALL: [ErrorCode; 14] = [
+    pub const ALL: [ErrorCode; 15] = [
         ErrorCode::InvalidJson,
         ErrorCode::InvalidRequest,
         ErrorCode::BodyUnreadable,
@@ -58,6 +61,7 @@ impl ErrorCode {
         ErrorCode::Internal,
         ErrorCode::NotReady,
         ErrorCode::Timeout,
+        ErrorCode::Overloaded,
     ];
 
     /// The code as it appears in responses and metrics.
@@ -77,6 +81,7 @@ impl ErrorCode {
             ErrorCode::Internal => "internal",
             ErrorCode::NotReady => "not_ready",
             ErrorCode::Timeout => "timeout",
+            ErrorCode::Overloaded => "overloaded",
         }
     }
 
@@ -93,7 +98,9 @@ impl ErrorCode {
             ErrorCode::BodyTooLarge | ErrorCode::BatchTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             ErrorCode::StoreInvalid => StatusCode::UNPROCESSABLE_ENTITY,
             ErrorCode::Internal => StatusCode::INTERNAL_SERVER_ERROR,
-            ErrorCode::NotReady | ErrorCode::Timeout => StatusCode::SERVICE_UNAVAILABLE,
+            ErrorCode::NotReady | ErrorCode::Timeout | ErrorCode::Overloaded => {
+                StatusCode::SERVICE_UNAVAILABLE
+            }
         }
     }
 
@@ -117,6 +124,8 @@ pub struct ApiError {
     pub findings: Vec<Diagnostic>,
     /// For 405: the methods the route takes.
     pub allow: Option<&'static str>,
+    /// For 503 `overloaded`: seconds to wait before trying again (the `Retry-After` header).
+    pub retry_after: Option<u32>,
 }
 
 impl ApiError {
@@ -127,6 +136,7 @@ impl ApiError {
             message: message.into(),
             findings: Vec::new(),
             allow: None,
+            retry_after: None,
         }
     }
 

@@ -8,11 +8,12 @@ use std::time::{Duration, Instant, SystemTime};
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full, LengthLimitError, Limited};
 use hyper::body::Incoming;
-use hyper::header::{HeaderValue, ALLOW, AUTHORIZATION, CONTENT_LENGTH, CONTENT_TYPE};
+use hyper::header::{HeaderValue, ALLOW, AUTHORIZATION, CONTENT_LENGTH, CONTENT_TYPE, RETRY_AFTER};
 use hyper::{Method, Request, Response, StatusCode};
 use serde::Serialize;
 use serde_json::{json, Value};
 
+use super::budget::{Charge, COST_PER_BODY_BYTE};
 use super::envoy::Forwarded;
 use super::error::{ApiError, ErrorCode};
 use super::live::{Live, Trigger};
@@ -135,7 +136,8 @@ async fn dispatch(
         Route::Metrics => {
             only(&req, &[Method::GET], "GET")?;
             let live = state.live.load_full();
-            let text = state.metrics.render(live.as_deref());
+            let mut text = state.metrics.render(live.as_deref());
+            state.batch_budget.render(&mut text);
             let mut resp = Response::new(Full::new(Bytes::from(text)));
             resp.headers_mut().insert(
                 CONTENT_TYPE,
@@ -183,6 +185,10 @@ pub(crate) fn error_response(state: &State, e: &ApiError) -> Response<Body> {
     if let Some(allow) = e.allow {
         resp.headers_mut()
             .insert(ALLOW, HeaderValue::from_static(allow));
+    }
+    if let Some(secs) = e.retry_after {
+        resp.headers_mut()
+            .insert(RETRY_AFTER, HeaderValue::from(secs));
     }
     resp
 }
@@ -343,11 +349,42 @@ fn decide_item(live: &Live, item: Value, want_explain: bool) -> Item {
     decide(live, rj, want_explain).map_err(|e| (id, e))
 }
 
+/// A batch's share of the memory budget, charged before its body is read: from its declared
+/// length, or the body bound when it declares none.
+fn charge_batch(state: &State, req: &Request<Incoming>) -> Result<Charge, ApiError> {
+    let max = state.config.limits.max_body_bytes;
+    let declared = req
+        .headers()
+        .get(CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<usize>().ok())
+        .unwrap_or(max)
+        .min(max);
+    state
+        .batch_budget
+        .try_charge(declared.saturating_mul(COST_PER_BODY_BYTE))
+        .ok_or_else(|| {
+            let mut e = ApiError::new(
+                ErrorCode::Overloaded,
+                format!(
+                    "the batches in flight use the server's batch memory budget ({} bytes, \
+                     --max-batch-memory); try again shortly",
+                    state.config.limits.max_batch_memory
+                ),
+            );
+            e.retry_after = Some(1);
+            e
+        })
+}
+
 async fn batch(state: &Arc<State>, req: Request<Incoming>) -> Result<Response<Body>, ApiError> {
     only(&req, &[Method::POST], "POST")?;
     let want_explain = explain_param(req.uri().query())?;
     let live = live_or_not_ready(state)?;
+    // Held until the answer is built, on every path.
+    let mut charge = charge_batch(state, &req)?;
     let body = read_body(req, state.config.limits.max_body_bytes).await?;
+    charge.lower_to(body.len().saturating_mul(COST_PER_BODY_BYTE));
     let v: Value = serde_json::from_slice(&body).map_err(|e| json_error(&e, "a batch"))?;
     let items = match v {
         Value::Array(a) => a,

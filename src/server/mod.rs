@@ -12,9 +12,9 @@
 //! | Route | Answer |
 //! | --- | --- |
 //! | `POST /v1/authorize` | Body: one request, as a line of `iamc authorize --requests` (`{"id", "principal", "action", "resource", "extra_resources", "context"}`). 200 with its decision, the JSON of `iamc authorize --format json` (the `id` echoed). `?explain=true` adds `explain`. |
-//! | `POST /v1/authorize/batch` | Body: `{"requests": [request, …]}` (or a bare array). 200 with `{"decisions": [...]}` in request order, each with its `id`. An item that is not a valid request gets `{"index", "id", "error": {"code": "invalid_request", "message"}}` in its place; the others are decided. At most [`Limits::max_batch`] requests. |
+//! | `POST /v1/authorize/batch` | Body: `{"requests": [request, …]}` (or a bare array). 200 with `{"decisions": [...]}` in request order, each with its `id`. An item that is not a valid request gets `{"index", "id", "error": {"code": "invalid_request", "message"}}` in its place; the others are decided. At most [`Limits::max_batch`] requests; batches in flight share [`Limits::max_batch_memory`] (503 `overloaded` with `Retry-After` past it). |
 //! | `GET /v1/health` | 200 `{"status": "ready", "store_version", "loaded_at"}` once a store has compiled; before that 503 with `status` `starting` (or `failed` when the first store was refused; `iamc serve` then exits instead). |
-//! | `GET /metrics` | Prometheus text: `iamc_decisions_total{outcome}`, `iamc_request_duration_seconds{route}` (histogram), `iamc_batch_size` (histogram), `iamc_reloads_total{trigger,result}`, `iamc_errors_total{code}`, `iamc_http_requests_total{route,status}`, the live store's version, load time and size, and the decision log's counters. |
+//! | `GET /metrics` | Prometheus text: `iamc_decisions_total{outcome}`, `iamc_request_duration_seconds{route}` (histogram), `iamc_batch_size` (histogram), `iamc_reloads_total{trigger,result}`, `iamc_errors_total{code}`, `iamc_http_requests_total{route,status}`, `iamc_batch_memory_bytes` (and its limit), the live store's version, load time and size, and the decision log's counters. |
 //! | `GET /v1/store` | The live store: `version`, `loaded_at` (RFC 3339), `loaded_at_unix`, `trigger`, `source` (`file` or `api`), `path`, `digest`, `build_ms`, `store` and `engine` sizes, `warnings`. |
 //! | `PUT /v1/store` | Body: a store's JSON text (the single-file form). Only as [`Config::writes`] allows: 403 `writes_disabled` by default, 401 `unauthorized` without the token. Validated and compiled aside, then swapped in: 200 with the new `GET /v1/store` answer. A store that fails validation is refused with 422 `store_invalid` and its `findings`; the old store keeps serving. |
 //! | `* /v1/envoy/ext_authz/…` | Envoy `ext_authz` (HTTP mode): see [`envoy`]. 200 allowed, 403 denied. |
@@ -25,7 +25,7 @@
 //! the codes and their statuses (400 `invalid_json`, `invalid_request`, `body_unreadable`;
 //! 401 `unauthorized`; 403 `unmappable`, `writes_disabled`; 404 `not_found`; 405 `method_not_allowed`; 413
 //! `body_too_large`, `batch_too_large`; 422 `store_invalid`; 500 `internal`; 503 `not_ready`,
-//! `timeout`).
+//! `timeout`, `overloaded`).
 //!
 //! **Bounds** ([`Limits`]): the body of a request ([`Limits::max_body_bytes`]) and of a store
 //! upload ([`Limits::max_store_bytes`]); the requests per batch; the time to answer
@@ -52,6 +52,7 @@
 //! statements) — by a writer thread, off the request path, and the file is rotated by size; see
 //! [`LogConfig`].
 
+mod budget;
 pub mod envoy;
 mod error;
 mod http;
@@ -123,6 +124,11 @@ pub struct Limits {
     /// Most connections open at once; past it the server stops accepting until one closes
     /// (default 4,096).
     pub max_connections: usize,
+    /// Estimated memory the batches in flight may use, in bytes (default 256 MiB; 0: no
+    /// bound). Each batch is charged 24 times its body size before its body is read; one that
+    /// does not fit is answered 503 `overloaded` with `Retry-After` (one batch alone always
+    /// fits).
+    pub max_batch_memory: usize,
 }
 
 impl Default for Limits {
@@ -135,6 +141,7 @@ impl Default for Limits {
             header_timeout: Duration::from_secs(10),
             shutdown_grace: Duration::from_secs(5),
             max_connections: 4096,
+            max_batch_memory: 256 * 1024 * 1024,
         }
     }
 }
@@ -302,6 +309,8 @@ pub(crate) struct State {
     pub(crate) log: Option<log::DecisionLog>,
     pub(crate) envoy: Option<Mapping>,
     pub(crate) init: watch::Sender<Init>,
+    /// The memory budget of batches in flight.
+    pub(crate) batch_budget: Arc<budget::Budget>,
     reload: Mutex<ReloadState>,
 }
 
@@ -425,6 +434,7 @@ impl Server {
         let (init, _) = watch::channel(Init::Starting);
         let state = Arc::new(State {
             live: ArcSwapOption::empty(),
+            batch_budget: Arc::new(budget::Budget::new(config.limits.max_batch_memory)),
             envoy: config.envoy.clone(),
             config,
             metrics,
