@@ -44,7 +44,7 @@ fn read_error(e: &ReadError) -> String {
 /// Requests get aws:CurrentTime and aws:EpochTime from the server's clock unless they give
 /// them (then the request's values are used).
 ///
-/// Batches in flight share a memory budget (--max-batch-memory, 256 MiB): each is charged 24
+/// Batches in flight share a memory budget (--max-batch-memory, 256 MiB): each is charged 8
 /// times its body size, and one that does not fit is answered 503 overloaded with
 /// Retry-After.
 ///
@@ -82,7 +82,7 @@ pub struct Args {
     #[arg(long, value_name = "N", default_value_t = 4096)]
     max_connections: usize,
     /// Estimated memory the batches in flight may use, in bytes; 0: no bound. Each batch is
-    /// charged 24 times its body size (parsed requests, decisions, answer) before its body is
+    /// charged 8 times its body size (parsed requests, decisions, answer) before its body is
     /// read; one that does not fit is answered 503 overloaded with Retry-After: 1. One batch
     /// alone always fits.
     #[arg(long, value_name = "BYTES", default_value_t = 256 * 1024 * 1024)]

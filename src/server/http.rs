@@ -11,6 +11,7 @@ use hyper::body::Incoming;
 use hyper::header::{HeaderValue, ALLOW, AUTHORIZATION, CONTENT_LENGTH, CONTENT_TYPE, RETRY_AFTER};
 use hyper::{Method, Request, Response, StatusCode};
 use serde::Serialize;
+use serde_json::value::RawValue;
 use serde_json::{json, Value};
 
 use super::budget::{Charge, COST_PER_BODY_BYTE};
@@ -339,14 +340,70 @@ async fn authorize(state: &Arc<State>, req: Request<Incoming>) -> Result<Respons
     Ok(resp)
 }
 
-/// One batch item: a decision, or the item's error.
-type Item = Result<Decided, (Option<Value>, String)>;
+/// One batch item: its decision (the answer's JSON text, the outcome, and the whole decision
+/// when the decision log wants it), or its error.
+type Item = Result<DoneItem, (Option<Value>, String)>;
 
-fn decide_item(live: &Live, item: Value, want_explain: bool) -> Item {
-    let id = item.get("id").cloned();
+struct DoneItem {
+    text: Vec<u8>,
+    outcome: Outcome,
+    logged: Option<Decided>,
+}
+
+/// Decides one batch item from its raw JSON text. The answer is serialized here, on the
+/// worker, so a batch holds compact texts rather than a tree of JSON values per request.
+fn decide_item(live: &Live, item: &RawValue, want_explain: bool, logging: bool) -> Item {
+    let id = || {
+        #[derive(serde::Deserialize)]
+        struct Id {
+            id: Option<Value>,
+        }
+        serde_json::from_str::<Id>(item.get())
+            .ok()
+            .and_then(|i| i.id)
+    };
     let rj: RequestJson =
-        serde_json::from_value(item).map_err(|e| (id.clone(), format!("not a request: {e}")))?;
-    decide(live, rj, want_explain).map_err(|e| (id, e))
+        serde_json::from_str(item.get()).map_err(|e| (id(), format!("not a request: {e}")))?;
+    let d = decide(live, rj, want_explain).map_err(|e| (id(), e))?;
+    let text = serde_json::to_vec(&d.json).unwrap_or_else(|_| b"null".to_vec());
+    Ok(DoneItem {
+        text,
+        outcome: d.outcome,
+        logged: logging.then_some(d),
+    })
+}
+
+/// The requests of a batch body, as raw JSON texts borrowed from it: `{"requests": [...]}` or
+/// a bare array.
+fn batch_items(body: &[u8]) -> Result<Vec<&RawValue>, ApiError> {
+    let shape = || {
+        ApiError::new(
+            ErrorCode::InvalidRequest,
+            "a batch is {\"requests\": [request, …]} (or a JSON array of requests)",
+        )
+    };
+    let start = body.iter().find(|b| !b.is_ascii_whitespace()).copied();
+    match start {
+        Some(b'[') => serde_json::from_slice(body).map_err(|e| json_error(&e, "a batch")),
+        Some(b'{') => {
+            let mut m: std::collections::BTreeMap<String, &RawValue> =
+                serde_json::from_slice(body).map_err(|e| json_error(&e, "a batch"))?;
+            let requests = m.remove("requests");
+            // Any key left is one a batch does not define.
+            if let Some(k) = m.keys().next() {
+                return Err(ApiError::new(
+                    ErrorCode::InvalidRequest,
+                    crate::request::unknown_field_message(k, "a batch", &["requests"]),
+                ));
+            }
+            let raw = requests.ok_or_else(shape)?;
+            serde_json::from_str(raw.get()).map_err(|_| shape())
+        }
+        _ => match serde_json::from_slice::<serde::de::IgnoredAny>(body) {
+            Err(e) => Err(json_error(&e, "a batch")),
+            Ok(_) => Err(shape()),
+        },
+    }
 }
 
 /// A batch's share of the memory budget, charged before its body is read: from its declared
@@ -385,33 +442,7 @@ async fn batch(state: &Arc<State>, req: Request<Incoming>) -> Result<Response<Bo
     let mut charge = charge_batch(state, &req)?;
     let body = read_body(req, state.config.limits.max_body_bytes).await?;
     charge.lower_to(body.len().saturating_mul(COST_PER_BODY_BYTE));
-    let v: Value = serde_json::from_slice(&body).map_err(|e| json_error(&e, "a batch"))?;
-    let items = match v {
-        Value::Array(a) => a,
-        Value::Object(mut m) => match m.remove("requests") {
-            // Any key left is one a batch does not define.
-            _ if !m.is_empty() => {
-                let k = m.keys().next().cloned().unwrap_or_default();
-                return Err(ApiError::new(
-                    ErrorCode::InvalidRequest,
-                    crate::request::unknown_field_message(&k, "a batch", &["requests"]),
-                ));
-            }
-            Some(Value::Array(a)) => a,
-            _ => {
-                return Err(ApiError::new(
-                    ErrorCode::InvalidRequest,
-                    "a batch is {\"requests\": [request, …]} (or a JSON array of requests)",
-                ))
-            }
-        },
-        _ => {
-            return Err(ApiError::new(
-                ErrorCode::InvalidRequest,
-                "a batch is {\"requests\": [request, …]} (or a JSON array of requests)",
-            ))
-        }
-    };
+    let items = batch_items(&body)?;
     let max = state.config.limits.max_batch;
     if items.len() > max {
         return Err(ApiError::new(
@@ -423,36 +454,48 @@ async fn batch(state: &Arc<State>, req: Request<Incoming>) -> Result<Response<Bo
         ));
     }
     state.metrics.batch_size(items.len());
+    let logging = state.log.is_some();
     let results: Vec<Item> = if items.len() <= INLINE_BATCH {
         items
             .into_iter()
-            .map(|item| decide_item(&live, item, want_explain))
+            .map(|item| decide_item(&live, item, want_explain, logging))
             .collect()
     } else {
+        // The items borrow the body; the blocking worker takes the body and parses them again
+        // (a scan of raw texts, cheap next to deciding).
+        drop(items);
         let l = Arc::clone(&live);
+        let body = body.clone();
         tokio::task::spawn_blocking(move || {
             use rayon::prelude::*;
-            items
-                .into_par_iter()
-                .map(|item| decide_item(&l, item, want_explain))
-                .collect()
+            batch_items(&body).map(|items| {
+                items
+                    .into_par_iter()
+                    .map(|item| decide_item(&l, item, want_explain, logging))
+                    .collect()
+            })
         })
         .await
-        .map_err(|_| ApiError::new(ErrorCode::Internal, "the batch worker failed"))?
+        .map_err(|_| ApiError::new(ErrorCode::Internal, "the batch worker failed"))??
     };
-    let logging = state.log.is_some();
-    let mut out: Vec<Value> = Vec::with_capacity(results.len());
+    drop(body);
+    let mut out: Vec<u8> = Vec::with_capacity(
+        16 + results
+            .iter()
+            .map(|r| r.as_ref().map_or(128, |d| d.text.len() + 1))
+            .sum::<usize>(),
+    );
+    out.extend_from_slice(b"{\"decisions\":[");
     let mut decided: Vec<Decided> = Vec::new();
     for (index, r) in results.into_iter().enumerate() {
+        if index > 0 {
+            out.push(b',');
+        }
         match r {
             Ok(d) => {
                 state.metrics.decision(d.outcome);
-                if logging {
-                    out.push(d.json.clone());
-                    decided.push(d);
-                } else {
-                    out.push(d.json);
-                }
+                out.extend_from_slice(&d.text);
+                decided.extend(d.logged);
             }
             Err((id, message)) => {
                 state.metrics.error(ErrorCode::InvalidRequest);
@@ -465,14 +508,15 @@ async fn batch(state: &Arc<State>, req: Request<Incoming>) -> Result<Response<Bo
                     "error".into(),
                     json!({"code": ErrorCode::InvalidRequest.as_str(), "message": message}),
                 );
-                out.push(Value::Object(e));
+                let _ = serde_json::to_writer(&mut out, &Value::Object(e));
             }
         }
     }
-    let resp = with_version(
-        json_response(StatusCode::OK, &json!({ "decisions": out })),
-        live.version,
-    );
+    out.extend_from_slice(b"]}");
+    let mut resp = Response::new(Full::new(Bytes::from(out)));
+    resp.headers_mut()
+        .insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    let resp = with_version(resp, live.version);
     for d in decided {
         log(state, &live, Route::Batch, d);
     }

@@ -125,7 +125,7 @@ pub struct Limits {
     /// (default 4,096).
     pub max_connections: usize,
     /// Estimated memory the batches in flight may use, in bytes (default 256 MiB; 0: no
-    /// bound). Each batch is charged 24 times its body size before its body is read; one that
+    /// bound). Each batch is charged 8 times its body size before its body is read; one that
     /// does not fit is answered 503 `overloaded` with `Retry-After` (one batch alone always
     /// fits).
     pub max_batch_memory: usize,
