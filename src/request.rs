@@ -604,6 +604,22 @@ impl Request {
         }
     }
 
+    /// Adds `aws:CurrentTime` and `aws:EpochTime`, which AWS sets on every request, where the
+    /// request does not give them: at the request's own time when it gives one of the two (as a
+    /// date), so that the pair agrees; else at `now` (the clock). See [`time_keys`].
+    pub fn add_time_keys(&mut self, now: std::time::SystemTime) {
+        let given = ["aws:currenttime", "aws:epochtime"].iter().find_map(|k| {
+            match self.context.get_lc(k) {
+                Some(ContextValue::One(s)) => Instant::parse(s.text()),
+                _ => None,
+            }
+        });
+        let at = given.unwrap_or_else(|| Instant::from_system_time(now));
+        for (k, v) in time_keys(at) {
+            self.context.insert_default(k, v);
+        }
+    }
+
     /// The account of a resource ARN; for `*` or an ARN without account, the caller's (spec
     /// conformance README).
     pub fn resource_account<'a>(&'a self, resource: &'a str) -> Option<&'a str> {
@@ -617,6 +633,19 @@ impl Request {
         std::iter::once(self.resource.as_str())
             .chain(self.extra_resources.iter().map(|s| s.as_str()))
     }
+}
+
+/// `aws:CurrentTime` (a date) and `aws:EpochTime` (whole seconds) at `at`: the keys AWS gives
+/// every request. The gateway sets them from its clock; `iamc authorize` and `iamc serve` add
+/// them with [`Request::add_time_keys`].
+pub fn time_keys(at: Instant) -> [(&'static str, ContextValue); 2] {
+    [
+        ("aws:CurrentTime", ContextValue::One(Scalar::date(at))),
+        (
+            "aws:EpochTime",
+            ContextValue::One(Scalar::number(at.epoch_seconds().to_string())),
+        ),
+    ]
 }
 
 /// The `n`-th colon-separated field of an ARN (0 is `arn`), found without allocating.
@@ -637,7 +666,11 @@ pub fn arn_field(arn: &str, n: usize) -> Option<&str> {
 }
 
 /// What a request looks like in JSON (request files, the conformance corpus).
-#[derive(Clone, Debug, Serialize, serde::Deserialize)]
+///
+/// Reading one refuses a field it does not know (`"Context"` for `"context"` would otherwise
+/// drop the context, and a Deny that depends on it would not fire): the error names the field
+/// and the nearest known one.
+#[derive(Clone, Debug, Serialize)]
 pub struct RequestJson {
     /// Optional id, echoed in the decision.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -654,6 +687,129 @@ pub struct RequestJson {
     /// Context keys.
     #[serde(default)]
     pub context: serde_json::Map<String, serde_json::Value>,
+}
+
+/// The fields of a request, in the order they are documented.
+pub const REQUEST_FIELDS: &[&str] = &[
+    "id",
+    "principal",
+    "action",
+    "resource",
+    "extra_resources",
+    "context",
+];
+
+/// The error for a field a JSON object of ours does not define: the field, the nearest defined
+/// one (same name in another case, or at most two edits away), and the list. `what` names the
+/// object (`a request`).
+pub fn unknown_field_message(name: &str, what: &str, fields: &[&str]) -> String {
+    let shown: String = name.chars().take(64).collect();
+    match crate::parse::json::walk::suggest(name, fields) {
+        Some(s) => format!(
+            "unknown field `{shown}` in {what}; did you mean `{s}`? (fields: {})",
+            fields.join(", ")
+        ),
+        None => format!(
+            "unknown field `{shown}` in {what} (fields: {})",
+            fields.join(", ")
+        ),
+    }
+}
+
+/// A key of a request object.
+enum Field {
+    Id,
+    Principal,
+    Action,
+    Resource,
+    ExtraResources,
+    Context,
+    Unknown(String),
+}
+
+impl<'de> serde::Deserialize<'de> for Field {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Field, D::Error> {
+        struct V;
+        impl serde::de::Visitor<'_> for V {
+            type Value = Field;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a field name")
+            }
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Field, E> {
+                Ok(match v {
+                    "id" => Field::Id,
+                    "principal" => Field::Principal,
+                    "action" => Field::Action,
+                    "resource" => Field::Resource,
+                    "extra_resources" => Field::ExtraResources,
+                    "context" => Field::Context,
+                    other => Field::Unknown(other.to_string()),
+                })
+            }
+        }
+        d.deserialize_identifier(V)
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for RequestJson {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<RequestJson, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = RequestJson;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a request: an object {\"principal\", \"action\", \"resource\", …}")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<RequestJson, A::Error> {
+                use serde::de::Error;
+                fn once<T, E: Error>(
+                    slot: &mut Option<T>,
+                    v: T,
+                    name: &'static str,
+                ) -> Result<(), E> {
+                    if slot.is_some() {
+                        return Err(E::duplicate_field(name));
+                    }
+                    *slot = Some(v);
+                    Ok(())
+                }
+                let mut id: Option<Option<serde_json::Value>> = None;
+                let (mut principal, mut action, mut resource) = (None, None, None);
+                let mut extra: Option<Vec<String>> = None;
+                let mut context: Option<serde_json::Map<String, serde_json::Value>> = None;
+                while let Some(key) = map.next_key::<Field>()? {
+                    match key {
+                        Field::Id => once(&mut id, map.next_value()?, "id")?,
+                        Field::Principal => once(&mut principal, map.next_value()?, "principal")?,
+                        Field::Action => once(&mut action, map.next_value()?, "action")?,
+                        Field::Resource => once(&mut resource, map.next_value()?, "resource")?,
+                        Field::ExtraResources => {
+                            once(&mut extra, map.next_value()?, "extra_resources")?
+                        }
+                        Field::Context => once(&mut context, map.next_value()?, "context")?,
+                        Field::Unknown(name) => {
+                            return Err(A::Error::custom(unknown_field_message(
+                                &name,
+                                "a request",
+                                REQUEST_FIELDS,
+                            )))
+                        }
+                    }
+                }
+                Ok(RequestJson {
+                    id: id.flatten(),
+                    principal: principal.ok_or_else(|| A::Error::missing_field("principal"))?,
+                    action: action.ok_or_else(|| A::Error::missing_field("action"))?,
+                    resource: resource.ok_or_else(|| A::Error::missing_field("resource"))?,
+                    extra_resources: extra.unwrap_or_default(),
+                    context: context.unwrap_or_default(),
+                })
+            }
+        }
+        d.deserialize_map(V)
+    }
 }
 
 impl RequestJson {
@@ -708,6 +864,29 @@ mod tests {
                 partition: "aws".into(),
                 account: "111122223333".into()
             }
+        );
+    }
+
+    #[test]
+    fn time_keys_come_from_the_clock_unless_given() {
+        let alice = || Caller::parse("arn:aws:iam::111122223333:user/alice").unwrap();
+        let at_2021 = std::time::UNIX_EPOCH + std::time::Duration::from_secs(1_609_459_200);
+        let mut r = Request::new(alice(), "kinesis:GetRecords", "*");
+        r.add_time_keys(at_2021);
+        assert_eq!(
+            r.context.variable("aws:currenttime"),
+            Some("2021-01-01T00:00:00Z")
+        );
+        assert_eq!(r.context.variable("aws:epochtime"), Some("1609459200"));
+        // One given key sets the time of both; a given key is kept as given.
+        let mut r = Request::new(alice(), "kinesis:GetRecords", "*");
+        r.context
+            .insert("aws:EpochTime", ContextValue::One(Scalar::number("86400")));
+        r.add_time_keys(at_2021);
+        assert_eq!(r.context.variable("aws:epochtime"), Some("86400"));
+        assert_eq!(
+            r.context.variable("aws:currenttime"),
+            Some("1970-01-02T00:00:00Z")
         );
     }
 

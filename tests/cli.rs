@@ -585,3 +585,126 @@ fn a_wildcard_only_action_denied_says_it_needs_resource_star() {
         .unwrap();
     assert!(!String::from_utf8_lossy(&out.stdout).contains("\"Resource\": \"*\""));
 }
+
+/// A store where alice may read stream1, but not over plain HTTP (`aws:SecureTransport`
+/// false) and not after 2020 (`aws:CurrentTime`): the Denies that a lost context or a missing
+/// clock would skip.
+fn guarded_store(name: &str, deny: &str) -> PathBuf {
+    let store = serde_json::json!({
+        "version": 1,
+        "policies": {"Guarded": {"type": "identity", "document": {
+            "Version": "2012-10-17",
+            "Statement": [
+                {"Effect": "Allow", "Action": "kinesis:GetRecords", "Resource": STREAM1},
+                serde_json::from_str::<serde_json::Value>(deny).unwrap()
+            ]}}},
+        "accounts": {"111122223333": {"users": {"alice": {"policies": ["Guarded"]}}}}
+    });
+    tmp(name, &store.to_string())
+}
+
+const DENY_PLAIN_HTTP: &str = r#"{"Sid": "DenyPlainHttp", "Effect": "Deny", "Action": "*", "Resource": "*",
+    "Condition": {"Bool": {"aws:SecureTransport": "false"}}}"#;
+const DENY_AFTER_2020: &str = r#"{"Sid": "Expired", "Effect": "Deny", "Action": "*", "Resource": "*",
+    "Condition": {"DateGreaterThan": {"aws:CurrentTime": "2020-01-01T00:00:00Z"}}}"#;
+
+#[test]
+fn batch_lines_with_unknown_fields_are_errors_that_name_the_field() {
+    let store = guarded_store("guarded-transport.json", DENY_PLAIN_HTTP);
+    let lines = format!(
+        "{}\n{}\n{}\n",
+        serde_json::json!({"id": "typo", "principal": ALICE, "action": "kinesis:GetRecords",
+            "resource": STREAM1, "Context": {"aws:SecureTransport": false}}),
+        serde_json::json!({"id": "right", "principal": ALICE, "action": "kinesis:GetRecords",
+            "resource": STREAM1, "context": {"aws:SecureTransport": false}}),
+        serde_json::json!({"id": "far", "principal": ALICE, "action": "kinesis:GetRecords",
+            "resource": STREAM1, "zzz": 1}),
+    );
+    let out = iamc()
+        .args([
+            "authorize",
+            "--format",
+            "json",
+            "--requests",
+            "-",
+            "--store",
+        ])
+        .arg(&store)
+        .write_stdin(lines)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let got: Vec<serde_json::Value> = stdout
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(got.len(), 3, "{stdout}");
+    // Never an Allow for the misspelt line: it is an error naming the field and the fix.
+    assert_ne!(got[0]["decision"], "Allow", "{stdout}");
+    let e = got[0]["error"].as_str().unwrap_or_default();
+    assert_eq!(got[0]["line"], 1, "{stdout}");
+    assert!(
+        e.contains("`Context`") && e.contains("did you mean `context`"),
+        "{e}"
+    );
+    assert_eq!(got[1]["decision"], "ExplicitDeny", "{stdout}");
+    let e = got[2]["error"].as_str().unwrap_or_default();
+    assert!(e.contains("`zzz`") && e.contains("principal"), "{e}");
+    assert_eq!(out.status.code(), Some(1));
+}
+
+#[test]
+fn the_clock_sets_the_time_keys_unless_the_request_gives_them() {
+    let store = guarded_store("guarded-time.json", DENY_AFTER_2020);
+    // Ad hoc, with no time key: now is after 2020, so the expiry Deny fires.
+    let adhoc = |extra: &[&str]| {
+        iamc()
+            .args(["authorize", "--format", "json", "--principal", ALICE])
+            .args(["--action", "kinesis:GetRecords", "--resource", STREAM1])
+            .arg("--store")
+            .arg(&store)
+            .args(extra)
+            .output()
+            .unwrap()
+    };
+    let out = adhoc(&[]);
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["decision"], "ExplicitDeny", "{v}");
+    assert_eq!(v["determining"][0]["sid"], "Expired", "{v}");
+    assert_eq!(out.status.code(), Some(2));
+    // The request's own time wins over the clock.
+    let out = adhoc(&["--context", "aws:CurrentTime=2019-06-01T00:00:00Z"]);
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["decision"], "Allow", "{v}");
+    assert_eq!(out.status.code(), Some(0));
+
+    // Batch: the same, line by line.
+    let lines = format!(
+        "{}\n{}\n",
+        serde_json::json!({"id": "clock", "principal": ALICE, "action": "kinesis:GetRecords",
+            "resource": STREAM1}),
+        serde_json::json!({"id": "given", "principal": ALICE, "action": "kinesis:GetRecords",
+            "resource": STREAM1, "context": {"aws:CurrentTime": "2019-06-01T00:00:00Z"}}),
+    );
+    let out = iamc()
+        .args([
+            "authorize",
+            "--format",
+            "json",
+            "--requests",
+            "-",
+            "--store",
+        ])
+        .arg(&store)
+        .write_stdin(lines)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let got: Vec<serde_json::Value> = stdout
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(got[0]["decision"], "ExplicitDeny", "{stdout}");
+    assert_eq!(got[1]["decision"], "Allow", "{stdout}");
+    assert_eq!(out.status.code(), Some(0));
+}

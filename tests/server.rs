@@ -15,7 +15,7 @@ use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
 use hyper::{HeaderMap, Request, StatusCode};
 use hyper_util::rt::{TokioExecutor, TokioIo};
-use iamc::server::{Config, LogConfig, Mapping, Server};
+use iamc::server::{Config, LogConfig, Mapping, Server, Writes};
 use serde_json::{json, Value};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
@@ -61,6 +61,12 @@ fn config(store: impl Into<PathBuf>) -> Config {
     let mut c = Config::new(store);
     c.listen = "127.0.0.1:0".parse().unwrap();
     c.watch_interval = None;
+    c
+}
+
+/// `c`, taking store writes from anyone (as `--allow-unauthenticated-writes`).
+fn open_writes(mut c: Config) -> Config {
+    c.writes = Writes::Unauthenticated;
     c
 }
 
@@ -417,7 +423,7 @@ async fn bodies_and_batches_are_bounded() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn malformed_requests_get_json_errors_with_stable_codes() {
-    let server = start(config(fixture("store"))).await;
+    let server = start(open_writes(config(fixture("store")))).await;
     let addr = server.local_addr();
     let cases: Vec<(&str, &str, &str, StatusCode, &str)> = vec![
         (
@@ -690,7 +696,9 @@ fn store_text(policy: &str) -> String {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn put_store_swaps_a_valid_store_and_refuses_an_invalid_one() {
-    let server = start(config(fixture("store"))).await;
+    let mut c = open_writes(config(fixture("store")));
+    c.upload_file_refs = true;
+    let server = start(c).await;
     let addr = server.local_addr();
     let r = request(ALICE, "kinesis:GetRecords", ORDERS);
     assert_eq!(
@@ -778,7 +786,7 @@ async fn put_store_swaps_a_valid_store_and_refuses_an_invalid_one() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_store_token_guards_put() {
     let mut c = config(fixture("store"));
-    c.store_token = Some("s3cret".into());
+    c.writes = Writes::Token("s3cret".into());
     let server = start(c).await;
     let addr = server.local_addr();
     let text = store_text("orders-access-deny.json");
@@ -882,7 +890,9 @@ async fn not_ready_until_a_store_compiles() {
         &fixture("orders-access-invalid.json"),
         &dir.join("policies/orders-access.json"),
     );
-    let server = Server::start(config(dir.clone())).await.unwrap();
+    let server = Server::start(open_writes(config(dir.clone())))
+        .await
+        .unwrap();
     let addr = server.local_addr();
     assert!(tokio::time::timeout(LIMIT, server.ready())
         .await
@@ -927,7 +937,7 @@ async fn not_ready_until_a_store_compiles() {
 async fn clients_during_reloads_lose_no_request_and_see_whole_engines() {
     // Odd versions allow alice's read, even versions deny it: every answer must agree with the
     // version that gave it.
-    let server = start(config(fixture("store"))).await;
+    let server = start(open_writes(config(fixture("store")))).await;
     let addr = server.local_addr();
     let allow = store_text("store/policies/orders-access.json");
     let deny = store_text("orders-access-deny.json");
@@ -1076,7 +1086,7 @@ impl Rng {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_server_never_panics_on_input() {
-    let mut c = config(fixture("store"));
+    let mut c = open_writes(config(fixture("store")));
     c.envoy = Some(Mapping::load(&fixture("envoy-mapping.json")).unwrap());
     let server = start(c).await;
     let addr = server.local_addr();
@@ -1440,16 +1450,19 @@ impl Child {
     }
 }
 
-fn listening(rx: &std::sync::mpsc::Receiver<String>) -> SocketAddr {
+/// Where the server listens, and every line it wrote until it said so.
+fn listening_said(rx: &std::sync::mpsc::Receiver<String>) -> (SocketAddr, Vec<String>) {
     let t = Instant::now();
+    let mut said = Vec::new();
     while t.elapsed() < LIMIT {
         if let Ok(line) = rx.recv_timeout(Duration::from_millis(100)) {
             if let Some(a) = line.strip_prefix("listening on ") {
-                return a.parse().unwrap();
+                return (a.parse().unwrap(), said);
             }
+            said.push(line);
         }
     }
-    panic!("iamc serve did not say where it listens");
+    panic!("iamc serve did not say where it listens: {said:?}");
 }
 
 #[cfg(unix)]
@@ -1465,7 +1478,7 @@ async fn serve_binary_reloads_on_sighup_and_stops_on_sigterm() {
         "--watch-interval",
         "0",
     ]);
-    let addr = listening(&rx);
+    let (addr, mut said_at_start) = listening_said(&rx);
     eventually("the server to be ready", || async {
         get(addr, "/v1/health").await.status == StatusCode::OK
     })
@@ -1512,9 +1525,16 @@ async fn serve_binary_reloads_on_sighup_and_stops_on_sigterm() {
     );
     child.signal("-TERM");
     assert_eq!(child.wait(), Some(0));
-    let said = drain(&rx);
+    said_at_start.extend(drain(&rx));
+    let said = said_at_start;
     assert!(
         said.iter().any(|l| l.contains("store refused (sighup)")),
+        "{said:?}"
+    );
+    // The start-up log says which write mode is in force.
+    assert!(
+        said.iter()
+            .any(|l| l.contains("store writes (PUT /v1/store) are disabled")),
         "{said:?}"
     );
     let _ = std::fs::remove_dir_all(&dir);
@@ -1537,6 +1557,11 @@ fn serve_binary_refuses_to_start_on_an_invalid_store_or_mapping() {
     assert_eq!(child.wait(), Some(1));
     let said = drain(&rx);
     assert!(said.iter().any(|l| l.contains("IAM")), "{said:?}");
+    // It never said it was listening: a supervisor sees a failed start, not a server.
+    assert!(
+        !said.iter().any(|l| l.starts_with("listening on")),
+        "{said:?}"
+    );
 
     let bad_mapping = dir.join("mapping.json");
     std::fs::write(&bad_mapping, r#"{"version": 1, "routes": []}"#).unwrap();
@@ -1671,5 +1696,255 @@ async fn load_run() {
     }
     let t = get(addr, "/metrics").await.text();
     assert_eq!(metric(&t, "iamc_errors_total{code=\"internal\"}"), 0.0);
+    server.shutdown().await;
+}
+
+/// A store folder `iamc-server-PID-NAME/store` holding `store.json` (alice has one identity
+/// policy with `statements`), and next to the folder a file `secret.txt`, outside it.
+fn guarded_store(name: &str, statements: Value) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("iamc-server-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let store = dir.join("store");
+    std::fs::create_dir_all(store.join("policies")).unwrap();
+    std::fs::write(
+        dir.join("secret.txt"),
+        "TOPSECRET-TOKEN: a file outside the store folder\n",
+    )
+    .unwrap();
+    let text = json!({
+        "version": 1,
+        "policies": {"Guarded": {"type": "identity", "document": {
+            "Version": "2012-10-17", "Statement": statements}}},
+        "accounts": {"111122223333": {"users": {"alice": {"policies": ["Guarded"]}}}}
+    });
+    std::fs::write(store.join("store.json"), text.to_string()).unwrap();
+    std::fs::copy(
+        fixture("store/policies/orders-access.json"),
+        store.join("policies/orders-access.json"),
+    )
+    .unwrap();
+    store
+}
+
+fn allow_orders() -> Value {
+    json!({"Effect": "Allow", "Action": "kinesis:GetRecords", "Resource": ORDERS})
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn store_writes_need_a_token_or_an_explicit_allowance() {
+    // Neither a token nor the allowance: writes are refused, and the error says how to enable
+    // them.
+    let server = start(config(fixture("store"))).await;
+    let addr = server.local_addr();
+    let resp = call(
+        addr,
+        "PUT",
+        "/v1/store",
+        store_text("orders-access-deny.json"),
+        &[],
+    )
+    .await;
+    assert_eq!(resp.status, StatusCode::FORBIDDEN, "{}", resp.text());
+    assert_eq!(resp.code(), "writes_disabled");
+    let m = resp.json()["error"]["message"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(
+        m.contains("--admin-token-file") && m.contains("--allow-unauthenticated-writes"),
+        "{m}"
+    );
+    assert_eq!(get(addr, "/v1/store").await.json()["version"], 1);
+    server.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn uploaded_stores_read_no_file_unless_allowed_and_never_outside_the_folder() {
+    let store = guarded_store("upload-files", json!([allow_orders()]));
+    let escape =
+        r#"{"version": 1, "policies": {"P": {"type": "identity", "file": "../secret.txt"}}}"#;
+    let inside = r#"{"version": 1, "policies": {"P": {"type": "identity", "file": "policies/orders-access.json"}},
+        "accounts": {"111122223333": {"users": {"alice": {"policies": ["P"]}}}}}"#;
+
+    // Default: an uploaded store carries inline documents only.
+    let server = start(open_writes(config(store.clone()))).await;
+    let addr = server.local_addr();
+    for text in [escape, inside] {
+        let resp = call(addr, "PUT", "/v1/store", text, &[]).await;
+        assert_eq!(resp.code(), "store_invalid", "{}", resp.text());
+        assert!(!resp.text().contains("TOPSECRET"), "{}", resp.text());
+        assert!(
+            resp.text().contains("--allow-store-file-refs"),
+            "{}",
+            resp.text()
+        );
+    }
+    server.shutdown().await;
+
+    // Allowed: files inside the store folder only, and never quoted from outside.
+    let mut c = open_writes(config(store.clone()));
+    c.upload_file_refs = true;
+    let server = start(c).await;
+    let addr = server.local_addr();
+    let resp = call(addr, "PUT", "/v1/store", escape, &[]).await;
+    assert_eq!(resp.code(), "store_invalid", "{}", resp.text());
+    assert!(!resp.text().contains("TOPSECRET"), "{}", resp.text());
+    assert!(
+        resp.text().contains("inside the store's folder"),
+        "{}",
+        resp.text()
+    );
+    let resp = call(addr, "PUT", "/v1/store", inside, &[]).await;
+    assert_eq!(resp.status, StatusCode::OK, "{}", resp.text());
+    server.shutdown().await;
+    let _ = std::fs::remove_dir_all(store.parent().unwrap());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn request_bodies_with_unknown_fields_are_refused_with_a_suggestion() {
+    let store = guarded_store(
+        "unknown-fields",
+        json!([allow_orders(), {"Sid": "DenyPlainHttp", "Effect": "Deny", "Action": "*",
+            "Resource": "*", "Condition": {"Bool": {"aws:SecureTransport": "false"}}}]),
+    );
+    let server = start(config(store.clone())).await;
+    let addr = server.local_addr();
+    let mut typo = request(ALICE, "kinesis:GetRecords", ORDERS);
+    typo["Context"] = json!({"aws:SecureTransport": false});
+    let resp = post(addr, "/v1/authorize", &typo).await;
+    assert_eq!(resp.status, StatusCode::BAD_REQUEST, "{}", resp.text());
+    assert_eq!(resp.code(), "invalid_request");
+    let m = resp.json()["error"]["message"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(
+        m.contains("`Context`") && m.contains("did you mean `context`"),
+        "{m}"
+    );
+
+    let mut right = request(ALICE, "kinesis:GetRecords", ORDERS);
+    right["context"] = json!({"aws:SecureTransport": false});
+    let mut typo2 = request(ALICE, "kinesis:GetRecords", ORDERS);
+    typo2["id"] = json!("t2");
+    typo2["extra_resource"] = json!([ORDERS]);
+    let batch = json!({"requests": [typo, right, typo2]});
+    let resp = post(addr, "/v1/authorize/batch", &batch).await;
+    assert_eq!(resp.status, StatusCode::OK, "{}", resp.text());
+    let d = resp.json()["decisions"].as_array().unwrap().clone();
+    assert_eq!(d[0]["error"]["code"], "invalid_request", "{d:?}");
+    assert!(d[0]["error"]["message"]
+        .as_str()
+        .unwrap()
+        .contains("did you mean `context`"));
+    assert_eq!(d[1]["decision"], "ExplicitDeny", "{d:?}");
+    assert_eq!(d[2]["id"], "t2");
+    assert!(d[2]["error"]["message"]
+        .as_str()
+        .unwrap()
+        .contains("did you mean `extra_resources`"));
+    // An unknown field in the batch wrapper itself.
+    let resp = post(addr, "/v1/authorize/batch", &json!({"request": []})).await;
+    assert_eq!(resp.status, StatusCode::BAD_REQUEST, "{}", resp.text());
+    assert!(
+        resp.text().contains("did you mean `requests`"),
+        "{}",
+        resp.text()
+    );
+    server.shutdown().await;
+    let _ = std::fs::remove_dir_all(store.parent().unwrap());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_clock_sets_the_time_keys_unless_the_request_gives_them() {
+    let store = guarded_store(
+        "clock",
+        json!([allow_orders(), {"Sid": "Expired", "Effect": "Deny", "Action": "*",
+            "Resource": "*", "Condition": {"DateGreaterThan": {"aws:CurrentTime": "2020-01-01T00:00:00Z"}}}]),
+    );
+    let server = start(config(store.clone())).await;
+    let addr = server.local_addr();
+    let clock = request(ALICE, "kinesis:GetRecords", ORDERS);
+    let d = post(addr, "/v1/authorize", &clock).await.json();
+    assert_eq!(d["decision"], "ExplicitDeny", "{d}");
+    assert_eq!(d["determining"][0]["sid"], "Expired", "{d}");
+    let mut given = clock.clone();
+    given["context"] = json!({"aws:CurrentTime": "2019-06-01T00:00:00Z"});
+    let d = post(addr, "/v1/authorize", &given).await.json();
+    assert_eq!(d["decision"], "Allow", "{d}");
+    let b = post(
+        addr,
+        "/v1/authorize/batch",
+        &json!({"requests": [clock, given]}),
+    )
+    .await
+    .json();
+    assert_eq!(b["decisions"][0]["decision"], "ExplicitDeny", "{b}");
+    assert_eq!(b["decisions"][1]["decision"], "Allow", "{b}");
+    server.shutdown().await;
+    let _ = std::fs::remove_dir_all(store.parent().unwrap());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn batches_beyond_the_memory_budget_wait_with_503_and_retry_after() {
+    // A budget smaller than any batch: one batch at a time.
+    let mut c = config(fixture("store"));
+    c.limits.max_batch_memory = 1;
+    let server = start(c).await;
+    let addr = server.local_addr();
+    let r = request(ALICE, "kinesis:GetRecords", ORDERS);
+    let body = json!({"requests": vec![r.clone(); 100]}).to_string();
+    let (head, tail) = body.split_at(body.len() / 2);
+    // A first batch whose body is still coming: it holds its share of the budget.
+    let mut first = TcpStream::connect(addr).await.unwrap();
+    first
+        .write_all(
+            format!(
+                "POST /v1/authorize/batch HTTP/1.1\r\nHost: x\r\nContent-Length: {}\r\n\r\n{head}",
+                body.len()
+            )
+            .as_bytes(),
+        )
+        .await
+        .unwrap();
+    eventually("the first batch to be charged", || async {
+        metric(
+            &get(addr, "/metrics").await.text(),
+            "iamc_batch_memory_bytes",
+        ) > 0.0
+    })
+    .await;
+    // A second one does not fit: 503, and when to try again.
+    let second = post(
+        addr,
+        "/v1/authorize/batch",
+        &json!({"requests": [r.clone()]}),
+    )
+    .await;
+    assert_eq!(
+        second.status,
+        StatusCode::SERVICE_UNAVAILABLE,
+        "{}",
+        second.text()
+    );
+    assert_eq!(second.code(), "overloaded");
+    assert!(second.headers.get("retry-after").is_some());
+    // The first finishes; its share is given back, and a batch fits again.
+    first.write_all(tail.as_bytes()).await.unwrap();
+    let mut buf = vec![0u8; 64 * 1024];
+    let n = tokio::time::timeout(LIMIT, first.read(&mut buf))
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(String::from_utf8_lossy(&buf[..n]).starts_with("HTTP/1.1 200"));
+    eventually("the first batch's charge to be given back", || async {
+        metric(
+            &get(addr, "/metrics").await.text(),
+            "iamc_batch_memory_bytes",
+        ) == 0.0
+    })
+    .await;
+    let again = post(addr, "/v1/authorize/batch", &json!({"requests": [r]})).await;
+    assert_eq!(again.status, StatusCode::OK, "{}", again.text());
     server.shutdown().await;
 }

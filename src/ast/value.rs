@@ -103,6 +103,15 @@ impl Instant {
     pub fn epoch_seconds(self) -> i128 {
         self.0.div_euclid(1_000_000_000)
     }
+
+    /// A system time (before 1970: the epoch).
+    pub fn from_system_time(t: std::time::SystemTime) -> Instant {
+        let nanos = t
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_nanos())
+            .unwrap_or_default();
+        Instant(i128::try_from(nanos).unwrap_or(i128::MAX))
+    }
 }
 
 impl fmt::Display for Instant {

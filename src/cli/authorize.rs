@@ -5,6 +5,7 @@ use std::io::{BufRead, IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
+use std::time::SystemTime;
 
 use serde_json::{json, Value};
 
@@ -40,6 +41,10 @@ pub enum Format {
 /// line in the same order:
 ///
 ///   iamc authorize --store examples/kinesis/store.json --requests examples/kinesis/requests.jsonl
+///
+/// Every request gets aws:CurrentTime and aws:EpochTime from the clock, as AWS sets them,
+/// unless it gives them itself (--context aws:CurrentTime=2019-06-01T00:00:00Z, or in its line's
+/// context): then its own values are used (one given key sets the other to the same time).
 ///
 /// Exit codes, ad hoc: 0 Allow, 2 denied (explicit or implicit),
 /// 1 error (a bad argument included): unlike the other verbs, whose usage errors exit 2,
@@ -147,7 +152,8 @@ fn run_inner(args: Args) -> Result<ExitCode, LoadError> {
         return batch(store, requests, &args);
     }
     let extra = extra_inputs(&args)?;
-    let request = adhoc_request(&args)?;
+    let mut request = adhoc_request(&args)?;
+    request.add_time_keys(SystemTime::now());
     let (request, inputs) = prepare(store.as_ref(), &extra, request);
     let sem = Semantics::default();
     let decision = reference::evaluate(&inputs, &request, &sem);
@@ -473,6 +479,10 @@ fn batch(store: Store, requests: &str, args: &Args) -> Result<ExitCode, LoadErro
                     serde_json::from_str::<RequestJson>(&text)
                         .map_err(|e| format!("not a request: {e}"))
                         .and_then(|r| Ok((r.id.clone(), r.to_request()?)))
+                        .map(|(id, mut req)| {
+                            req.add_time_keys(SystemTime::now());
+                            (id, req)
+                        })
                         .map_err(|e| (line_no, e))
                 }
             };

@@ -7,7 +7,18 @@ use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::server::{Config, Event, Limits, LogConfig, Mapping, Server};
+use crate::parse::json::walk::ReadError;
+use crate::server::{Config, Event, Limits, LogConfig, Mapping, Server, Writes};
+
+/// Why a small file could not be read, without quoting it.
+fn read_error(e: &ReadError) -> String {
+    match e {
+        ReadError::Io(e) => e.to_string(),
+        ReadError::NotAFile => "it is not a file".into(),
+        ReadError::TooBig(_) => "it is larger than 64 KiB".into(),
+        ReadError::NotUtf8(_) => "it is not UTF-8 text".into(),
+    }
+}
 
 /// Serve decisions over HTTP/1.1 and cleartext HTTP/2, for gateways and sidecars.
 ///
@@ -23,10 +34,26 @@ use crate::server::{Config, Event, Limits, LogConfig, Mapping, Server};
 /// every --watch-interval seconds), and by PUT /v1/store; a store that fails validation is
 /// refused and the old one keeps serving.
 ///
-/// The first line on standard output is `listening on ADDRESS`; reloads and refusals are
-/// reported on standard error. SIGINT or SIGTERM stop the server gracefully (exit 0). Exit 1:
-/// the server could not start (the address is taken, the first store is invalid, a bad
-/// mapping file). Exit 2: bad arguments (an unknown flag, a bad --request-timeout).
+/// Store writes (PUT /v1/store) are off unless the server is started with
+/// --admin-token-file FILE (clients send `Authorization: Bearer <token>`) or, on a trusted
+/// network only, --allow-unauthenticated-writes; without either, PUT answers 403
+/// writes_disabled. An uploaded store may carry only inline documents unless
+/// --allow-store-file-refs lets it refer to files inside the store's folder. (A `file`
+/// reference in any store must stay inside the store's folder.)
+///
+/// Requests get aws:CurrentTime and aws:EpochTime from the server's clock unless they give
+/// them (then the request's values are used).
+///
+/// Batches in flight share a memory budget (--max-batch-memory, 256 MiB): each is charged 8
+/// times its body size, and one that does not fit is answered 503 overloaded with
+/// Retry-After.
+///
+/// The first store is loaded and compiled before the server says it listens: the first line
+/// on standard output is then `listening on ADDRESS`, and standard error says which write
+/// mode is in force; reloads and refusals are reported on standard error. SIGINT or SIGTERM
+/// stop the server gracefully (exit 0). Exit 1: the server could not start (the address is
+/// taken, the first store is invalid (its findings are on standard error), a bad mapping or
+/// token file). Exit 2: bad arguments (an unknown flag, a bad --request-timeout).
 #[derive(clap::Args, Debug)]
 #[command(
     verbatim_doc_comment,
@@ -57,6 +84,12 @@ pub struct Args {
     /// Most connections open at once; past it the server waits for one to close.
     #[arg(long, value_name = "N", default_value_t = 4096)]
     max_connections: usize,
+    /// Estimated memory the batches in flight may use, in bytes; 0: no bound. Each batch is
+    /// charged 8 times its body size (parsed requests, decisions, answer) before its body is
+    /// read; one that does not fit is answered 503 overloaded with Retry-After: 1. One batch
+    /// alone always fits.
+    #[arg(long, value_name = "BYTES", default_value_t = 256 * 1024 * 1024)]
+    max_batch_memory: usize,
     /// Append every decision to this JSON Lines file (off the request path).
     #[arg(long, value_name = "FILE")]
     decision_log: Option<PathBuf>,
@@ -70,9 +103,20 @@ pub struct Args {
     /// action and resource from the forwarded request as this mapping file says.
     #[arg(long, value_name = "FILE")]
     envoy_mapping: Option<PathBuf>,
-    /// A file holding a token that PUT /v1/store must present as `Authorization: Bearer`.
-    #[arg(long, value_name = "FILE")]
-    store_token_file: Option<PathBuf>,
+    /// Take store writes (PUT /v1/store) from clients that present the token in this file as
+    /// `Authorization: Bearer <token>` (compared in constant time). Without this flag or
+    /// --allow-unauthenticated-writes, writes are refused (403 writes_disabled).
+    #[arg(long, value_name = "FILE", alias = "store-token-file")]
+    admin_token_file: Option<PathBuf>,
+    /// Take store writes (PUT /v1/store) from anyone who can reach the port, with no token.
+    /// Only for a server on a trusted network (or loopback).
+    #[arg(long, conflicts_with = "admin_token_file")]
+    allow_unauthenticated_writes: bool,
+    /// Let a store sent to PUT /v1/store refer to policy files ({"file": ...}), read from the
+    /// folder of --store and only inside it. Without it, an uploaded store may carry only
+    /// inline documents.
+    #[arg(long)]
+    allow_store_file_refs: bool,
     /// Worker threads (default: one per core).
     #[arg(long, value_name = "N")]
     threads: Option<usize>,
@@ -102,6 +146,7 @@ fn config(args: &Args) -> Result<Config, super::ConfigError> {
         max_batch: args.max_batch,
         request_timeout: timeout,
         max_connections: args.max_connections.max(1),
+        max_batch_memory: args.max_batch_memory,
         ..Limits::default()
     };
     c.reload_on_sighup = true;
@@ -113,15 +158,24 @@ fn config(args: &Args) -> Result<Config, super::ConfigError> {
     if let Some(p) = &args.envoy_mapping {
         c.envoy = Some(Mapping::load(p)?);
     }
-    if let Some(p) = &args.store_token_file {
-        let t =
-            std::fs::read_to_string(p).map_err(|e| format!("{}: cannot read: {e}", p.display()))?;
+    if let Some(p) = &args.admin_token_file {
+        // Bounded, and never quoted in an error.
+        let t = crate::parse::json::walk::read_bounded(p, 64 * 1024).map_err(|e| {
+            format!(
+                "--admin-token-file {}: cannot read the token: {}",
+                p.display(),
+                read_error(&e)
+            )
+        })?;
         let t = t.trim().to_string();
         if t.is_empty() {
-            return Err(format!("{}: the token is empty", p.display()).into());
+            return Err(format!("--admin-token-file {}: the token is empty", p.display()).into());
         }
-        c.store_token = Some(t);
+        c.writes = Writes::Token(t);
+    } else if args.allow_unauthenticated_writes {
+        c.writes = Writes::Unauthenticated;
     }
+    c.upload_file_refs = args.allow_store_file_refs;
     c.on_event = Some(Arc::new(report));
     Ok(c)
 }
@@ -141,9 +195,14 @@ fn report(e: &Event<'_>) {
             l.build_time.as_secs_f64() * 1e3
         ),
         Event::Refused { trigger, findings } => {
+            let after = if *trigger == crate::server::Trigger::Startup {
+                "the server does not start"
+            } else {
+                "the live store (if any) keeps serving"
+            };
             let _ = writeln!(
                 err,
-                "iamc serve: store refused ({}): {} findings; the live store (if any) keeps serving",
+                "iamc serve: store refused ({}): {} findings; {after}",
                 trigger.as_str(),
                 findings.len()
             );
@@ -162,6 +221,15 @@ pub fn run(args: Args) -> ExitCode {
 }
 
 async fn serve(config: Config) -> ExitCode {
+    let modes = format!(
+        "iamc serve: {}; {}",
+        config.writes.describe(),
+        if config.upload_file_refs {
+            "uploaded stores may refer to files inside the store's folder (--allow-store-file-refs)"
+        } else {
+            "uploaded stores may carry only inline documents"
+        }
+    );
     let server = match Server::start(config).await {
         Ok(s) => s,
         Err(e) => {
@@ -169,16 +237,27 @@ async fn serve(config: Config) -> ExitCode {
             return ExitCode::from(1);
         }
     };
-    super::announce(server.local_addr());
-    if server.ready().await.is_err() {
-        eprintln!("error: the store is invalid; not serving");
+    // The first store must compile before the server says it listens: an invalid one stops
+    // the start (exit 1, its findings on standard error) rather than leaving a server that
+    // answers 503 to everything. (Health checks that come meanwhile get 503 `starting`.)
+    if let Err(n) = server.ready().await {
+        eprintln!(
+            "error: the store {} is invalid ({n} findings above); not starting",
+            server_store(&server)
+        );
         server.shutdown().await;
         return ExitCode::from(1);
     }
+    super::announce(server.local_addr());
+    eprintln!("{modes}");
     stop_signal().await;
     eprintln!("iamc serve: stopping");
     server.shutdown().await;
     ExitCode::SUCCESS
+}
+
+fn server_store(server: &Server) -> String {
+    server.store_path().display().to_string()
 }
 
 /// SIGINT, or SIGTERM on Unix.

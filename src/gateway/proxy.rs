@@ -4,7 +4,7 @@ use std::convert::Infallible;
 use std::net::SocketAddr;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::time::SystemTime;
 
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full, Limited};
@@ -19,7 +19,7 @@ use super::{build_live, parse_resource_policy, Live, State};
 use crate::ast::{Instant, PolicyType};
 use crate::eval::flow::wildcard_only_reason;
 use crate::eval::{Decision, Layer, Outcome};
-use crate::request::{Caller, ContextValue, Request, Scalar};
+use crate::request::{time_keys, Caller, ContextValue, Request, Scalar};
 use crate::semantics::Semantics;
 
 type Answer = Response<Full<Bytes>>;
@@ -356,22 +356,15 @@ fn add_context(
     tags: Option<&std::collections::BTreeMap<String, String>>,
     region: &str,
 ) {
-    let now = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap_or_default();
     let ctx = &mut request.context;
     let one = |s: Scalar| ContextValue::One(s);
     ctx.insert("aws:SourceIp", one(Scalar::ip(peer.ip())));
     // The listener is plain HTTP.
     ctx.insert("aws:SecureTransport", one(Scalar::bool(false)));
-    ctx.insert(
-        "aws:CurrentTime",
-        one(Scalar::date(Instant(now.as_nanos() as i128))),
-    );
-    ctx.insert(
-        "aws:EpochTime",
-        one(Scalar::number(now.as_secs().to_string())),
-    );
+    // The gateway's clock, always: a client cannot give these keys.
+    for (k, v) in time_keys(Instant::from_system_time(SystemTime::now())) {
+        ctx.insert(k, v);
+    }
     ctx.insert("aws:RequestedRegion", one(Scalar::string(region)));
     if let Some(tags) = tags {
         for (k, v) in tags {

@@ -15,8 +15,11 @@ pub enum ErrorCode {
     InvalidRequest,
     /// 400: the body could not be read (the connection broke, a malformed chunk).
     BodyUnreadable,
-    /// 401: `PUT /v1/store` without the bearer token the server was started with.
+    /// 401: `PUT /v1/store` without the admin bearer token the server was started with.
     Unauthorized,
+    /// 403: `PUT /v1/store` on a server started without writes (neither an admin token nor
+    /// unauthenticated writes); the message says how to enable them.
+    WritesDisabled,
     /// 403: the Envoy mapping cannot build a request (no route matches, a value is missing).
     Unmappable,
     /// 404: no such route (or the Envoy endpoint without a mapping file).
@@ -36,15 +39,19 @@ pub enum ErrorCode {
     NotReady,
     /// 503: the request took longer than the server's time bound.
     Timeout,
+    /// 503: the batches in flight already use the server's batch memory budget
+    /// (`--max-batch-memory`); the `Retry-After` header says when to try again.
+    Overloaded,
 }
 
 impl ErrorCode {
     /// Every code, in the order of `ErrorCode::index`.
-    pub const ALL: [ErrorCode; 13] = [
+    pub const ALL: [ErrorCode; 15] = [
         ErrorCode::InvalidJson,
         ErrorCode::InvalidRequest,
         ErrorCode::BodyUnreadable,
         ErrorCode::Unauthorized,
+        ErrorCode::WritesDisabled,
         ErrorCode::Unmappable,
         ErrorCode::NotFound,
         ErrorCode::MethodNotAllowed,
@@ -54,6 +61,7 @@ impl ErrorCode {
         ErrorCode::Internal,
         ErrorCode::NotReady,
         ErrorCode::Timeout,
+        ErrorCode::Overloaded,
     ];
 
     /// The code as it appears in responses and metrics.
@@ -63,6 +71,7 @@ impl ErrorCode {
             ErrorCode::InvalidRequest => "invalid_request",
             ErrorCode::BodyUnreadable => "body_unreadable",
             ErrorCode::Unauthorized => "unauthorized",
+            ErrorCode::WritesDisabled => "writes_disabled",
             ErrorCode::Unmappable => "unmappable",
             ErrorCode::NotFound => "not_found",
             ErrorCode::MethodNotAllowed => "method_not_allowed",
@@ -72,6 +81,7 @@ impl ErrorCode {
             ErrorCode::Internal => "internal",
             ErrorCode::NotReady => "not_ready",
             ErrorCode::Timeout => "timeout",
+            ErrorCode::Overloaded => "overloaded",
         }
     }
 
@@ -82,13 +92,15 @@ impl ErrorCode {
                 StatusCode::BAD_REQUEST
             }
             ErrorCode::Unauthorized => StatusCode::UNAUTHORIZED,
-            ErrorCode::Unmappable => StatusCode::FORBIDDEN,
+            ErrorCode::Unmappable | ErrorCode::WritesDisabled => StatusCode::FORBIDDEN,
             ErrorCode::NotFound => StatusCode::NOT_FOUND,
             ErrorCode::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             ErrorCode::BodyTooLarge | ErrorCode::BatchTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             ErrorCode::StoreInvalid => StatusCode::UNPROCESSABLE_ENTITY,
             ErrorCode::Internal => StatusCode::INTERNAL_SERVER_ERROR,
-            ErrorCode::NotReady | ErrorCode::Timeout => StatusCode::SERVICE_UNAVAILABLE,
+            ErrorCode::NotReady | ErrorCode::Timeout | ErrorCode::Overloaded => {
+                StatusCode::SERVICE_UNAVAILABLE
+            }
         }
     }
 
@@ -112,6 +124,8 @@ pub struct ApiError {
     pub findings: Vec<Diagnostic>,
     /// For 405: the methods the route takes.
     pub allow: Option<&'static str>,
+    /// For 503 `overloaded`: seconds to wait before trying again (the `Retry-After` header).
+    pub retry_after: Option<u32>,
 }
 
 impl ApiError {
@@ -122,6 +136,7 @@ impl ApiError {
             message: message.into(),
             findings: Vec::new(),
             allow: None,
+            retry_after: None,
         }
     }
 

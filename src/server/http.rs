@@ -8,17 +8,19 @@ use std::time::{Duration, Instant, SystemTime};
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full, LengthLimitError, Limited};
 use hyper::body::Incoming;
-use hyper::header::{HeaderValue, ALLOW, AUTHORIZATION, CONTENT_LENGTH, CONTENT_TYPE};
+use hyper::header::{HeaderValue, ALLOW, AUTHORIZATION, CONTENT_LENGTH, CONTENT_TYPE, RETRY_AFTER};
 use hyper::{Method, Request, Response, StatusCode};
 use serde::Serialize;
+use serde_json::value::RawValue;
 use serde_json::{json, Value};
 
+use super::budget::{Charge, COST_PER_BODY_BYTE};
 use super::envoy::Forwarded;
 use super::error::{ApiError, ErrorCode};
 use super::live::{Live, Trigger};
 use super::log::Record;
 use super::metrics::Route;
-use super::{decision_json, reload, Init, ReloadError, State};
+use super::{decision_json, reload, Init, ReloadError, State, Writes};
 use crate::compile::{Engine, Scratch};
 use crate::eval::explain::explain;
 use crate::eval::{Decision, Outcome};
@@ -135,7 +137,8 @@ async fn dispatch(
         Route::Metrics => {
             only(&req, &[Method::GET], "GET")?;
             let live = state.live.load_full();
-            let text = state.metrics.render(live.as_deref());
+            let mut text = state.metrics.render(live.as_deref());
+            state.batch_budget.render(&mut text);
             let mut resp = Response::new(Full::new(Bytes::from(text)));
             resp.headers_mut().insert(
                 CONTENT_TYPE,
@@ -183,6 +186,10 @@ pub(crate) fn error_response(state: &State, e: &ApiError) -> Response<Body> {
     if let Some(allow) = e.allow {
         resp.headers_mut()
             .insert(ALLOW, HeaderValue::from_static(allow));
+    }
+    if let Some(secs) = e.retry_after {
+        resp.headers_mut()
+            .insert(RETRY_AFTER, HeaderValue::from(secs));
     }
     resp
 }
@@ -286,6 +293,7 @@ struct Decided {
 fn decide(live: &Live, rj: RequestJson, want_explain: bool) -> Result<Decided, String> {
     let t = Instant::now();
     let mut req = rj.to_request()?;
+    req.add_time_keys(SystemTime::now());
     live.store.prepare(&mut req);
     let d = decide_with_local_scratch(&live.engine, &req);
     let mut v = decision_json(&d, &req);
@@ -332,40 +340,109 @@ async fn authorize(state: &Arc<State>, req: Request<Incoming>) -> Result<Respons
     Ok(resp)
 }
 
-/// One batch item: a decision, or the item's error.
-type Item = Result<Decided, (Option<Value>, String)>;
+/// One batch item: its decision (the answer's JSON text, the outcome, and the whole decision
+/// when the decision log wants it), or its error.
+type Item = Result<DoneItem, (Option<Value>, String)>;
 
-fn decide_item(live: &Live, item: Value, want_explain: bool) -> Item {
-    let id = item.get("id").cloned();
+struct DoneItem {
+    text: Vec<u8>,
+    outcome: Outcome,
+    logged: Option<Decided>,
+}
+
+/// Decides one batch item from its raw JSON text. The answer is serialized here, on the
+/// worker, so a batch holds compact texts rather than a tree of JSON values per request.
+fn decide_item(live: &Live, item: &RawValue, want_explain: bool, logging: bool) -> Item {
+    let id = || {
+        #[derive(serde::Deserialize)]
+        struct Id {
+            id: Option<Value>,
+        }
+        serde_json::from_str::<Id>(item.get())
+            .ok()
+            .and_then(|i| i.id)
+    };
     let rj: RequestJson =
-        serde_json::from_value(item).map_err(|e| (id.clone(), format!("not a request: {e}")))?;
-    decide(live, rj, want_explain).map_err(|e| (id, e))
+        serde_json::from_str(item.get()).map_err(|e| (id(), format!("not a request: {e}")))?;
+    let d = decide(live, rj, want_explain).map_err(|e| (id(), e))?;
+    let text = serde_json::to_vec(&d.json).unwrap_or_else(|_| b"null".to_vec());
+    Ok(DoneItem {
+        text,
+        outcome: d.outcome,
+        logged: logging.then_some(d),
+    })
+}
+
+/// The requests of a batch body, as raw JSON texts borrowed from it: `{"requests": [...]}` or
+/// a bare array.
+fn batch_items(body: &[u8]) -> Result<Vec<&RawValue>, ApiError> {
+    let shape = || {
+        ApiError::new(
+            ErrorCode::InvalidRequest,
+            "a batch is {\"requests\": [request, …]} (or a JSON array of requests)",
+        )
+    };
+    let start = body.iter().find(|b| !b.is_ascii_whitespace()).copied();
+    match start {
+        Some(b'[') => serde_json::from_slice(body).map_err(|e| json_error(&e, "a batch")),
+        Some(b'{') => {
+            let mut m: std::collections::BTreeMap<String, &RawValue> =
+                serde_json::from_slice(body).map_err(|e| json_error(&e, "a batch"))?;
+            let requests = m.remove("requests");
+            // Any key left is one a batch does not define.
+            if let Some(k) = m.keys().next() {
+                return Err(ApiError::new(
+                    ErrorCode::InvalidRequest,
+                    crate::request::unknown_field_message(k, "a batch", &["requests"]),
+                ));
+            }
+            let raw = requests.ok_or_else(shape)?;
+            serde_json::from_str(raw.get()).map_err(|_| shape())
+        }
+        _ => match serde_json::from_slice::<serde::de::IgnoredAny>(body) {
+            Err(e) => Err(json_error(&e, "a batch")),
+            Ok(_) => Err(shape()),
+        },
+    }
+}
+
+/// A batch's share of the memory budget, charged before its body is read: from its declared
+/// length, or the body bound when it declares none.
+fn charge_batch(state: &State, req: &Request<Incoming>) -> Result<Charge, ApiError> {
+    let max = state.config.limits.max_body_bytes;
+    let declared = req
+        .headers()
+        .get(CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<usize>().ok())
+        .unwrap_or(max)
+        .min(max);
+    state
+        .batch_budget
+        .try_charge(declared.saturating_mul(COST_PER_BODY_BYTE))
+        .ok_or_else(|| {
+            let mut e = ApiError::new(
+                ErrorCode::Overloaded,
+                format!(
+                    "the batches in flight use the server's batch memory budget ({} bytes, \
+                     --max-batch-memory); try again shortly",
+                    state.config.limits.max_batch_memory
+                ),
+            );
+            e.retry_after = Some(1);
+            e
+        })
 }
 
 async fn batch(state: &Arc<State>, req: Request<Incoming>) -> Result<Response<Body>, ApiError> {
     only(&req, &[Method::POST], "POST")?;
     let want_explain = explain_param(req.uri().query())?;
     let live = live_or_not_ready(state)?;
+    // Held until the answer is built, on every path.
+    let mut charge = charge_batch(state, &req)?;
     let body = read_body(req, state.config.limits.max_body_bytes).await?;
-    let v: Value = serde_json::from_slice(&body).map_err(|e| json_error(&e, "a batch"))?;
-    let items = match v {
-        Value::Array(a) => a,
-        Value::Object(mut m) => match m.remove("requests") {
-            Some(Value::Array(a)) => a,
-            _ => {
-                return Err(ApiError::new(
-                    ErrorCode::InvalidRequest,
-                    "a batch is {\"requests\": [request, …]} (or a JSON array of requests)",
-                ))
-            }
-        },
-        _ => {
-            return Err(ApiError::new(
-                ErrorCode::InvalidRequest,
-                "a batch is {\"requests\": [request, …]} (or a JSON array of requests)",
-            ))
-        }
-    };
+    charge.lower_to(body.len().saturating_mul(COST_PER_BODY_BYTE));
+    let items = batch_items(&body)?;
     let max = state.config.limits.max_batch;
     if items.len() > max {
         return Err(ApiError::new(
@@ -377,36 +454,48 @@ async fn batch(state: &Arc<State>, req: Request<Incoming>) -> Result<Response<Bo
         ));
     }
     state.metrics.batch_size(items.len());
+    let logging = state.log.is_some();
     let results: Vec<Item> = if items.len() <= INLINE_BATCH {
         items
             .into_iter()
-            .map(|item| decide_item(&live, item, want_explain))
+            .map(|item| decide_item(&live, item, want_explain, logging))
             .collect()
     } else {
+        // The items borrow the body; the blocking worker takes the body and parses them again
+        // (a scan of raw texts, cheap next to deciding).
+        drop(items);
         let l = Arc::clone(&live);
+        let body = body.clone();
         tokio::task::spawn_blocking(move || {
             use rayon::prelude::*;
-            items
-                .into_par_iter()
-                .map(|item| decide_item(&l, item, want_explain))
-                .collect()
+            batch_items(&body).map(|items| {
+                items
+                    .into_par_iter()
+                    .map(|item| decide_item(&l, item, want_explain, logging))
+                    .collect()
+            })
         })
         .await
-        .map_err(|_| ApiError::new(ErrorCode::Internal, "the batch worker failed"))?
+        .map_err(|_| ApiError::new(ErrorCode::Internal, "the batch worker failed"))??
     };
-    let logging = state.log.is_some();
-    let mut out: Vec<Value> = Vec::with_capacity(results.len());
+    drop(body);
+    let mut out: Vec<u8> = Vec::with_capacity(
+        16 + results
+            .iter()
+            .map(|r| r.as_ref().map_or(128, |d| d.text.len() + 1))
+            .sum::<usize>(),
+    );
+    out.extend_from_slice(b"{\"decisions\":[");
     let mut decided: Vec<Decided> = Vec::new();
     for (index, r) in results.into_iter().enumerate() {
+        if index > 0 {
+            out.push(b',');
+        }
         match r {
             Ok(d) => {
                 state.metrics.decision(d.outcome);
-                if logging {
-                    out.push(d.json.clone());
-                    decided.push(d);
-                } else {
-                    out.push(d.json);
-                }
+                out.extend_from_slice(&d.text);
+                decided.extend(d.logged);
             }
             Err((id, message)) => {
                 state.metrics.error(ErrorCode::InvalidRequest);
@@ -419,14 +508,15 @@ async fn batch(state: &Arc<State>, req: Request<Incoming>) -> Result<Response<Bo
                     "error".into(),
                     json!({"code": ErrorCode::InvalidRequest.as_str(), "message": message}),
                 );
-                out.push(Value::Object(e));
+                let _ = serde_json::to_writer(&mut out, &Value::Object(e));
             }
         }
     }
-    let resp = with_version(
-        json_response(StatusCode::OK, &json!({ "decisions": out })),
-        live.version,
-    );
+    out.extend_from_slice(b"]}");
+    let mut resp = Response::new(Full::new(Bytes::from(out)));
+    resp.headers_mut()
+        .insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    let resp = with_version(resp, live.version);
     for d in decided {
         log(state, &live, Route::Batch, d);
     }
@@ -508,10 +598,40 @@ async fn envoy(state: &Arc<State>, req: Request<Incoming>) -> Result<Response<Bo
     Ok(resp)
 }
 
-fn token_ok(state: &State, req: &Request<Incoming>) -> bool {
-    let Some(token) = &state.config.store_token else {
-        return true;
+/// Whether the request may change the server's state ([`Writes`]); the error says how to
+/// enable writes when they are off.
+fn may_write(state: &State, req: &Request<Incoming>) -> Result<(), ApiError> {
+    let token = match &state.config.writes {
+        Writes::Unauthenticated => return Ok(()),
+        Writes::Refused => {
+            return Err(ApiError::new(
+                ErrorCode::WritesDisabled,
+                format!(
+                    "{} {} changes the store, and this server takes no writes; start iamc serve \
+                     with --admin-token-file FILE (then send `Authorization: Bearer <token>`), \
+                     or with --allow-unauthenticated-writes",
+                    req.method(),
+                    req.uri().path()
+                ),
+            ))
+        }
+        Writes::Token(t) => t,
     };
+    if token_matches(req, token) {
+        Ok(())
+    } else {
+        Err(ApiError::new(
+            ErrorCode::Unauthorized,
+            format!(
+                "{} {} needs `Authorization: Bearer <token>` with the server's admin token",
+                req.method(),
+                req.uri().path()
+            ),
+        ))
+    }
+}
+
+fn token_matches(req: &Request<Incoming>, token: &str) -> bool {
     let given = req
         .headers()
         .get(AUTHORIZATION)
@@ -536,12 +656,7 @@ async fn store(state: &Arc<State>, req: Request<Incoming>) -> Result<Response<Bo
         ));
     }
     only(&req, &[Method::GET, Method::PUT], "GET, PUT")?;
-    if !token_ok(state, &req) {
-        return Err(ApiError::new(
-            ErrorCode::Unauthorized,
-            "PUT /v1/store needs `Authorization: Bearer <token>` with the server's store token",
-        ));
-    }
+    may_write(state, &req)?;
     let limits = &state.config.limits;
     let body = tokio::time::timeout(
         limits.request_timeout,

@@ -10,7 +10,7 @@ use serde_json::{json, Value};
 use crate::compile::Engine;
 use crate::diag::Diagnostic;
 use crate::semantics::Semantics;
-use crate::store::{Store, MAX_POLICIES, MAX_STORE_BYTES};
+use crate::store::{resolve_inside, Escape, FileRefs, Store, MAX_POLICIES, MAX_STORE_BYTES};
 
 /// What made the server (re)load its store.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -150,14 +150,27 @@ pub(crate) fn build_from_path(path: &Path, sem: &Semantics) -> Result<Built, Vec
     Ok(compile(store, digest, sem, t))
 }
 
-/// Loads and compiles a store from its text; `file` references are relative to `base`.
+/// Loads and compiles an uploaded store from its text. With `file_refs`, its `file`
+/// references are read relative to `base` (and only inside it); without, a `file` reference is
+/// refused: an uploaded store carries inline documents only.
 pub(crate) fn build_from_text(
     text: &str,
     base: &Path,
+    file_refs: bool,
     sem: &Semantics,
 ) -> Result<Built, Vec<Diagnostic>> {
     let t = Instant::now();
-    let store = Store::from_str(text, Some(base))?;
+    let files = if file_refs {
+        FileRefs::In(base)
+    } else {
+        FileRefs::Refused {
+            why: "a store sent to PUT /v1/store may carry only inline documents",
+            help: "write the policy inline (\"document\"), or start iamc serve with \
+                   --allow-store-file-refs to let uploaded stores refer to files in the \
+                   store's folder",
+        }
+    };
+    let store = Store::from_str_with(text, files)?;
     let digest = digest_of(text, base);
     Ok(compile(store, digest, sem, t))
 }
@@ -196,7 +209,10 @@ fn digest_of(text: &str, base: &Path) -> String {
         h.write(&[0]);
         h.write(rel.as_bytes());
         h.write(&[0]);
-        if let Ok(bytes) = read_bounded(&base.join(&rel)) {
+        // Only files the loader accepted (inside the folder) are read.
+        if let Ok(bytes) = resolve_inside(base, &rel)
+            .and_then(|p| read_bounded(&p).map_err(|e| Escape::Io(e.to_string())))
+        {
             h.write(&bytes);
         }
     }
@@ -257,7 +273,13 @@ pub(crate) fn fingerprint(path: &Path) -> Fingerprint {
     };
     let base = base_dir(path);
     for rel in referenced_files(&text) {
-        let p = base.join(rel);
+        // A reference that leads out of the folder is refused by the loader; it is not
+        // watched either.
+        let p = match resolve_inside(&base, &rel) {
+            Ok(p) => p,
+            Err(Escape::Outside) => continue,
+            Err(Escape::Io(_)) => base.join(rel),
+        };
         let s = stat(&p);
         out.push((p, s));
     }

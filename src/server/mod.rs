@@ -12,20 +12,20 @@
 //! | Route | Answer |
 //! | --- | --- |
 //! | `POST /v1/authorize` | Body: one request, as a line of `iamc authorize --requests` (`{"id", "principal", "action", "resource", "extra_resources", "context"}`). 200 with its decision, the JSON of `iamc authorize --format json` (the `id` echoed). `?explain=true` adds `explain`. |
-//! | `POST /v1/authorize/batch` | Body: `{"requests": [request, …]}` (or a bare array). 200 with `{"decisions": [...]}` in request order, each with its `id`. An item that is not a valid request gets `{"index", "id", "error": {"code": "invalid_request", "message"}}` in its place; the others are decided. At most [`Limits::max_batch`] requests. |
-//! | `GET /v1/health` | 200 `{"status": "ready", "store_version", "loaded_at"}` once a store has compiled; before that 503 with `status` `starting` (or `failed` when the first store was refused). |
-//! | `GET /metrics` | Prometheus text: `iamc_decisions_total{outcome}`, `iamc_request_duration_seconds{route}` (histogram), `iamc_batch_size` (histogram), `iamc_reloads_total{trigger,result}`, `iamc_errors_total{code}`, `iamc_http_requests_total{route,status}`, the live store's version, load time and size, and the decision log's counters. |
+//! | `POST /v1/authorize/batch` | Body: `{"requests": [request, …]}` (or a bare array). 200 with `{"decisions": [...]}` in request order, each with its `id`. An item that is not a valid request gets `{"index", "id", "error": {"code": "invalid_request", "message"}}` in its place; the others are decided. At most [`Limits::max_batch`] requests; batches in flight share [`Limits::max_batch_memory`] (503 `overloaded` with `Retry-After` past it). |
+//! | `GET /v1/health` | 200 `{"status": "ready", "store_version", "loaded_at"}` once a store has compiled; before that 503 with `status` `starting` (or `failed` when the first store was refused; `iamc serve` then exits instead). |
+//! | `GET /metrics` | Prometheus text: `iamc_decisions_total{outcome}`, `iamc_request_duration_seconds{route}` (histogram), `iamc_batch_size` (histogram), `iamc_reloads_total{trigger,result}`, `iamc_errors_total{code}`, `iamc_http_requests_total{route,status}`, `iamc_batch_memory_bytes` (and its limit), the live store's version, load time and size, and the decision log's counters. |
 //! | `GET /v1/store` | The live store: `version`, `loaded_at` (RFC 3339), `loaded_at_unix`, `trigger`, `source` (`file` or `api`), `path`, `digest`, `build_ms`, `store` and `engine` sizes, `warnings`. |
-//! | `PUT /v1/store` | Body: a store's JSON text (the single-file form). Validated and compiled aside, then swapped in: 200 with the new `GET /v1/store` answer. A store that fails validation is refused with 422 `store_invalid` and its `findings`; the old store keeps serving. |
+//! | `PUT /v1/store` | Body: a store's JSON text (the single-file form). Only as [`Config::writes`] allows: 403 `writes_disabled` by default, 401 `unauthorized` without the token. Validated and compiled aside, then swapped in: 200 with the new `GET /v1/store` answer. A store that fails validation is refused with 422 `store_invalid` and its `findings`; the old store keeps serving. |
 //! | `* /v1/envoy/ext_authz/…` | Envoy `ext_authz` (HTTP mode): see [`envoy`]. 200 allowed, 403 denied. |
 //!
 //! Decision responses carry the header `iamc-store-version`: the version that decided.
 //!
 //! **Errors** are `{"error": {"code", "message"}}` with a stable code; see [`ErrorCode`] for
 //! the codes and their statuses (400 `invalid_json`, `invalid_request`, `body_unreadable`;
-//! 401 `unauthorized`; 403 `unmappable`; 404 `not_found`; 405 `method_not_allowed`; 413
+//! 401 `unauthorized`; 403 `unmappable`, `writes_disabled`; 404 `not_found`; 405 `method_not_allowed`; 413
 //! `body_too_large`, `batch_too_large`; 422 `store_invalid`; 500 `internal`; 503 `not_ready`,
-//! `timeout`).
+//! `timeout`, `overloaded`).
 //!
 //! **Bounds** ([`Limits`]): the body of a request ([`Limits::max_body_bytes`]) and of a store
 //! upload ([`Limits::max_store_bytes`]); the requests per batch; the time to answer
@@ -39,9 +39,10 @@
 //! A store is reloaded from its files on `SIGHUP` ([`Config::reload_on_sighup`]) and when the
 //! store file or a file it refers to changes: every [`Config::watch_interval`], the server
 //! compares their modification times and sizes (a bounded poll; no watcher threads). `PUT
-//! /v1/store` installs a store sent over HTTP, whose `file` references are read relative to
-//! the folder of the store the server was started with; it serves until the next reload from
-//! the files (a `SIGHUP`, or a change of the files). Reloads run one at a time. Each is counted
+//! /v1/store` installs a store sent over HTTP, which may carry only inline documents unless
+//! [`Config::upload_file_refs`] lets its `file` references be read relative to (and only
+//! inside) the folder of the store the server was started with; it serves until the next
+//! reload from the files (a `SIGHUP`, or a change of the files). Reloads run one at a time. Each is counted
 //! in `iamc_reloads_total`, and each swap makes a new version (1, 2, …).
 //!
 //! # Decision log
@@ -51,6 +52,7 @@
 //! statements) — by a writer thread, off the request path, and the file is rotated by size; see
 //! [`LogConfig`].
 
+mod budget;
 pub mod envoy;
 mod error;
 mod http;
@@ -76,6 +78,7 @@ pub use envoy::Mapping;
 pub use error::{ApiError, ErrorCode};
 pub use live::{Live, Trigger};
 pub use log::LogConfig;
+
 #[cfg(feature = "gateway")]
 pub(crate) use unwind::CatchUnwind;
 
@@ -121,6 +124,11 @@ pub struct Limits {
     /// Most connections open at once; past it the server stops accepting until one closes
     /// (default 4,096).
     pub max_connections: usize,
+    /// Estimated memory the batches in flight may use, in bytes (default 256 MiB; 0: no
+    /// bound). Each batch is charged 8 times its body size before its body is read; one that
+    /// does not fit is answered 503 `overloaded` with `Retry-After` (one batch alone always
+    /// fits).
+    pub max_batch_memory: usize,
 }
 
 impl Default for Limits {
@@ -133,6 +141,7 @@ impl Default for Limits {
             header_timeout: Duration::from_secs(10),
             shutdown_grace: Duration::from_secs(5),
             max_connections: 4096,
+            max_batch_memory: 256 * 1024 * 1024,
         }
     }
 }
@@ -173,8 +182,11 @@ pub struct Config {
     pub decision_log: Option<LogConfig>,
     /// The Envoy `ext_authz` mapping; without one, the endpoint answers 404.
     pub envoy: Option<Mapping>,
-    /// When set, `PUT /v1/store` needs `Authorization: Bearer <token>`.
-    pub store_token: Option<String>,
+    /// Who may change the store (`PUT /v1/store`); by default no one.
+    pub writes: Writes,
+    /// Whether a store sent to `PUT /v1/store` may have `file` references (read inside the
+    /// folder of [`Config::store`]); by default it may carry only inline documents.
+    pub upload_file_refs: bool,
     /// How to decide.
     pub semantics: Semantics,
     /// Called on loads, refusals and errors.
@@ -191,14 +203,15 @@ impl std::fmt::Debug for Config {
             .field("reload_on_sighup", &self.reload_on_sighup)
             .field("decision_log", &self.decision_log)
             .field("envoy", &self.envoy.is_some())
-            .field("store_token", &self.store_token.as_ref().map(|_| "…"))
+            .field("writes", &self.writes)
+            .field("upload_file_refs", &self.upload_file_refs)
             .finish_non_exhaustive()
     }
 }
 
 impl Config {
     /// Serves `store` on 127.0.0.1:8181 with the default bounds, polling the store's files every
-    /// 2 seconds; no SIGHUP handler, decision log, Envoy mapping or store token.
+    /// 2 seconds; no SIGHUP handler, decision log or Envoy mapping, and no store writes.
     pub fn new(store: impl Into<PathBuf>) -> Config {
         Config {
             store: store.into(),
@@ -208,10 +221,47 @@ impl Config {
             reload_on_sighup: false,
             decision_log: None,
             envoy: None,
-            store_token: None,
+            writes: Writes::Refused,
+            upload_file_refs: false,
             semantics: Semantics::default(),
             on_event: None,
         }
+    }
+}
+
+/// Who may use the routes that change the server's state (`PUT /v1/store`).
+#[derive(Clone, Default)]
+pub enum Writes {
+    /// No one: writes are answered 403 `writes_disabled` (the default).
+    #[default]
+    Refused,
+    /// A client that sends `Authorization: Bearer <token>` with this token (compared in
+    /// constant time); others are answered 401 `unauthorized`.
+    Token(String),
+    /// Anyone who can reach the port.
+    Unauthenticated,
+}
+
+impl Writes {
+    /// One line for the start-up log: which mode is in force.
+    pub fn describe(&self) -> &'static str {
+        match self {
+            Writes::Refused => "store writes (PUT /v1/store) are disabled",
+            Writes::Token(_) => "store writes (PUT /v1/store) need the admin bearer token",
+            Writes::Unauthenticated => {
+                "store writes (PUT /v1/store) are open to anyone who can reach the port (unauthenticated)"
+            }
+        }
+    }
+}
+
+impl std::fmt::Debug for Writes {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Writes::Refused => "Refused",
+            Writes::Token(_) => "Token(…)",
+            Writes::Unauthenticated => "Unauthenticated",
+        })
     }
 }
 
@@ -259,6 +309,8 @@ pub(crate) struct State {
     pub(crate) log: Option<log::DecisionLog>,
     pub(crate) envoy: Option<Mapping>,
     pub(crate) init: watch::Sender<Init>,
+    /// The memory budget of batches in flight.
+    pub(crate) batch_budget: Arc<budget::Budget>,
     reload: Mutex<ReloadState>,
 }
 
@@ -280,6 +332,7 @@ pub(crate) async fn reload(
     let mut guard = state.reload.lock().await;
     let path = state.config.store.clone();
     let sem = state.config.semantics.clone();
+    let file_refs = state.config.upload_file_refs;
     let from_disk = text.is_none();
     let job = tokio::task::spawn_blocking(move || match text {
         None => {
@@ -289,7 +342,7 @@ pub(crate) async fn reload(
         }
         Some(t) => (
             None,
-            live::build_from_text(&t, &live::base_dir(&path), &sem),
+            live::build_from_text(&t, &live::base_dir(&path), file_refs, &sem),
         ),
     })
     .await;
@@ -381,6 +434,7 @@ impl Server {
         let (init, _) = watch::channel(Init::Starting);
         let state = Arc::new(State {
             live: ArcSwapOption::empty(),
+            batch_budget: Arc::new(budget::Budget::new(config.limits.max_batch_memory)),
             envoy: config.envoy.clone(),
             config,
             metrics,
@@ -411,6 +465,11 @@ impl Server {
     /// The address the server listens on.
     pub fn local_addr(&self) -> SocketAddr {
         self.addr
+    }
+
+    /// The store path it was started with.
+    pub fn store_path(&self) -> &std::path::Path {
+        &self.state.config.store
     }
 
     /// Waits for the first store: `Ok` with it once compiled, or the number of findings of a

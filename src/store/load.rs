@@ -7,12 +7,12 @@
 //! module docs of [`crate::store`]).
 
 use std::collections::{BTreeMap, HashMap};
-use std::path::Path;
+use std::path::{Component, Path, PathBuf};
 use std::sync::Arc;
 
 use super::{
-    session_key, Account, Group, OrgAccount, Organization, Resource, Role, Session, Store, Tags,
-    User, MAX_POLICIES, MAX_STATEMENTS, MAX_STORE_BYTES,
+    session_key, Account, FileRefs, Group, OrgAccount, Organization, Resource, Role, Session,
+    Store, Tags, User, MAX_POLICIES, MAX_STATEMENTS, MAX_STORE_BYTES,
 };
 use crate::ast::{Loc, PolicyType};
 use crate::catalog::ResourceType;
@@ -83,9 +83,52 @@ pub(super) fn read_bounded(path: &Path) -> Result<String, (&'static str, String)
     })
 }
 
+/// Why a `file` reference does not resolve to a file inside the store's folder.
+#[derive(Debug)]
+pub(crate) enum Escape {
+    /// It leads out of the folder (by `..`, an absolute path, or a symbolic link). Nothing was
+    /// read.
+    Outside,
+    /// The file (or the folder) cannot be resolved: the error names the path as written.
+    Io(String),
+}
+
+/// The file a `file` reference `rel` names: `base/rel` with `..` and symbolic links resolved,
+/// which must lie inside `base` (itself resolved). The reference is first checked by its
+/// components alone, so a path that leads out is refused without touching the file system
+/// (not even to learn whether it exists); then both paths are canonicalized and compared.
+pub(crate) fn resolve_inside(base: &Path, rel: &str) -> Result<PathBuf, Escape> {
+    let mut depth = 0usize;
+    for c in Path::new(rel).components() {
+        match c {
+            Component::Normal(_) => depth += 1,
+            Component::CurDir => {}
+            Component::ParentDir => depth = depth.checked_sub(1).ok_or(Escape::Outside)?,
+            Component::RootDir | Component::Prefix(_) => return Err(Escape::Outside),
+        }
+    }
+    let base = if base.as_os_str().is_empty() {
+        Path::new(".")
+    } else {
+        base
+    };
+    let root = base
+        .canonicalize()
+        .map_err(|e| Escape::Io(format!("cannot resolve the store's folder: {e}")))?;
+    let file = base
+        .join(rel)
+        .canonicalize()
+        .map_err(|e| Escape::Io(format!("cannot read `{rel}`: {e}")))?;
+    if file.starts_with(&root) {
+        Ok(file)
+    } else {
+        Err(Escape::Outside)
+    }
+}
+
 /// Reads store text into a [`Store`].
-pub(super) fn load(text: &str, base_dir: Option<&Path>) -> Result<Store, Vec<Diagnostic>> {
-    load_bounded(text, base_dir, Bounds::default())
+pub(super) fn load(text: &str, files: FileRefs<'_>) -> Result<Store, Vec<Diagnostic>> {
+    load_bounded(text, files, Bounds::default())
 }
 
 /// The store-wide bounds on what policies add up to.
@@ -109,7 +152,7 @@ impl Default for Bounds {
 /// [`load`] with other bounds (tests use small ones).
 pub(super) fn load_bounded(
     text: &str,
-    base_dir: Option<&Path>,
+    files: FileRefs<'_>,
     bounds: Bounds,
 ) -> Result<Store, Vec<Diagnostic>> {
     let limits = Limits::default();
@@ -121,7 +164,7 @@ pub(super) fn load_bounded(
     let root = parse_json(text, &store_limits).map_err(|d| vec![d])?;
     let mut loader = Loader {
         text,
-        base_dir,
+        files,
         limits,
         w: Walker::new(Codes {
             wrong_type: "IAM301",
@@ -208,7 +251,8 @@ struct Slot<'s> {
 struct Loader<'a> {
     /// The store text (for the size of inline documents).
     text: &'a str,
-    base_dir: Option<&'a Path>,
+    /// Where `file` references may be read.
+    files: FileRefs<'a>,
     /// Bounds of one policy.
     limits: Limits,
     w: Walker,
@@ -605,15 +649,13 @@ impl<'a> Loader<'a> {
         slot: &Slot<'_>,
         validate: bool,
     ) -> Option<(Arc<PolicyDoc>, Span)> {
-        let Some(base) = self.base_dir else {
-            self.w.error_help(
-                "IAM310",
-                format!("`{rel}`: a file reference needs the store's folder"),
-                "load the store with Store::load (a file or folder), or pass a base folder",
-                pointer,
-                span,
-            );
-            return None;
+        let base = match self.files {
+            FileRefs::In(base) => base,
+            FileRefs::Refused { why, help } => {
+                self.w
+                    .error_help("IAM310", format!("`{rel}`: {why}"), help, pointer, span);
+                return None;
+            }
         };
         if rel.is_empty() || Path::new(rel).is_absolute() {
             self.w.error(
@@ -624,7 +666,28 @@ impl<'a> Loader<'a> {
             );
             return None;
         }
-        let text = match read_bounded(&base.join(rel)) {
+        // Resolved and checked before anything is read: a file outside the folder is never
+        // opened, so no error can quote it.
+        let path = match resolve_inside(base, rel) {
+            Ok(p) => p,
+            Err(Escape::Outside) => {
+                self.w.error_help(
+                    "IAM310",
+                    format!("`{rel}`: a file reference must stay inside the store's folder"),
+                    "write the path relative to the folder the store file is in, without `..` \
+                     or symbolic links that lead out of it",
+                    pointer,
+                    span,
+                );
+                return None;
+            }
+            Err(Escape::Io(msg)) => {
+                self.w
+                    .error("IAM300", format!("{rel}: {msg}"), pointer, span);
+                return None;
+            }
+        };
+        let text = match read_bounded(&path) {
             Ok(t) => t,
             Err((code, msg)) => {
                 self.w.error(code, format!("{rel}: {msg}"), pointer, span);

@@ -86,8 +86,10 @@
 //! # Loading
 //!
 //! [`Store::load`] reads a store file, or a folder holding `store.json`; `file` references are
-//! relative to the folder the store file is in. [`Store::from_str`] reads store text, with an
-//! optional base folder for `file` references. The store is read with the span-preserving
+//! relative to the folder the store file is in, and must stay inside it: `..` and symbolic
+//! links are resolved, and a file that lies outside is refused (`IAM310`) without being read,
+//! so no error ever quotes it. [`Store::from_str`] reads store text, with an optional base
+//! folder for `file` references; [`Store::from_str_with`] can refuse them with a reason. The store is read with the span-preserving
 //! reader ([`crate::parse::json::reader`]), so a duplicate key anywhere is an error and every
 //! error has a JSON pointer and a line and column. Every policy is parsed and validated for the
 //! type of its place ([`crate::validate::check_policy`]); a Kinesis resource policy is checked
@@ -125,7 +127,7 @@
 //! | `IAM307` | An account id is not 12 digits. |
 //! | `IAM308` | A key of `resources` or `sessions` is not a valid ARN of its kind. |
 //! | `IAM309` | Two names (users, groups, roles, sessions, tag keys) differ only in case. |
-//! | `IAM310` | A `file` reference cannot be used (no base folder, absolute path, both `document` and `file`). |
+//! | `IAM310` | A `file` reference cannot be used (no base folder or refused, absolute path, a path that leads out of the store's folder by `..` or a symbolic link, both `document` and `file`). |
 //! | `IAM350` | Warning: a named `kinesis-resource` policy is attached to no resource, so its Kinesis checks (which need the ARN) were not run. |
 //!
 //! Policy documents report the parser's (`IAM0xx`) and the validator's (`IAM1xx`) codes.
@@ -148,6 +150,7 @@
 //! or its account has RCPs (not in the management account).
 
 mod load;
+pub(crate) use load::{resolve_inside, Escape};
 #[cfg(test)]
 mod tests;
 
@@ -396,6 +399,21 @@ fn push_unique(list: &mut Vec<Arc<PolicyDoc>>, doc: &Arc<PolicyDoc>) {
     }
 }
 
+/// Where the `file` references of a store text may be read from.
+#[derive(Clone, Copy, Debug)]
+pub enum FileRefs<'a> {
+    /// Relative to this folder, and only inside it: after `..` and symbolic links are resolved,
+    /// the file must lie in the folder (else `IAM310`, and the file is not read).
+    In(&'a Path),
+    /// Nowhere: a `file` reference is an error `IAM310`, with this message and help.
+    Refused {
+        /// Why (the message, after the reference).
+        why: &'a str,
+        /// How to make it work.
+        help: &'a str,
+    },
+}
+
 impl Store {
     /// Loads a store from `path`: a store JSON file, or a folder holding `store.json`. `file`
     /// references are relative to the folder the store file is in.
@@ -420,12 +438,24 @@ impl Store {
     }
 
     /// Reads a store from its JSON text. `base_dir` is the folder `file` references are
-    /// relative to; without it, a `file` reference is an error.
+    /// relative to (they must stay inside it); without it, a `file` reference is an error.
     ///
     /// Returns every error found (with the warnings found on the way) when the store or any of
     /// its policies is invalid.
     pub fn from_str(text: &str, base_dir: Option<&Path>) -> Result<Store, Vec<Diagnostic>> {
-        load::load(text, base_dir)
+        let files = match base_dir {
+            Some(base) => FileRefs::In(base),
+            None => FileRefs::Refused {
+                why: "a file reference needs the store's folder",
+                help: "load the store with Store::load (a file or folder), or pass a base folder",
+            },
+        };
+        load::load(text, files)
+    }
+
+    /// [`Store::from_str`], saying where `file` references may be read.
+    pub fn from_str_with(text: &str, files: FileRefs<'_>) -> Result<Store, Vec<Diagnostic>> {
+        load::load(text, files)
     }
 
     /// The policies that apply to `req` (spec §5.1; see the module docs for the table). Call

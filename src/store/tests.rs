@@ -147,6 +147,14 @@ fn errors_in(text: &str, base: Option<&Path>) -> Vec<Diagnostic> {
     }
 }
 
+/// No `file` references allowed (as `Store::from_str` without a folder).
+fn no_files() -> FileRefs<'static> {
+    FileRefs::Refused {
+        why: "no folder",
+        help: "none",
+    }
+}
+
 /// The one finding with `code`, which must exist.
 fn find<'d>(found: &'d [Diagnostic], code: &str) -> &'d Diagnostic {
     match found.iter().find(|d| d.code == code) {
@@ -925,7 +933,7 @@ fn policy_and_statement_bounds() {
         policies: 2,
         statements: 10,
     };
-    let e = load_bounded(&text, None, bounds).err().unwrap();
+    let e = load_bounded(&text, no_files(), bounds).err().unwrap();
     assert_eq!(e.len(), 1, "{}", show(&e));
     assert_eq!(e[0].code, "IAM003");
     assert!(e[0].message.contains("max_policies = 2"), "{}", e[0]);
@@ -937,11 +945,11 @@ fn policy_and_statement_bounds() {
         policies: 10,
         statements: 2,
     };
-    let e = load_bounded(&text, None, bounds).err().unwrap();
+    let e = load_bounded(&text, no_files(), bounds).err().unwrap();
     assert!(find(&e, "IAM003").message.contains("max_statements = 2"));
     assert!(load_bounded(
         &text,
-        None,
+        no_files(),
         Bounds {
             policies: 3,
             statements: 3
@@ -1028,4 +1036,68 @@ fn overlay_sets_resource_policies_tags_and_sessions() {
     assert!(s
         .set_session("arn:aws:iam::111122223333:user/x", None, &st)
         .is_err());
+}
+
+#[test]
+fn file_references_stay_inside_the_store_folder() {
+    // A store folder `dir/store`, and a secret file next to it, outside the folder.
+    let dir = TempDir::new("escape");
+    let store_dir = dir.0.join("store");
+    std::fs::create_dir_all(store_dir.join("policies")).unwrap();
+    dir.write(
+        "secret.txt",
+        "TOPSECRET-TOKEN: the first line of a file outside\n",
+    );
+    std::fs::write(store_dir.join("policies/ok.json"), DOC).unwrap();
+    let escapes = [
+        "../secret.txt",
+        "policies/../../secret.txt",
+        "./policies/../../secret.txt",
+    ];
+    for rel in escapes {
+        let text = format!(
+            r#"{{"version":1,"policies":{{"B":{{"type":"identity","file":{}}}}}}}"#,
+            serde_json::Value::String(rel.into())
+        );
+        let e = errors_in(&text, Some(&store_dir));
+        let d = find(&e, "IAM310");
+        assert!(
+            d.message.contains("inside the store's folder"),
+            "{rel}: {d}"
+        );
+        assert_eq!(d.loc.pointer, "/policies/B/file");
+        assert!(
+            !show(&e).contains("TOPSECRET"),
+            "{rel}: an error quotes a file outside the folder:\n{}",
+            show(&e)
+        );
+    }
+    // A symbolic link inside the folder that points outside is refused too; one that stays
+    // inside is followed.
+    #[cfg(unix)]
+    {
+        std::os::unix::fs::symlink(
+            dir.0.join("secret.txt"),
+            store_dir.join("policies/link.json"),
+        )
+        .unwrap();
+        std::os::unix::fs::symlink(
+            store_dir.join("policies/ok.json"),
+            store_dir.join("policies/inside.json"),
+        )
+        .unwrap();
+        let text =
+            r#"{"version":1,"policies":{"B":{"type":"identity","file":"policies/link.json"}}}"#;
+        let e = errors_in(text, Some(&store_dir));
+        assert!(find(&e, "IAM310")
+            .message
+            .contains("inside the store's folder"));
+        assert!(!show(&e).contains("TOPSECRET"), "{}", show(&e));
+        let text =
+            r#"{"version":1,"policies":{"B":{"type":"identity","file":"policies/inside.json"}}}"#;
+        assert!(Store::from_str(text, Some(&store_dir)).is_ok());
+    }
+    // A file inside the folder still loads.
+    let text = r#"{"version":1,"policies":{"B":{"type":"identity","file":"policies/ok.json"}}}"#;
+    assert!(Store::from_str(text, Some(&store_dir)).is_ok());
 }
