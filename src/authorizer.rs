@@ -6,7 +6,7 @@
 use std::sync::Arc;
 
 use crate::ast::PolicyType;
-use crate::compile::{Engine, Scratch};
+use crate::compile::{Engine, EngineStats, Scratch};
 use crate::eval::{Decision, Inputs, PolicyDoc};
 use crate::request::Request;
 use crate::semantics::Semantics;
@@ -68,9 +68,19 @@ impl Authorizer {
         &self.store
     }
 
-    /// The compiled engine (for statistics and dumps).
-    pub fn engine(&self) -> &Arc<Engine> {
-        &self.engine
+    /// The semantics the engine decides with.
+    pub fn semantics(&self) -> &Semantics {
+        self.engine.semantics()
+    }
+
+    /// Sizes of the compiled engine.
+    pub fn stats(&self) -> EngineStats {
+        self.engine.stats()
+    }
+
+    /// A deterministic text dump of every compiled set (`iamc compile --dump`).
+    pub fn dump(&self) -> String {
+        self.engine.dump()
     }
 
     /// Completes `req` from the store ([`Store::prepare`]) and decides it.
@@ -80,9 +90,20 @@ impl Authorizer {
 
     /// [`Authorizer::authorize`] with caller-owned scratch space (one per thread).
     pub fn authorize_with(&self, scratch: &mut Scratch, req: &Request) -> Decision {
-        let mut req = req.clone();
+        self.decide(scratch, &self.prepare(req.clone()))
+    }
+
+    /// Completes `req` from the store: derived keys, principal tags, `aws:userid`, resource
+    /// tags ([`Store::prepare`]). For front ends that show the completed request (an
+    /// explanation, a log line) as well as decide it.
+    pub fn prepare(&self, mut req: Request) -> Prepared {
         self.store.prepare(&mut req);
-        self.engine.authorize_with(scratch, &req)
+        Prepared(req)
+    }
+
+    /// Decides a request this authorizer's store has completed.
+    pub fn decide(&self, scratch: &mut Scratch, req: &Prepared) -> Decision {
+        self.engine.authorize_with(scratch, &req.0)
     }
 
     /// Decides many requests on all cores; the result is in request order.
@@ -92,6 +113,14 @@ impl Authorizer {
             .map_init(Scratch::default, |scratch, r| {
                 self.authorize_with(scratch, r)
             })
+            .collect()
+    }
+
+    /// Decides many prepared requests on all cores; the result is in request order.
+    pub fn decide_batch(&self, reqs: &[&Prepared]) -> Vec<Decision> {
+        use rayon::prelude::*;
+        reqs.par_iter()
+            .map_init(Scratch::default, |scratch, r| self.decide(scratch, r))
             .collect()
     }
 
@@ -109,5 +138,17 @@ impl Authorizer {
             store: Arc::new(store),
             engine: Arc::new(self.engine.with_resource_policy(arn, policy)),
         }
+    }
+}
+
+/// A request completed by [`Authorizer::prepare`]: the only kind [`Authorizer::decide`] takes.
+#[derive(Clone, Debug)]
+pub struct Prepared(Request);
+
+impl std::ops::Deref for Prepared {
+    type Target = Request;
+
+    fn deref(&self) -> &Request {
+        &self.0
     }
 }

@@ -23,7 +23,7 @@ pub mod validate;
 pub mod workload;
 
 // The front door: a store, its compiled engine, requests and decisions.
-pub use authorizer::Authorizer;
+pub use authorizer::{Authorizer, Prepared};
 pub use compile::Engine;
 pub use eval::{Decision, Outcome};
 pub use request::Request;

@@ -13,6 +13,7 @@ use common::gen;
 use iamc::compile::Engine;
 use iamc::eval::reference;
 use iamc::semantics::Semantics;
+use std::sync::Arc;
 
 #[test]
 fn compiled_batch_and_reference_agree() {
@@ -57,7 +58,7 @@ fn store_engine_agrees_with_the_reference_on_the_example_store() {
     use std::sync::Arc;
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/kinesis");
     let store = Arc::new(iamc::store::Store::load(&dir.join("store.json")).unwrap());
-    let engine = Engine::from_store(&store, Semantics::default());
+    let engine = iamc::Authorizer::new(Arc::clone(&store), Semantics::default());
     let text = std::fs::read_to_string(dir.join("requests.jsonl")).unwrap();
     let mut reqs: Vec<Request> = text
         .lines()
@@ -84,19 +85,26 @@ fn store_engine_agrees_with_the_reference_on_the_example_store() {
     check_store(&store, &engine, reqs);
 }
 
-/// Prepared and unprepared (the engine keys callers as they come), one at a time and batched.
-fn check_store(store: &iamc::store::Store, engine: &Engine, reqs: Vec<iamc::request::Request>) {
+/// Through the front door, one at a time and batched, and prepared by hand first (preparing
+/// twice changes nothing), against the reference over the store's inputs.
+fn check_store(
+    store: &iamc::store::Store,
+    auth: &iamc::Authorizer,
+    reqs: Vec<iamc::request::Request>,
+) {
     let mut all = Vec::new();
     for r in reqs {
         let mut p = r.clone();
         store.prepare(&mut p);
         all.push(p);
-        all.push(r.with_derived_keys());
+        all.push(r);
     }
-    let batch = engine.authorize_batch(&all);
+    let batch = auth.authorize_batch(&all);
     for (i, r) in all.iter().enumerate() {
-        let want = reference::evaluate(&store.inputs_for(r), r, &Semantics::default());
-        assert_eq!(engine.authorize(r), want, "request {i}: {r:?}");
+        let mut p = r.clone();
+        store.prepare(&mut p);
+        let want = reference::evaluate(&store.inputs_for(&p), &p, &Semantics::default());
+        assert_eq!(auth.authorize(r), want, "request {i}: {r:?}");
         assert_eq!(batch[i], want, "batch, request {i}");
     }
 }
@@ -154,7 +162,7 @@ fn gateway_store_requests() -> (
 #[test]
 fn store_engine_agrees_with_the_reference_on_the_gateway_store() {
     let (store, reqs) = gateway_store_requests();
-    let engine = Engine::from_store(&store, Semantics::default());
+    let engine = iamc::Authorizer::new(Arc::clone(&store), Semantics::default());
     check_store(&store, &engine, reqs);
 }
 
@@ -241,7 +249,7 @@ fn store_engine_agrees_with_the_reference_on_rcps() {
       }
     }"#;
     let store = Arc::new(iamc::store::Store::from_str(text, None).unwrap());
-    let engine = Engine::from_store(&store, Semantics::default());
+    let engine = iamc::Authorizer::new(Arc::clone(&store), Semantics::default());
     let callers = [
         "arn:aws:iam::111122223333:user/alice",
         "arn:aws:iam::210987654321:user/bob",

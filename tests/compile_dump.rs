@@ -6,19 +6,19 @@
 use std::path::Path;
 use std::sync::Arc;
 
-use iamc::compile::Engine;
 use iamc::semantics::Semantics;
 use iamc::store::Store;
+use iamc::Authorizer;
 
 #[test]
 fn example_store_dump_matches_the_snapshot() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let store = Arc::new(Store::load(&root.join("examples/kinesis/store.json")).unwrap());
-    let engine = Engine::from_store(&store, Semantics::default());
+    let engine = Authorizer::new(store, Semantics::default());
     let dump = engine.dump();
     // Deterministic: two builds dump the same text.
-    let again = Engine::from_store(
-        &Store::load(&root.join("examples/kinesis/store.json")).unwrap(),
+    let again = Authorizer::new(
+        Arc::new(Store::load(&root.join("examples/kinesis/store.json")).unwrap()),
         Semantics::default(),
     )
     .dump();
@@ -37,5 +37,5 @@ fn example_store_dump_matches_the_snapshot() {
 }
 
 fn engine_stats(p: &Path) -> iamc::compile::EngineStats {
-    Engine::from_store(&Store::load(p).unwrap(), Semantics::default()).stats()
+    Authorizer::new(Arc::new(Store::load(p).unwrap()), Semantics::default()).stats()
 }

@@ -3,8 +3,8 @@
 //!
 //! - the reference evaluator;
 //! - the compiled engine over the case's inputs, one request at a time and batched;
-//! - the store-backed engine over a store built from the case (for callers a store can
-//!   describe: users, roles and role sessions), prepared as a front end prepares requests.
+//! - the [`Authorizer`] (the store-backed engine) over a store built from the case (for callers
+//!   a store can describe: users, roles and role sessions), one at a time and batched.
 
 mod common;
 
@@ -14,6 +14,7 @@ use iamc::compile::Engine;
 use iamc::eval::reference;
 use iamc::semantics::Semantics;
 use iamc::store::Store;
+use iamc::Authorizer;
 
 #[test]
 fn every_decision_case_passes_every_engine_path() {
@@ -59,16 +60,14 @@ fn every_decision_case_passes_every_engine_path() {
                 continue;
             }
         };
-        let engine = Engine::from_store(&store, sem.clone());
-        let mut req = c.request.clone();
-        store.prepare(&mut req);
-        let got = engine.authorize(&req);
+        let auth = Authorizer::new(store, sem.clone());
+        let got = auth.authorize(&c.request);
         check(
             "store",
             got.decision,
             format!("blocked_by={:?}", got.blocked_by),
         );
-        let batch = engine.authorize_batch(std::slice::from_ref(&req));
+        let batch = auth.authorize_batch(std::slice::from_ref(&c.request));
         check("store batch", batch[0].decision, String::new());
         through_store += 1;
     }

@@ -11,13 +11,13 @@ use serde_json::{json, Value};
 
 use super::load::{self, LoadError};
 use crate::ast::PolicyType;
-use crate::compile::Engine;
 use crate::eval::explain::{explain, StatementTrace};
 use crate::eval::flow::wildcard_only_reason;
 use crate::eval::{reference, Decision, Inputs, Outcome, PolicyDoc, ResourceSide};
 use crate::request::{Caller, Context, ContextValue, Request, RequestJson, Scalar};
 use crate::semantics::Semantics;
 use crate::store::Store;
+use crate::{Authorizer, Prepared};
 
 /// Output format.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
@@ -453,8 +453,8 @@ fn batch(store: Store, requests: &str, args: &Args) -> Result<ExitCode, LoadErro
             .map_err(|e| LoadError(format!("{requests}: cannot read: {e}")))?;
         Box::new(std::io::BufReader::new(f))
     };
-    let store = Arc::new(store);
-    let engine = Engine::from_store(&store, Semantics::default());
+    let authorizer = Authorizer::new(Arc::new(store), Semantics::default());
+    let sem = authorizer.semantics();
     let mut out = std::io::BufWriter::new(std::io::stdout().lock());
     let progress = std::io::stderr().is_terminal();
     let (mut bad, mut n) = (0usize, 0usize);
@@ -462,7 +462,7 @@ fn batch(store: Store, requests: &str, args: &Args) -> Result<ExitCode, LoadErro
     let mut done = false;
     while !done {
         // Read one chunk: each line is a request or an error in its place.
-        let mut chunk: Vec<Result<(Option<Value>, Request), LineError>> = Vec::new();
+        let mut chunk: Vec<Result<(Option<Value>, Prepared), LineError>> = Vec::new();
         let mut bytes = 0usize;
         while chunk.len() < CHUNK_LINES && bytes < CHUNK_BYTES {
             let Some(line) = lines.next_line() else {
@@ -486,29 +486,25 @@ fn batch(store: Store, requests: &str, args: &Args) -> Result<ExitCode, LoadErro
                         .map_err(|e| (line_no, e))
                 }
             };
-            chunk.push(parsed.map(|(id, mut req)| {
-                store.prepare(&mut req);
-                (id, req)
-            }));
+            chunk.push(parsed.map(|(id, req)| (id, authorizer.prepare(req))));
         }
-        let reqs: Vec<Request> = chunk
+        let reqs: Vec<&Prepared> = chunk
             .iter()
-            .filter_map(|r| r.as_ref().ok().map(|(_, req)| req.clone()))
+            .filter_map(|r| r.as_ref().ok().map(|(_, req)| req))
             .collect();
-        let mut decisions = engine.authorize_batch(&reqs).into_iter();
+        let mut decisions = authorizer.decide_batch(&reqs).into_iter();
         for item in chunk {
             let v = match item {
                 Ok((id, req)) => {
                     let Some(d) = decisions.next() else { break };
-                    let mut v = decision_json(&d, &req, engine.semantics());
+                    let mut v = decision_json(&d, &req, sem);
                     if let (Some(id), Value::Object(m)) = (id, &mut v) {
                         m.insert("id".into(), id);
                     }
                     if args.explain {
-                        let inputs = store.inputs_for(&req);
-                        v["explain"] =
-                            serde_json::to_value(explain(&inputs, &req, engine.semantics()))
-                                .unwrap_or(Value::Null);
+                        let inputs = authorizer.store().inputs_for(&req);
+                        v["explain"] = serde_json::to_value(explain(&inputs, &req, sem))
+                            .unwrap_or(Value::Null);
                     }
                     v
                 }

@@ -190,8 +190,8 @@ fn report(e: &Event<'_>) {
             l.version,
             l.trigger.as_str(),
             l.digest,
-            l.store.stats().policies,
-            l.store.stats().statements,
+            l.authorizer.store().stats().policies,
+            l.authorizer.store().stats().statements,
             l.build_time.as_secs_f64() * 1e3
         ),
         Event::Refused { trigger, findings } => {

@@ -141,8 +141,9 @@ impl Engine {
     /// a role's sets serve every session of it, whatever its name.
     ///
     /// Requests must be prepared by the store first ([`Store::prepare`]: principal and
-    /// resource tags, derived keys); [`crate::Authorizer`] does both.
-    pub fn from_store(store: &Store, sem: Semantics) -> Engine {
+    /// resource tags, derived keys), so only [`crate::Authorizer`], which does both, builds
+    /// one for users of the library.
+    pub(crate) fn from_store(store: &Store, sem: Semantics) -> Engine {
         Engine {
             policies: Policies::Store(StoreSets::build(store)),
             sem,
@@ -153,7 +154,7 @@ impl Engine {
     /// `PutResourcePolicy`/`DeleteResourcePolicy`. Only that policy is compiled: every other
     /// set is shared with `self`, so the cost follows the policy, not the store. An engine
     /// built from fixed inputs gets the policy as the side of `arn`.
-    pub fn with_resource_policy(&self, arn: &str, policy: Option<Arc<PolicyDoc>>) -> Engine {
+    pub(crate) fn with_resource_policy(&self, arn: &str, policy: Option<Arc<PolicyDoc>>) -> Engine {
         let policies = match &self.policies {
             Policies::Store(sets) => Policies::Store(sets.with_resource_policy(arn, policy)),
             Policies::Fixed {

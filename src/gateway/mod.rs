@@ -65,10 +65,10 @@ use hyper_util::rt::TokioExecutor;
 use tokio::sync::{watch, Mutex};
 
 use crate::ast::PolicyType;
-use crate::compile::Engine;
 use crate::eval::PolicyDoc;
 use crate::semantics::Semantics;
 use crate::store::{Store, Tags};
+use crate::Authorizer;
 
 use credentials::Credentials;
 use db::PolicyDb;
@@ -164,10 +164,27 @@ struct Live {
     base: Arc<Store>,
     /// The credentials file.
     credentials: Arc<Credentials>,
-    /// The store with the database's policies and tags and the credentials' sessions.
-    effective: Arc<Store>,
-    /// Compiled from `effective`.
-    engine: Arc<Engine>,
+    /// The store with the database's policies and tags and the credentials' sessions, and
+    /// the engine compiled from it.
+    authorizer: Authorizer,
+}
+
+impl Live {
+    /// The same files with the policy of the Kinesis resource `arn` set (`None`: removed),
+    /// compiling only that policy. The database's policies apply only where the store file sets
+    /// none (the API refuses to set one there), so this equals a rebuild with the new overlay.
+    fn with_resource_policy(&self, arn: &str, policy: Option<Arc<PolicyDoc>>) -> Live {
+        Live {
+            version: self.version,
+            base: Arc::clone(&self.base),
+            credentials: Arc::clone(&self.credentials),
+            authorizer: self.authorizer.with_resource_policy(
+                arn,
+                PolicyType::KinesisResource,
+                policy,
+            ),
+        }
+    }
 }
 
 /// The part of the state that writes: one writer at a time.
@@ -261,14 +278,12 @@ fn build_live(
                 .map_err(|e| GatewayError(format!("credentials for {}: {e}", c.principal)))?;
         }
     }
-    let effective = Arc::new(store);
-    let engine = Arc::new(Engine::from_store(&effective, sem));
+    let authorizer = Authorizer::new(Arc::new(store), sem);
     Ok(Live {
         version,
         base,
         credentials,
-        effective,
-        engine,
+        authorizer,
     })
 }
 

@@ -244,8 +244,7 @@ async fn kinesis(state: &State, peer: SocketAddr, req: HttpRequest<Incoming>) ->
             Request::new(caller.clone(), check.action.clone(), check.resource.clone());
         request.extra_resources = check.extra_resources.clone();
         add_context(&mut request, peer, &plan, tags, &state.config.place.region);
-        live.effective.prepare(&mut request);
-        let decision = live.engine.authorize(&request);
+        let decision = live.authorizer.authorize(&request);
         if decision.decision != Outcome::Allow {
             state.counters.denied.fetch_add(1, Ordering::Relaxed);
             return aws_error(
@@ -484,10 +483,8 @@ async fn put_policy(state: &State, headers: &HeaderMap, plan: &Plan, body: &Valu
     overlay
         .policies
         .insert(arn.clone(), (text.to_string(), Arc::clone(&doc)));
-    let next = match rebuild(state, &live, &overlay) {
-        Ok(l) => l,
-        Err(r) => return r.answer(),
-    };
+    // Only the new policy is compiled: every other set is shared with the live engine.
+    let next = live.with_resource_policy(&arn, Some(doc));
     let w = &mut *writer;
     if let Err(e) = tokio::task::block_in_place(|| w.db.put_policy(&arn, text)) {
         return aws_error(
@@ -535,10 +532,7 @@ async fn delete_policy(state: &State, live: &Live, plan: &Plan) -> Answer {
     let live = state.live.load_full();
     let mut overlay = writer.overlay.clone();
     overlay.policies.remove(&arn);
-    let next = match rebuild(state, &live, &overlay) {
-        Ok(l) => l,
-        Err(r) => return r.answer(),
-    };
+    let next = live.with_resource_policy(&arn, None);
     let w = &mut *writer;
     if let Err(e) = tokio::task::block_in_place(|| w.db.delete_policy(&arn)) {
         return aws_error(

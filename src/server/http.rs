@@ -21,10 +21,11 @@ use super::live::{Live, Trigger};
 use super::log::Record;
 use super::metrics::Route;
 use super::{decision_json, reload, Init, ReloadError, State, Writes};
-use crate::compile::{Engine, Scratch};
+use crate::compile::Scratch;
 use crate::eval::explain::explain;
 use crate::eval::{Decision, Outcome};
-use crate::request::{Request as IamRequest, RequestJson};
+use crate::request::RequestJson;
+use crate::{Authorizer, Prepared};
 
 /// The body type of every response.
 pub(crate) type Body = Full<Bytes>;
@@ -46,10 +47,10 @@ thread_local! {
     static SCRATCH: RefCell<Scratch> = RefCell::new(Scratch::default());
 }
 
-fn decide_with_local_scratch(engine: &Engine, req: &IamRequest) -> Decision {
+fn decide_with_local_scratch(authorizer: &Authorizer, req: &Prepared) -> Decision {
     SCRATCH.with(|s| match s.try_borrow_mut() {
-        Ok(mut scratch) => engine.authorize_with(&mut scratch, req),
-        Err(_) => engine.authorize(req),
+        Ok(mut scratch) => authorizer.decide(&mut scratch, req),
+        Err(_) => authorizer.decide(&mut Scratch::default(), req),
     })
 }
 
@@ -287,23 +288,23 @@ struct Decided {
     request: RequestJson,
 }
 
-/// The request path: JSON request -> request -> store.prepare -> engine -> decision JSON (the
+/// The request path: JSON request -> request -> prepared by the store -> decision JSON (the
 /// shape of `iamc authorize --format json`), with the `id` echoed and, on demand, the
 /// explanation.
 fn decide(live: &Live, rj: RequestJson, want_explain: bool) -> Result<Decided, String> {
     let t = Instant::now();
     let mut req = rj.to_request()?;
     req.add_time_keys(SystemTime::now());
-    live.store.prepare(&mut req);
-    let d = decide_with_local_scratch(&live.engine, &req);
+    let req = live.authorizer.prepare(req);
+    let d = decide_with_local_scratch(&live.authorizer, &req);
     let mut v = decision_json(&d, &req);
     if let (Some(id), Value::Object(m)) = (&rj.id, &mut v) {
         m.insert("id".into(), id.clone());
     }
     if want_explain {
-        let inputs = live.store.inputs_for(&req);
-        v["explain"] = serde_json::to_value(explain(&inputs, &req, live.engine.semantics()))
-            .unwrap_or(Value::Null);
+        let inputs = live.authorizer.store().inputs_for(&req);
+        let sem = live.authorizer.semantics();
+        v["explain"] = serde_json::to_value(explain(&inputs, &req, sem)).unwrap_or(Value::Null);
     }
     Ok(Decided {
         json: v,

@@ -7,10 +7,10 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use serde_json::{json, Value};
 
-use crate::compile::Engine;
 use crate::diag::Diagnostic;
 use crate::semantics::Semantics;
 use crate::store::{resolve_inside, Escape, FileRefs, Store, MAX_POLICIES, MAX_STORE_BYTES};
+use crate::Authorizer;
 
 /// What made the server (re)load its store.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -54,10 +54,8 @@ impl Trigger {
 /// The store and engine serving requests. Immutable: a reload builds a new one and swaps it in.
 #[derive(Debug)]
 pub struct Live {
-    /// The compiled engine.
-    pub engine: Arc<Engine>,
-    /// The store it was compiled from (requests are prepared with it).
-    pub store: Arc<Store>,
+    /// The store and the engine compiled from it (requests are prepared with the store).
+    pub authorizer: Authorizer,
     /// 1 for the first store loaded, then one more for each store swapped in.
     pub version: u64,
     /// When it was swapped in.
@@ -97,9 +95,9 @@ impl Live {
             "path": self.path.as_ref().map(|p| p.display().to_string()),
             "digest": self.digest,
             "build_ms": (self.build_time.as_secs_f64() * 1e6).round() / 1e3,
-            "store": self.store.stats(),
-            "engine": self.engine.stats(),
-            "warnings": self.store.warnings(),
+            "store": self.authorizer.store().stats(),
+            "engine": self.authorizer.stats(),
+            "warnings": self.authorizer.store().warnings(),
         })
     }
 }
@@ -133,8 +131,7 @@ pub(crate) fn base_dir(path: &Path) -> PathBuf {
 
 /// A store built aside, not yet live.
 pub(crate) struct Built {
-    pub(crate) engine: Arc<Engine>,
-    pub(crate) store: Arc<Store>,
+    pub(crate) authorizer: Authorizer,
     pub(crate) digest: String,
     pub(crate) build_time: Duration,
 }
@@ -176,11 +173,8 @@ pub(crate) fn build_from_text(
 }
 
 fn compile(store: Store, digest: String, sem: &Semantics, t: Instant) -> Built {
-    let store = Arc::new(store);
-    let engine = Arc::new(Engine::from_store(&store, sem.clone()));
     Built {
-        engine,
-        store,
+        authorizer: Authorizer::new(Arc::new(store), sem.clone()),
         digest,
         build_time: t.elapsed(),
     }

@@ -329,7 +329,7 @@ impl Metrics {
                 "iamc_store_loaded_timestamp_seconds {:.3}",
                 l.loaded_unix()
             );
-            let stats = l.store.stats();
+            let stats = l.authorizer.store().stats();
             head(
                 &mut out,
                 "iamc_store_policies",

@@ -361,8 +361,7 @@ pub(crate) async fn reload(
     match built {
         Ok(b) => {
             let live = Arc::new(Live {
-                engine: b.engine,
-                store: b.store,
+                authorizer: b.authorizer,
                 version: guard.next_version,
                 loaded_at: std::time::SystemTime::now(),
                 trigger,
