@@ -186,7 +186,7 @@ pub(super) fn load_bounded(
     } = loader;
     dedup(&mut warnings);
     if errors.is_empty() {
-        store.warnings = warnings;
+        store.warnings = Arc::new(warnings);
         Ok(store)
     } else {
         let mut all = errors;
@@ -366,16 +366,21 @@ impl<'a> Loader<'a> {
             self.named_policies(v, &ptr);
         }
         if let Some((v, ptr)) = top.get("organization") {
-            store.organization = self.organization(v, &ptr);
+            store.organization = self.organization(v, &ptr).map(Arc::new);
         }
         if let Some((v, ptr)) = top.get("accounts") {
-            store.accounts = self.accounts(v, &ptr);
+            store.accounts = Arc::new(self.accounts(v, &ptr));
         }
         if let Some((v, ptr)) = top.get("sessions") {
-            store.sessions = self.sessions(v, &ptr, &store.accounts);
+            store.sessions = Arc::new(self.sessions(v, &ptr, &store.accounts));
         }
         if let Some((v, ptr)) = top.get("resources") {
-            store.resources = self.resources(v, &ptr);
+            store.resources = Arc::new(
+                self.resources(v, &ptr)
+                    .into_iter()
+                    .map(|(k, r)| (Arc::from(k), Arc::new(r)))
+                    .collect(),
+            );
         }
         let mut unattached: Vec<(&String, &Named)> = self
             .named
@@ -398,12 +403,13 @@ impl<'a> Loader<'a> {
             })
             .collect();
         self.warnings.extend(found);
-        store.named = self
-            .named
-            .iter()
-            .filter_map(|(k, n)| Some((k.clone(), n.doc.clone()?)))
-            .collect();
-        store.all = std::mem::take(&mut self.all);
+        store.named = Arc::new(
+            self.named
+                .iter()
+                .filter_map(|(k, n)| Some((k.clone(), n.doc.clone()?)))
+                .collect(),
+        );
+        store.all = Arc::new(std::mem::take(&mut self.all));
         store.statements = self.statements;
         store
     }

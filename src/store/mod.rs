@@ -176,18 +176,24 @@ pub type Tags = BTreeMap<String, String>;
 
 /// A loaded, validated store. Immutable; share it behind an `Arc`.
 #[derive(Clone, Debug, Default)]
+///
+/// Its parts are shared behind `Arc`s, so a copy costs a few reference counts, and an update
+/// ([`Store::set_resource_policy`] and the other setters) copies only the part it changes
+/// (copy on write): the gateway's `PutResourcePolicy` does not copy the principals.
 pub struct Store {
     /// Named policies by name.
-    named: BTreeMap<String, Arc<PolicyDoc>>,
-    organization: Option<Organization>,
-    accounts: BTreeMap<String, Account>,
+    named: Arc<BTreeMap<String, Arc<PolicyDoc>>>,
+    organization: Option<Arc<Organization>>,
+    accounts: Arc<BTreeMap<String, Account>>,
     /// Sessions by [`session_key`].
-    sessions: BTreeMap<String, Session>,
-    resources: BTreeMap<String, Resource>,
+    sessions: Arc<BTreeMap<String, Session>>,
+    /// Resources by ARN; the keys and entries are shared, so copying the map for an update
+    /// copies no string.
+    resources: Arc<BTreeMap<Arc<str>, Arc<Resource>>>,
     /// Every policy once, in the order read.
-    all: Vec<Arc<PolicyDoc>>,
+    all: Arc<Vec<Arc<PolicyDoc>>>,
     statements: usize,
-    warnings: Vec<Diagnostic>,
+    warnings: Arc<Vec<Diagnostic>>,
 }
 
 /// The organization: SCP and RCP levels per account.
@@ -651,7 +657,7 @@ impl Store {
             }
             Caller::Root { .. } | Caller::Anonymous | Caller::Service { .. } => {}
         }
-        if let Some(r) = self.resources.get(&req.resource) {
+        if let Some(r) = self.resources.get(req.resource.as_str()) {
             for (k, v) in &r.tags {
                 add.push((format!("aws:ResourceTag/{k}"), one(v)));
             }
@@ -705,7 +711,7 @@ impl Store {
 
     /// The organization, when the store has one.
     pub fn organization(&self) -> Option<&Organization> {
-        self.organization.as_ref()
+        self.organization.as_deref()
     }
 
     /// The session entry of a session ARN (the role name in any case).
@@ -721,12 +727,12 @@ impl Store {
 
     /// The resource entry of an ARN (exact).
     pub fn resource(&self, arn: &str) -> Option<&Resource> {
-        self.resources.get(arn)
+        self.resources.get(arn).map(|r| &**r)
     }
 
     /// Every resource entry, ordered by ARN.
     pub fn resources(&self) -> impl Iterator<Item = &Resource> {
-        self.resources.values()
+        self.resources.values().map(|r| &**r)
     }
 
     /// Sets (or, with `None`, removes) the resource-based policy of `arn`, creating the
@@ -738,25 +744,37 @@ impl Store {
         ty: PolicyType,
         policy: Option<Arc<PolicyDoc>>,
     ) {
-        if let Some(p) = &policy {
-            self.statements += p.policy.statements.len();
-            self.all.push(Arc::clone(p));
-        }
         let entry = self.resource_entry(arn, ty);
         entry.ty = ty;
-        entry.policy = policy;
+        let old = std::mem::replace(&mut entry.policy, policy.clone());
+        // `all` lists the policies the store holds: the replaced one leaves it.
+        if let Some(old) = old {
+            let all = Arc::make_mut(&mut self.all);
+            if let Some(i) = all.iter().position(|d| Arc::ptr_eq(d, &old)) {
+                all.remove(i);
+                self.statements -= old.policy.statements.len();
+            }
+        }
+        if let Some(p) = policy {
+            self.statements += p.policy.statements.len();
+            Arc::make_mut(&mut self.all).push(p);
+        }
     }
 
-    /// The entry of `arn`, created (with no policy and no tags) when there is none.
+    /// The entry of `arn`, created (with no policy and no tags) when there is none; copied
+    /// first when it is shared with another store.
     fn resource_entry(&mut self, arn: &str, ty: PolicyType) -> &mut Resource {
-        self.resources
-            .entry(arn.to_string())
-            .or_insert_with(|| Resource {
-                arn: arn.to_string(),
-                ty,
-                policy: None,
-                tags: Tags::new(),
-            })
+        let entry = Arc::make_mut(&mut self.resources)
+            .entry(Arc::from(arn))
+            .or_insert_with(|| {
+                Arc::new(Resource {
+                    arn: arn.to_string(),
+                    ty,
+                    policy: None,
+                    tags: Tags::new(),
+                })
+            });
+        Arc::make_mut(entry)
     }
 
     /// Adds tags to the resource `arn` (creating its entry), overwriting those with the same key
@@ -790,9 +808,9 @@ impl Store {
         let key = session_key(&caller).ok_or_else(|| format!("`{arn}` is not a session ARN"))?;
         if let Some(p) = &policy {
             self.statements += p.policy.statements.len();
-            self.all.push(Arc::clone(p));
+            Arc::make_mut(&mut self.all).push(Arc::clone(p));
         }
-        let entry = self.sessions.entry(key).or_insert_with(|| Session {
+        let entry = Arc::make_mut(&mut self.sessions).entry(key).or_insert_with(|| Session {
             arn: arn.to_string(),
             policy: None,
             tags: Tags::new(),
