@@ -810,12 +810,14 @@ impl Store {
             self.statements += p.policy.statements.len();
             Arc::make_mut(&mut self.all).push(Arc::clone(p));
         }
-        let entry = Arc::make_mut(&mut self.sessions).entry(key).or_insert_with(|| Session {
-            arn: arn.to_string(),
-            policy: None,
-            tags: Tags::new(),
-            user: None,
-        });
+        let entry = Arc::make_mut(&mut self.sessions)
+            .entry(key)
+            .or_insert_with(|| Session {
+                arn: arn.to_string(),
+                policy: None,
+                tags: Tags::new(),
+                user: None,
+            });
         if policy.is_some() {
             entry.policy = policy;
         }

@@ -125,65 +125,53 @@ fn allows_on_star(stmt: &Statement, action: &ActionInfo) -> bool {
 /// `IAM153`: a pattern that covers resource-scoped and wildcard-only actions, in an `Allow`
 /// with only specific resources: the wildcard-only ones are not granted.
 fn not_granted_wildcard_only(cx: &Cx<'_>, out: &mut Vec<Diagnostic>) {
-    for (_, stmt, _) in cx.statements() {
-        if stmt.effect != Effect::Allow || stmt.action.negated {
+    for (stmt, i, n, a) in cx.catalog_actions_on_specific_resources() {
+        if stmt.effect != Effect::Allow {
             continue;
         }
-        let Some(res) = &stmt.resource else {
-            continue;
-        };
-        if res.negated || res.patterns.iter().any(|p| p.is_star()) {
+        // `kinesis:*` on specific resources reads as "everything on these streams" (the
+        // AWS documentation's own example, which the shared validation corpus requires to
+        // pass with no finding: identity-seed-4); narrower patterns are the surprise.
+        if a.raw.split_once(':').is_some_and(|(_, name)| name == "*") {
             continue;
         }
-        let n = stmt.action.patterns.len();
-        for (i, a) in stmt.action.patterns.iter().enumerate() {
-            if !a.service.as_deref().is_some_and(catalog::knows_service) {
-                continue;
-            }
-            // `kinesis:*` on specific resources reads as "everything on these streams" (the
-            // AWS documentation's own example, which the shared validation corpus requires to
-            // pass with no finding: identity-seed-4); narrower patterns are the surprise.
-            if a.raw.split_once(':').is_some_and(|(_, name)| name == "*") {
-                continue;
-            }
-            let matched = catalog::matching_actions(a);
-            let (wildcard_only, scoped): (Vec<&ActionInfo>, Vec<&ActionInfo>) = matched
-                .iter()
-                .partition(|m| m.resources == ResourceRequirement::WildcardOnly);
-            // Only wildcard-only actions: IAM163. None: nothing to say.
-            if wildcard_only.is_empty() || scoped.is_empty() {
-                continue;
-            }
-            let missing: Vec<String> = wildcard_only
-                .iter()
-                .filter(|w| {
-                    !cx.policy
-                        .statements
-                        .iter()
-                        .any(|other| allows_on_star(other, w))
-                })
-                .map(|w| w.full_name())
-                .collect();
-            if missing.is_empty() {
-                continue;
-            }
-            out.push(
-                Diagnostic::new(
-                    "IAM153",
-                    Severity::Warning,
-                    format!(
-                        "\"{}\" with only specific resources does not grant the wildcard-only {} {}: {} authorized against \"*\", and none of these resources is \"*\"",
-                        a.raw,
-                        if missing.len() == 1 { "action" } else { "actions" },
-                        list_names(&missing, 3),
-                        if missing.len() == 1 { "it is" } else { "they are" },
-                    ),
-                    at_item(stmt, "Action", i, n),
-                )
-                .with_help(
-                    "if they are meant, grant them by name in a statement of their own with \"Resource\": \"*\"",
+        let matched = catalog::matching_actions(a);
+        let (wildcard_only, scoped): (Vec<&ActionInfo>, Vec<&ActionInfo>) = matched
+            .iter()
+            .partition(|m| m.resources == ResourceRequirement::WildcardOnly);
+        // Only wildcard-only actions: IAM163. None: nothing to say.
+        if wildcard_only.is_empty() || scoped.is_empty() {
+            continue;
+        }
+        let missing: Vec<String> = wildcard_only
+            .iter()
+            .filter(|w| {
+                !cx.policy
+                    .statements
+                    .iter()
+                    .any(|other| allows_on_star(other, w))
+            })
+            .map(|w| w.full_name())
+            .collect();
+        if missing.is_empty() {
+            continue;
+        }
+        out.push(
+            Diagnostic::new(
+                "IAM153",
+                Severity::Warning,
+                format!(
+                    "\"{}\" with only specific resources does not grant the wildcard-only {} {}: {} authorized against \"*\", and none of these resources is \"*\"",
+                    a.raw,
+                    if missing.len() == 1 { "action" } else { "actions" },
+                    list_names(&missing, 3),
+                    if missing.len() == 1 { "it is" } else { "they are" },
                 ),
-            );
-        }
+                at_item(stmt, "Action", i, n),
+            )
+            .with_help(
+                "if they are meant, grant them by name in a statement of their own with \"Resource\": \"*\"",
+            ),
+        );
     }
 }

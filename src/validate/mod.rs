@@ -99,7 +99,7 @@ pub(crate) use crate::parse::json::reader::value_end;
 pub use codes::{code_info, CodeInfo, CODES};
 pub use locate::{Locator, SourceSpan};
 
-use crate::ast::{Loc, Policy, PolicyType, Statement};
+use crate::ast::{ActionPattern, Loc, Policy, PolicyType, Statement};
 use crate::catalog::{self, ActionInfo};
 use crate::diag::Diagnostic;
 use crate::parse::json::reader::child_pointer;
@@ -203,6 +203,33 @@ impl<'p> Cx<'p> {
             .zip(&self.actions)
             .enumerate()
             .map(|(i, (s, a))| (i, s, a))
+    }
+
+    /// The action patterns of the catalog's services in statements with a positive `Action`
+    /// and only specific resources (a `Resource` without `"*"`), where wildcard-only actions
+    /// never match (spec §2.2 rule 7): each with its statement, its index and the count of
+    /// the statement's patterns (for [`at_item`]).
+    pub fn catalog_actions_on_specific_resources(
+        &self,
+    ) -> impl Iterator<Item = (&'p Statement, usize, usize, &'p ActionPattern)> {
+        self.policy
+            .statements
+            .iter()
+            .filter(|stmt| {
+                !stmt.action.negated
+                    && stmt.resource.as_ref().is_some_and(|res| {
+                        !res.negated && !res.patterns.iter().any(|p| p.is_star())
+                    })
+            })
+            .flat_map(|stmt| {
+                let n = stmt.action.patterns.len();
+                stmt.action
+                    .patterns
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, a)| a.service.as_deref().is_some_and(catalog::knows_service))
+                    .map(move |(i, a)| (stmt, i, n, a))
+            })
     }
 }
 

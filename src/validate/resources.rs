@@ -458,42 +458,27 @@ fn wildcard_only(cx: &Cx<'_>, out: &mut Vec<Diagnostic>) {
     if cx.ty == PolicyType::KinesisResource {
         return;
     }
-    for (_, stmt, _) in cx.statements() {
-        if stmt.action.negated {
+    for (stmt, i, n, a) in cx.catalog_actions_on_specific_resources() {
+        let matched = catalog::matching_actions(a);
+        if matched.is_empty()
+            || !matched
+                .iter()
+                .all(|m| m.resources == ResourceRequirement::WildcardOnly)
+        {
             continue;
         }
-        let Some(res) = &stmt.resource else {
-            continue;
-        };
-        if res.negated || res.patterns.iter().any(|p| p.is_star()) {
-            continue;
-        }
-        let n = stmt.action.patterns.len();
-        for (i, a) in stmt.action.patterns.iter().enumerate() {
-            if !a.service.as_deref().is_some_and(catalog::knows_service) {
-                continue;
-            }
-            let matched = catalog::matching_actions(a);
-            if matched.is_empty()
-                || !matched
-                    .iter()
-                    .all(|m| m.resources == ResourceRequirement::WildcardOnly)
-            {
-                continue;
-            }
-            let names: Vec<String> = matched.iter().map(|m| m.full_name()).collect();
-            out.push(
-                Diagnostic::new(
-                    "IAM163",
-                    Severity::Warning,
-                    format!(
-                        "{} acts on no resource: it is authorized against \"*\", so with only specific resources in Resource it never matches",
-                        list_names(&names, 3)
-                    ),
-                    at_item(stmt, "Action", i, n),
-                )
-                .with_help("give it a statement of its own with \"Resource\": \"*\""),
-            );
-        }
+        let names: Vec<String> = matched.iter().map(|m| m.full_name()).collect();
+        out.push(
+            Diagnostic::new(
+                "IAM163",
+                Severity::Warning,
+                format!(
+                    "{} acts on no resource: it is authorized against \"*\", so with only specific resources in Resource it never matches",
+                    list_names(&names, 3)
+                ),
+                at_item(stmt, "Action", i, n),
+            )
+            .with_help("give it a statement of its own with \"Resource\": \"*\""),
+        );
     }
 }
