@@ -135,7 +135,7 @@ pub fn actions() -> &'static [ActionInfo] {
 
 /// Looks up a lower-cased `service:name` (one hash lookup; this runs on every decision).
 pub fn lookup_lc(action_lc: &str) -> Option<&'static ActionInfo> {
-    type Map = crate::compile::fxhash::FxHashMap<String, &'static ActionInfo>;
+    type Map = rustc_hash::FxHashMap<String, &'static ActionInfo>;
     static BY_NAME: std::sync::LazyLock<Map> = std::sync::LazyLock::new(|| {
         actions()
             .iter()

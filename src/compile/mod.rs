@@ -8,7 +8,6 @@
 //! the index keeps its promise: extra candidates allowed, never fewer.
 
 mod engine;
-pub(crate) mod fxhash;
 mod radix;
 mod set;
 mod store_sets;

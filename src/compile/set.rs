@@ -7,11 +7,11 @@
 
 use std::sync::Arc;
 
-use super::fxhash::FxHashMap as HashMap;
 use super::radix::Radix;
 use crate::ast::{ArnForm, Effect, Statement};
 use crate::catalog;
 use crate::eval::PolicyDoc;
+use rustc_hash::FxHashMap as HashMap;
 
 /// One statement of the set.
 #[derive(Clone, Debug)]

@@ -11,11 +11,11 @@ use std::borrow::Cow;
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use super::fxhash::FxHashMap;
 use super::set::CompiledSet;
 use crate::eval::PolicyDoc;
 use crate::request::Caller;
 use crate::store::{Account, Store, User};
+use rustc_hash::FxHashMap;
 
 /// A user's or role's compiled sets.
 #[derive(Debug)]
