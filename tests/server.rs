@@ -7,6 +7,8 @@
 #![cfg(feature = "server")]
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod common;
+
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
@@ -1947,4 +1949,51 @@ async fn batches_beyond_the_memory_budget_wait_with_503_and_retry_after() {
     let again = post(addr, "/v1/authorize/batch", &json!({"requests": [r]})).await;
     assert_eq!(again.status, StatusCode::OK, "{}", again.text());
     server.shutdown().await;
+}
+
+/// Every conformance case whose caller a store can describe, through the HTTP server: the
+/// case's store uploaded with `PUT /v1/store`, its request posted to `/v1/authorize` with the
+/// case's context (the server adds the clock's time keys only where a case gives none).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_conformance_case_through_the_http_server() {
+    let server = start(open_writes(config(fixture("store")))).await;
+    let addr = server.local_addr();
+    let mut failures = Vec::new();
+    let mut decided = 0;
+    for c in common::all_decision_cases() {
+        let Some(store) = common::case_store(&c) else {
+            continue;
+        };
+        let put = call(addr, "PUT", "/v1/store", store.to_string(), &[]).await;
+        assert_eq!(
+            put.status,
+            StatusCode::OK,
+            "{} {}: {}",
+            c.file,
+            c.id,
+            put.text()
+        );
+        let r = &c.raw["request"];
+        let mut body = json!({
+            "principal": r["principal"], "action": r["action"], "resource": r["resource"],
+            "context": r.get("context").cloned().unwrap_or(json!({})),
+        });
+        if let Some(extra) = r.get("extra_resources") {
+            body["extra_resources"] = extra.clone();
+        }
+        let d = post(addr, "/v1/authorize", &body).await;
+        let got = d.json()["decision"].as_str().unwrap_or("").to_string();
+        if got != c.expect.to_string() {
+            failures.push(format!(
+                "{} {}: expected {}, got {got} ({})",
+                c.file, c.id, c.expect, c.note
+            ));
+        }
+        decided += 1;
+    }
+    assert!(
+        decided >= 250,
+        "only {decided} cases went through the server"
+    );
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
