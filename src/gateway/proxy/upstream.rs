@@ -1,0 +1,327 @@
+//! Forwarding to the upstream: the request as sent or re-signed, ARNs rewritten between the
+//! gateway's account and the upstream's, and what a successful answer changes (mirrored tags,
+//! forgotten policies).
+
+use super::*;
+
+/// A new [`Live`] with the same files and another overlay.
+pub(super) fn rebuild(
+    state: &State,
+    live: &Live,
+    overlay: &crate::gateway::Overlay,
+) -> Result<Live, Refusal> {
+    build_live(
+        live.version,
+        Arc::clone(&live.base),
+        Arc::clone(&live.credentials),
+        overlay,
+        state.config.semantics.clone(),
+    )
+    .map_err(|e| Refusal {
+        status: StatusCode::INTERNAL_SERVER_ERROR,
+        code: "InternalFailure",
+        message: e.0,
+    })
+}
+
+/// Replaces `:{from}:stream/` by `:{to}:stream/` (ARNs of one account to the other's); a body
+/// with none is passed on as is, without a copy.
+pub(super) fn rewrite_accounts(body: Bytes, from: &str, to: &str) -> Bytes {
+    if from == to {
+        return body;
+    }
+    let needle = format!(":{from}:stream/");
+    match std::str::from_utf8(&body) {
+        Ok(s) if s.contains(&needle) => Bytes::from(s.replace(&needle, &format!(":{to}:stream/"))),
+        _ => body,
+    }
+}
+
+/// The body with `StreamName` added from `StreamARN`, when the operation takes a name and the
+/// client gave only the ARN ([`ops::takes_stream_name`]); `None` when nothing changes.
+pub(super) fn with_stream_name(operation: &str, value: &Value) -> Option<Bytes> {
+    if !ops::takes_stream_name(operation) || value.get("StreamName").is_some() {
+        return None;
+    }
+    let arn = value.get("StreamARN")?.as_str()?;
+    let name = arn.split_once(":stream/")?.1;
+    let mut v = value.clone();
+    v.as_object_mut()?
+        .insert("StreamName".into(), Value::String(name.to_string()));
+    Some(Bytes::from(v.to_string()))
+}
+
+/// An upstream error's `message` with the upstream's account id replaced by the gateway's
+/// (kinesalite says "Stream x under account 000000000000 not found."). Only the message
+/// field is touched: elsewhere a 12-digit run may be data.
+pub(super) fn rewrite_error_message(body: Bytes, from: &str, to: &str) -> Bytes {
+    let Ok(mut v) = serde_json::from_slice::<Value>(&body) else {
+        return body;
+    };
+    let mut changed = false;
+    if let Some(obj) = v.as_object_mut() {
+        for key in ["message", "Message"] {
+            if let Some(Value::String(m)) = obj.get_mut(key) {
+                if m.contains(from) {
+                    *m = m.replace(from, to);
+                    changed = true;
+                }
+            }
+        }
+    }
+    if changed {
+        Bytes::from(v.to_string())
+    } else {
+        body
+    }
+}
+
+/// Hop-by-hop headers, which a proxy does not pass on, and those it sets itself.
+pub(super) fn skip_header(name: &HeaderName) -> bool {
+    matches!(
+        name.as_str(),
+        "host"
+            | "content-length"
+            | "connection"
+            | "keep-alive"
+            | "proxy-connection"
+            | "transfer-encoding"
+            | "te"
+            | "trailer"
+            | "upgrade"
+    )
+}
+
+pub(super) async fn forward(
+    state: &State,
+    uri: &Uri,
+    headers: &HeaderMap,
+    body: Bytes,
+    plan: &Plan,
+    value: &Value,
+) -> Answer {
+    let cfg = &state.config;
+    let body = match with_stream_name(&plan.operation, value) {
+        Some(b) => b,
+        None => body,
+    };
+    let up_body = rewrite_accounts(body, &cfg.place.account, &cfg.upstream_account);
+    let pq = uri.path_and_query().map(|p| p.as_str()).unwrap_or("/");
+    let mut out_headers = HeaderMap::new();
+    for (k, v) in headers {
+        if !skip_header(k) {
+            out_headers.append(k, v.clone());
+        }
+    }
+    state.counters.forwarded.fetch_add(1, Ordering::Relaxed);
+    let (rparts, rbody) = match send_upstream(state, out_headers, pq, up_body).await {
+        Ok(r) => r,
+        Err(a) => return a,
+    };
+    let mut rbody = rewrite_accounts(rbody, &cfg.upstream_account, &cfg.place.account);
+    if !rparts.status.is_success() {
+        rbody = rewrite_error_message(rbody, &cfg.upstream_account, &cfg.place.account);
+    }
+    if rparts.status.is_success() {
+        after_success(state, plan, value, &rbody).await;
+    }
+    let mut out = Response::new(Full::new(rbody));
+    *out.status_mut() = rparts.status;
+    for (k, v) in &rparts.headers {
+        if !skip_header(k) {
+            out.headers_mut().append(k, v.clone());
+        }
+    }
+    out
+}
+
+/// Sends a POST of `body` to the upstream at `pq` with `headers`: the client's signature as
+/// is, or with [`super::Config::upstream_signer`] the gateway's own. Returns the upstream's
+/// answer (its body bounded), or the gateway's answer when there is none (503 when the upstream
+/// fails or is too slow).
+pub(super) async fn send_upstream(
+    state: &State,
+    mut headers: HeaderMap,
+    pq: &str,
+    body: Bytes,
+) -> Result<(hyper::http::response::Parts, Bytes), Answer> {
+    let cfg = &state.config;
+    let target = format!("{}{}", cfg.upstream.to_string().trim_end_matches('/'), pq);
+    if let Some(signer) = &cfg.upstream_signer {
+        let host = cfg
+            .upstream
+            .authority()
+            .map(|a| a.as_str())
+            .unwrap_or_default();
+        if let Err(e) = signer.sign(
+            &mut headers,
+            host,
+            pq,
+            &body,
+            &cfg.place.region,
+            "kinesis",
+            SystemTime::now(),
+        ) {
+            return Err(aws_error(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "InternalFailure",
+                &e,
+            ));
+        }
+    }
+    let mut builder = hyper::Request::builder().method(Method::POST).uri(target);
+    for (k, v) in &headers {
+        builder = builder.header(k, v);
+    }
+    let up = builder.body(Full::new(body)).map_err(|e| {
+        aws_error(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "InternalFailure",
+            &format!("cannot build the upstream request: {e}"),
+        )
+    })?;
+    let unavailable = |m: String| {
+        state
+            .counters
+            .upstream_errors
+            .fetch_add(1, Ordering::Relaxed);
+        aws_error(StatusCode::SERVICE_UNAVAILABLE, "ServiceUnavailable", &m)
+    };
+    let resp = match tokio::time::timeout(cfg.upstream_timeout, state.client.request(up)).await {
+        Ok(Ok(r)) => r,
+        Ok(Err(e)) => {
+            return Err(unavailable(format!(
+                "the upstream {} failed: {e}",
+                cfg.upstream
+            )))
+        }
+        Err(_) => {
+            return Err(unavailable(format!(
+                "the upstream {} did not answer within {:?}",
+                cfg.upstream, cfg.upstream_timeout
+            )))
+        }
+    };
+    let (rparts, rbody) = resp.into_parts();
+    match Limited::new(rbody, cfg.max_upstream_bytes).collect().await {
+        Ok(b) => Ok((rparts, b.to_bytes())),
+        Err(e) => Err(unavailable(format!(
+            "cannot read the upstream's answer: {e}"
+        ))),
+    }
+}
+
+/// What a successful upstream answer changes in the gateway: shard iterators to remember, tags
+/// to mirror, a deleted stream's policies and tags to forget.
+pub(super) async fn after_success(state: &State, plan: &Plan, request: &Value, answer: &[u8]) {
+    let Some(resource) = plan.resource.clone() else {
+        return;
+    };
+    match plan.operation.as_str() {
+        "GetShardIterator" | "GetRecords" => {
+            let field = if plan.operation == "GetRecords" {
+                "NextShardIterator"
+            } else {
+                "ShardIterator"
+            };
+            if let Ok(v) = serde_json::from_slice::<Value>(answer) {
+                if let Some(it) = v.get(field).and_then(Value::as_str) {
+                    let mut cache = match state.iterators.lock() {
+                        Ok(g) => g,
+                        Err(p) => p.into_inner(),
+                    };
+                    cache.remember(it, &resource);
+                }
+            }
+        }
+        "AddTagsToStream" | "TagResource" | "CreateStream" => {
+            let tags = ops::tags_of(request);
+            if !tags.is_empty() {
+                mirror(state, &resource, |db, ov| {
+                    db.add_tags(&resource, &tags)?;
+                    let t = ov.tags.entry(resource.clone()).or_default();
+                    for (k, v) in &tags {
+                        t.insert(k.clone(), v.clone());
+                    }
+                    Ok(())
+                })
+                .await;
+            }
+        }
+        "RegisterStreamConsumer" => {
+            // The consumer's ARN (with its creation timestamp) is in the answer.
+            let tags = ops::tags_of(request);
+            let consumer = serde_json::from_slice::<Value>(answer).ok().and_then(|v| {
+                v.pointer("/Consumer/ConsumerARN")
+                    .and_then(Value::as_str)
+                    .map(str::to_string)
+            });
+            if let (Some(consumer), false) = (consumer, tags.is_empty()) {
+                mirror(state, &consumer, |db, ov| {
+                    db.add_tags(&consumer, &tags)?;
+                    let t = ov.tags.entry(consumer.clone()).or_default();
+                    for (k, v) in &tags {
+                        t.insert(k.clone(), v.clone());
+                    }
+                    Ok(())
+                })
+                .await;
+            }
+        }
+        "RemoveTagsFromStream" | "UntagResource" => {
+            let keys = ops::tag_keys_of(request);
+            mirror(state, &resource, |db, ov| {
+                db.remove_tags(&resource, &keys)?;
+                if let Some(t) = ov.tags.get_mut(&resource) {
+                    for k in &keys {
+                        t.remove(k);
+                    }
+                }
+                Ok(())
+            })
+            .await;
+        }
+        "DeleteStream" => {
+            mirror(state, &resource, |db, ov| {
+                db.forget_resource(&resource)?;
+                let consumers = format!("{resource}/consumer/");
+                ov.policies
+                    .retain(|a, _| a != &resource && !a.starts_with(&consumers));
+                ov.tags
+                    .retain(|a, _| a != &resource && !a.starts_with(&consumers));
+                Ok(())
+            })
+            .await;
+        }
+        _ => {}
+    }
+}
+
+/// Applies a change to the database and the overlay, then swaps in a rebuilt engine. A failure
+/// is reported on standard error: the upstream has already done the change.
+pub(super) async fn mirror(
+    state: &State,
+    resource: &str,
+    change: impl FnOnce(
+        &mut crate::gateway::db::PolicyDb,
+        &mut crate::gateway::Overlay,
+    ) -> Result<(), crate::gateway::db::DbError>,
+) {
+    let mut writer = state.writer.lock().await;
+    let w = &mut *writer;
+    let mut overlay = w.overlay.clone();
+    if let Err(e) = tokio::task::block_in_place(|| change(&mut w.db, &mut overlay)) {
+        eprintln!("iamc gateway: error: cannot mirror the change of {resource}: {e}");
+        return;
+    }
+    // The database has the change: the overlay follows it whatever happens next.
+    w.overlay = overlay;
+    let live = state.live.load_full();
+    match rebuild(state, &live, &w.overlay) {
+        Ok(next) => state.live.store(Arc::new(next)),
+        Err(r) => eprintln!(
+            "iamc gateway: error: after the change of {resource}: {}",
+            r.message
+        ),
+    }
+}
