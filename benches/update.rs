@@ -1,7 +1,8 @@
 //! The cost of one resource-policy update (the gateway's `PutResourcePolicy`) on a large store:
 //! 10,000 streams with resource policies and 100,000 statements in all (issue 13). An
 //! incremental update ([`Authorizer::with_resource_policy`]) against a full build of the same
-//! store ([`Authorizer::new`]).
+//! store ([`Authorizer::new`]), and a mirrored tag change rebuilt reusing the compiled sets
+//! ([`Authorizer::rebuilt`]).
 //!
 //! `cargo bench --bench update`.
 
@@ -112,6 +113,17 @@ fn update(c: &mut Criterion) {
                 PolicyType::Resource,
                 Some(Arc::clone(&doc)),
             ))
+        })
+    });
+    // The gateway's mirrored tag change: a changed copy of the store, rebuilt reusing every
+    // compiled set it still shares.
+    let mut tags = iamc::store::Tags::new();
+    tags.insert("env".into(), "prod".into());
+    g.bench_function("mirror one tag change, rebuild reusing sets", |b| {
+        b.iter(|| {
+            let mut changed = (**auth.store()).clone();
+            changed.merge_resource_tags(&target, &tags);
+            black_box(auth.rebuilt(Arc::new(changed), sem.clone()))
         })
     });
     g.sample_size(10).measurement_time(Duration::from_secs(20));

@@ -54,6 +54,14 @@ impl Authorizer {
         Authorizer { store, engine }
     }
 
+    /// An authorizer over `store`, a changed copy of this one's store (tags merged, sessions
+    /// set, policies replaced): every compiled set whose policies `store` still shares with
+    /// this one is reused, and only the rest is compiled.
+    pub fn rebuilt(&self, store: Arc<Store>, sem: Semantics) -> Authorizer {
+        let engine = Arc::new(self.engine.rebuilt_for(&store, sem));
+        Authorizer { store, engine }
+    }
+
     /// An authorizer over one fixed set of policies (ad hoc use, like
     /// `aws iam simulate-custom-policy`): requests get their derived keys and nothing else.
     pub fn from_inputs(inputs: &Inputs, sem: Semantics) -> Authorizer {

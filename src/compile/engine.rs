@@ -150,6 +150,21 @@ impl Engine {
         }
     }
 
+    /// Compiles `store` as [`Engine::from_store`] does, reusing every compiled set of `self`
+    /// whose policies `store` still has (the same documents: a store copied from the one
+    /// `self` was built from, with some parts changed). Only new lists of policies are
+    /// compiled.
+    pub(crate) fn rebuilt_for(&self, store: &Store, sem: Semantics) -> Engine {
+        let previous = match &self.policies {
+            Policies::Store(sets) => Some(sets),
+            Policies::Fixed { .. } => None,
+        };
+        Engine {
+            policies: Policies::Store(StoreSets::build_reusing(store, previous)),
+            sem,
+        }
+    }
+
     /// This engine with the resource policy of `arn` replaced (`None`: removed), as after a
     /// `PutResourcePolicy`/`DeleteResourcePolicy`. Only that policy is compiled: every other
     /// set is shared with `self`, so the cost follows the policy, not the store. An engine

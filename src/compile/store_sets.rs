@@ -87,10 +87,9 @@ impl Compiler {
         if docs.is_empty() {
             return None;
         }
-        let key: Vec<usize> = docs.iter().map(|d| Arc::as_ptr(d) as usize).collect();
-        Some(Arc::clone(self.sets.entry(key).or_insert_with(|| {
-            Arc::new(CompiledSet::new(docs.to_vec()))
-        })))
+        Some(Arc::clone(self.sets.entry(key_of(docs)).or_insert_with(
+            || Arc::new(CompiledSet::new(docs.to_vec())),
+        )))
     }
 
     fn levels(&mut self, levels: &[Vec<Arc<PolicyDoc>>]) -> Vec<Arc<CompiledSet>> {
@@ -119,6 +118,11 @@ impl Compiler {
     }
 }
 
+/// The key of a list of policies: their addresses.
+fn key_of(docs: &[Arc<PolicyDoc>]) -> Vec<usize> {
+    docs.iter().map(|d| Arc::as_ptr(d) as usize).collect()
+}
+
 /// `name` in ASCII lower case, without a copy when it already is.
 fn lower(name: &str) -> Cow<'_, str> {
     if name.bytes().any(|b| b.is_ascii_uppercase()) {
@@ -142,7 +146,18 @@ fn path_matches(path_name: &str, path: &str) -> bool {
 impl StoreSets {
     /// Compiles every set the store declares.
     pub(crate) fn build(store: &Store) -> StoreSets {
+        StoreSets::build_reusing(store, None)
+    }
+
+    /// Like [`StoreSets::build`], but a list of policies `previous` has compiled already (the
+    /// very same documents, as a store shares them with the store it was copied from) is not
+    /// compiled again. The documents' addresses are the key: `previous` keeps its documents
+    /// alive, so an address cannot stand for another document meanwhile.
+    pub(crate) fn build_reusing(store: &Store, previous: Option<&StoreSets>) -> StoreSets {
         let mut c = Compiler::default();
+        for set in previous.map(StoreSets::all_shared).unwrap_or_default() {
+            c.sets.insert(key_of(&set.docs), Arc::clone(set));
+        }
         let mut accounts: FxHashMap<Box<str>, AccountSets> = FxHashMap::default();
         for account in store.accounts() {
             let a = accounts.entry(account.id.as_str().into()).or_default();
@@ -327,6 +342,11 @@ impl StoreSets {
 
     /// Every distinct compiled set, once.
     pub(crate) fn all(&self) -> Vec<&CompiledSet> {
+        self.all_shared().into_iter().map(|s| &**s).collect()
+    }
+
+    /// [`StoreSets::all`], as the shared sets.
+    fn all_shared(&self) -> Vec<&Arc<CompiledSet>> {
         let mut every: Vec<&Arc<CompiledSet>> = Vec::new();
         for a in self.accounts.values() {
             for p in a.users.values().chain(a.roles.values()) {
@@ -345,7 +365,6 @@ impl StoreSets {
         every
             .into_iter()
             .filter(|s| seen.insert(Arc::as_ptr(s) as usize))
-            .map(|s| &**s)
             .collect()
     }
 }
@@ -432,6 +451,15 @@ mod tests {
         assert!(Arc::ptr_eq(&new.accounts, &old.accounts));
         let removed = new.with_resource_policy(a, None);
         assert!(removed.resource_policy(a).is_none());
+        // A rebuild over the same store compiles nothing: every set is the old one.
+        let store = Store::from_str(STORE, None).unwrap();
+        let first = StoreSets::build(&store);
+        let again = StoreSets::build_reusing(&store, Some(&first));
+        let (sets, reused) = (first.all(), again.all());
+        assert_eq!(sets.len(), reused.len());
+        assert!(reused
+            .iter()
+            .all(|s| sets.iter().any(|t| std::ptr::eq(*s, *t))));
         // The old value is untouched.
         assert_ne!(&*old.resource_policy(a).unwrap().docs[0].id, "new");
     }

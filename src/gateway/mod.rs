@@ -249,6 +249,7 @@ fn build_live(
     credentials: Arc<Credentials>,
     overlay: &Overlay,
     sem: Semantics,
+    previous: Option<&Authorizer>,
 ) -> Result<Live, GatewayError> {
     let mut store = (*base).clone();
     for (arn, (_, doc)) in &overlay.policies {
@@ -278,7 +279,12 @@ fn build_live(
                 .map_err(|e| GatewayError(format!("credentials for {}: {e}", c.principal)))?;
         }
     }
-    let authorizer = Authorizer::new(Arc::new(store), sem);
+    // After a mirrored change the policies are mostly the live ones: only new lists of
+    // policies are compiled.
+    let authorizer = match previous {
+        Some(p) => p.rebuilt(Arc::new(store), sem),
+        None => Authorizer::new(Arc::new(store), sem),
+    };
     Ok(Live {
         version,
         base,
@@ -359,6 +365,7 @@ impl Gateway {
             Arc::new(creds),
             &overlay,
             config.semantics.clone(),
+            None,
         )?;
         let listener = tokio::net::TcpListener::bind(config.listen)
             .await
@@ -418,6 +425,7 @@ impl Gateway {
             Arc::new(creds),
             &writer.overlay,
             self.state.config.semantics.clone(),
+            None,
         )?;
         self.state.live.store(Arc::new(live));
         Ok(version)

@@ -16,6 +16,7 @@ pub(super) fn rebuild(
         Arc::clone(&live.credentials),
         overlay,
         state.config.semantics.clone(),
+        Some(&live.authorizer),
     )
     .map_err(|e| Refusal {
         status: StatusCode::INTERNAL_SERVER_ERROR,
