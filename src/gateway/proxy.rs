@@ -250,7 +250,11 @@ async fn kinesis(state: &State, peer: SocketAddr, req: HttpRequest<Incoming>) ->
             Request::new(caller.clone(), check.action.clone(), check.resource.clone());
         request.extra_resources = check.extra_resources.clone();
         add_context(&mut request, peer, &plan, tags, &state.config.place.region);
-        let decision = live.authorizer.authorize(&request);
+        // The request is ours: prepared in place, not copied.
+        let request = live.authorizer.prepare(request);
+        let decision = live
+            .authorizer
+            .decide(&mut crate::compile::Scratch::default(), &request);
         if decision.decision != Outcome::Allow {
             state.counters.denied.fetch_add(1, Ordering::Relaxed);
             return aws_error(
