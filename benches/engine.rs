@@ -6,6 +6,9 @@
 //! `cargo bench --bench engine -- decide/S2` runs a subset. The tables in BENCHMARKS.md come
 //! from `python3 benches/report.py`, which drives `iamc bench` for p50/p99 figures.
 
+// A workload that does not build is a broken benchmark: stop loudly.
+#![allow(clippy::unwrap_used)]
+
 use std::hint::black_box;
 use std::time::Duration;
 
@@ -27,7 +30,7 @@ fn decide(c: &mut Criterion) {
         for size in SIZES {
             for mix in [Mix::M1, Mix::M3] {
                 let w = workload::workload(tier, size, mix, 42);
-                let engine = Engine::from_inputs(&w.inputs, sem.clone());
+                let engine = Engine::from_inputs(&w.inputs, sem.clone()).unwrap();
                 let mut scratch = Scratch::default();
                 let mut i = 0usize;
                 g.bench_function(
@@ -68,7 +71,7 @@ fn compile(c: &mut Criterion) {
         let (_, inputs) = workload::policies(Tier::S3, size, 42);
         g.throughput(Throughput::Elements(size as u64));
         g.bench_function(BenchmarkId::new("S3", size), |b| {
-            b.iter(|| black_box(Engine::from_inputs(&inputs, Semantics::default())))
+            b.iter(|| black_box(Engine::from_inputs(&inputs, Semantics::default()).unwrap()))
         });
     }
     g.finish();
@@ -80,7 +83,7 @@ fn batch(c: &mut Criterion) {
         .measurement_time(Duration::from_secs(3))
         .sample_size(10);
     let w = workload::workload(Tier::S2, 10_000, Mix::M1, 42);
-    let engine = Engine::from_inputs(&w.inputs, Semantics::default());
+    let engine = Engine::from_inputs(&w.inputs, Semantics::default()).unwrap();
     let idx = workload::zipf_indices(w.requests.len(), 100_000, 1.0, 4);
     let stream: Vec<_> = idx.iter().map(|i| w.requests[*i].clone()).collect();
     g.throughput(Throughput::Elements(stream.len() as u64));

@@ -6,7 +6,7 @@
 use std::sync::Arc;
 
 use crate::ast::PolicyType;
-use crate::compile::{Engine, EngineStats, Scratch};
+use crate::compile::{BuildError, Engine, EngineBuilder, EngineStats, Scratch};
 use crate::eval::{Decision, Inputs, PolicyDoc};
 use crate::request::Request;
 use crate::semantics::Semantics;
@@ -31,7 +31,7 @@ use crate::store::Store;
 ///     None,
 /// )
 /// .expect("a valid store");
-/// let authorizer = Authorizer::new(Arc::new(store), Semantics::default());
+/// let authorizer = Authorizer::new(Arc::new(store), Semantics::default()).expect("within limits");
 /// // Any session of the role, whatever its name: the store adds the role's tags.
 /// let caller = Caller::parse("arn:aws:sts::111122223333:assumed-role/app/i-0abc").expect("an ARN");
 /// let request = Request::new(
@@ -47,28 +47,46 @@ pub struct Authorizer {
     engine: Arc<Engine>,
 }
 
-impl Authorizer {
-    /// Compiles `store`.
-    pub fn new(store: Arc<Store>, sem: Semantics) -> Authorizer {
-        let engine = Arc::new(Engine::from_store(&store, sem));
-        Authorizer { store, engine }
+impl EngineBuilder {
+    /// Compiles `store` into an [`Authorizer`].
+    pub fn authorizer(&self, store: Arc<Store>) -> Result<Authorizer, BuildError> {
+        let engine = Arc::new(Engine::from_store(&store, self, None)?);
+        Ok(Authorizer { store, engine })
     }
 
-    /// An authorizer over `store`, a changed copy of this one's store (tags merged, sessions
-    /// set, policies replaced): every compiled set whose policies `store` still shares with
-    /// this one is reused, and only the rest is compiled.
-    pub fn rebuilt(&self, store: Arc<Store>, sem: Semantics) -> Authorizer {
-        let engine = Arc::new(self.engine.rebuilt_for(&store, sem));
-        Authorizer { store, engine }
+    /// Compiles `store` into an [`Authorizer`], reusing every compiled set of `previous`
+    /// whose policies `store` still has: the same documents (a changed copy of `previous`'s
+    /// store: tags merged, sessions set, a principal's policies replaced) or equal ones (the
+    /// same store loaded again with some policies changed). Only the rest is compiled.
+    pub fn rebuild(
+        &self,
+        previous: &Authorizer,
+        store: Arc<Store>,
+    ) -> Result<Authorizer, BuildError> {
+        let engine = Arc::new(Engine::from_store(&store, self, Some(&previous.engine))?);
+        Ok(Authorizer { store, engine })
+    }
+}
+
+impl Authorizer {
+    /// Compiles `store` with the default limits ([`EngineBuilder`] sets others).
+    pub fn new(store: Arc<Store>, sem: Semantics) -> Result<Authorizer, BuildError> {
+        EngineBuilder::new().semantics(sem).authorizer(store)
+    }
+
+    /// An authorizer over `store` with this one's semantics and limits, reusing every
+    /// compiled set it can ([`EngineBuilder::rebuild`]).
+    pub fn rebuilt(&self, store: Arc<Store>) -> Result<Authorizer, BuildError> {
+        self.engine.builder().rebuild(self, store)
     }
 
     /// An authorizer over one fixed set of policies (ad hoc use, like
     /// `aws iam simulate-custom-policy`): requests get their derived keys and nothing else.
-    pub fn from_inputs(inputs: &Inputs, sem: Semantics) -> Authorizer {
-        Authorizer {
+    pub fn from_inputs(inputs: &Inputs, sem: Semantics) -> Result<Authorizer, BuildError> {
+        Ok(Authorizer {
             store: Arc::new(Store::default()),
-            engine: Arc::new(Engine::from_inputs(inputs, sem)),
-        }
+            engine: Arc::new(Engine::from_inputs(inputs, sem)?),
+        })
     }
 
     /// The store.
@@ -133,19 +151,21 @@ impl Authorizer {
     }
 
     /// This authorizer with the resource-based policy of `arn` set (`None`: removed), of type
-    /// `ty`. The caller validates the policy first. Only that policy is compiled.
+    /// `ty`, if it stays within the engine's limits. The caller validates the policy first.
+    /// Only that policy is compiled.
     pub fn with_resource_policy(
         &self,
         arn: &str,
         ty: PolicyType,
         policy: Option<Arc<PolicyDoc>>,
-    ) -> Authorizer {
+    ) -> Result<Authorizer, BuildError> {
+        let engine = Arc::new(self.engine.with_resource_policy(arn, policy.clone())?);
         let mut store = (*self.store).clone();
-        store.set_resource_policy(arn, ty, policy.clone());
-        Authorizer {
+        store.set_resource_policy(arn, ty, policy);
+        Ok(Authorizer {
             store: Arc::new(store),
-            engine: Arc::new(self.engine.with_resource_policy(arn, policy)),
-        }
+            engine,
+        })
     }
 }
 

@@ -14,13 +14,14 @@ use iamc::Authorizer;
 fn example_store_dump_matches_the_snapshot() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let store = Arc::new(Store::load(&root.join("examples/kinesis/store.json")).unwrap());
-    let engine = Authorizer::new(store, Semantics::default());
+    let engine = Authorizer::new(store, Semantics::default()).unwrap();
     let dump = engine.dump();
     // Deterministic: two builds dump the same text.
     let again = Authorizer::new(
         Arc::new(Store::load(&root.join("examples/kinesis/store.json")).unwrap()),
         Semantics::default(),
     )
+    .unwrap()
     .dump();
     assert_eq!(dump, again);
     let path = root.join("tests/snapshots/kinesis-store.dump.txt");
@@ -37,5 +38,7 @@ fn example_store_dump_matches_the_snapshot() {
 }
 
 fn engine_stats(p: &Path) -> iamc::compile::EngineStats {
-    Authorizer::new(Arc::new(Store::load(p).unwrap()), Semantics::default()).stats()
+    Authorizer::new(Arc::new(Store::load(p).unwrap()), Semantics::default())
+        .unwrap()
+        .stats()
 }

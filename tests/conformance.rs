@@ -43,7 +43,13 @@ fn every_decision_case_passes_every_engine_path() {
             d.decision,
             format!("blocked_by={:?} errors={:?}", d.blocked_by, d.errors),
         );
-        let engine = Engine::from_inputs(&c.inputs, sem.clone());
+        let engine = match Engine::from_inputs(&c.inputs, sem.clone()) {
+            Ok(e) => e,
+            Err(e) => {
+                failures.push(format!("{} {} [compiled]: not built: {e}", c.file, c.id));
+                continue;
+            }
+        };
         let compiled = engine.authorize(&c.request);
         check("compiled", compiled.decision, String::new());
         let batch = engine.authorize_batch(std::slice::from_ref(&c.request));
@@ -60,7 +66,13 @@ fn every_decision_case_passes_every_engine_path() {
                 continue;
             }
         };
-        let auth = Authorizer::new(store, sem.clone());
+        let auth = match Authorizer::new(store, sem.clone()) {
+            Ok(a) => a,
+            Err(e) => {
+                failures.push(format!("{} {} [store]: not built: {e}", c.file, c.id));
+                continue;
+            }
+        };
         let got = auth.authorize(&c.request);
         check(
             "store",

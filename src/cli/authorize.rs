@@ -453,7 +453,8 @@ fn batch(store: Store, requests: &str, args: &Args) -> Result<ExitCode, LoadErro
             .map_err(|e| LoadError(format!("{requests}: cannot read: {e}")))?;
         Box::new(std::io::BufReader::new(f))
     };
-    let authorizer = Authorizer::new(Arc::new(store), Semantics::default());
+    let authorizer = Authorizer::new(Arc::new(store), Semantics::default())
+        .map_err(|e| LoadError(format!("the engine was not built: {e}")))?;
     let sem = authorizer.semantics();
     let mut out = std::io::BufWriter::new(std::io::stdout().lock());
     let progress = std::io::stderr().is_terminal();

@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use serde::Serialize;
 
 use super::load::{self, LoadError};
-use crate::compile::{Engine, Scratch};
+use crate::compile::{Engine, EngineBuilder, Scratch};
 use crate::eval::reference;
 use crate::request::{Request, RequestJson};
 use crate::semantics::Semantics;
@@ -203,10 +203,12 @@ fn run_inner(args: &Args) -> Result<Report, LoadError> {
     }
     let rss0 = rss_bytes();
     let t0 = Instant::now();
+    let builder = EngineBuilder::new().semantics(sem.clone());
     let engine = match &subject {
-        Subject::Store(s) => Engine::from_store(s, sem.clone()),
-        Subject::Fixed(inputs) => Engine::from_inputs(inputs, sem.clone()),
-    };
+        Subject::Store(s) => Engine::from_store(s, &builder, None),
+        Subject::Fixed(inputs) => builder.engine(inputs),
+    }
+    .map_err(|e| LoadError(format!("the engine was not built: {e}")))?;
     let compile = t0.elapsed();
     let rss_delta = rss_bytes().saturating_sub(rss0);
     let stats = engine.stats();

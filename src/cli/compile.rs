@@ -8,9 +8,9 @@ use std::time::Instant;
 
 use serde_json::json;
 
-use crate::compile::Engine;
 use crate::semantics::Semantics;
 use crate::store::Store;
+use crate::Authorizer;
 
 /// Output format.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
@@ -64,7 +64,13 @@ pub fn run(args: Args) -> ExitCode {
     };
     let loaded = t0.elapsed();
     let t1 = Instant::now();
-    let engine = Engine::from_store(&store, Semantics::default());
+    let engine = match Authorizer::new(Arc::clone(&store), Semantics::default()) {
+        Ok(a) => a,
+        Err(e) => {
+            eprintln!("{}: the engine was not built: {e}", args.store.display());
+            return ExitCode::from(1);
+        }
+    };
     let compiled = t1.elapsed();
     let stats = engine.stats();
     let store_stats = store.stats();

@@ -5,6 +5,7 @@ use std::sync::Arc;
 
 use serde::Serialize;
 
+use super::builder::{BuildError, Counter, EngineBuilder, EngineLimits, Totals};
 use super::set::{CompiledSet, Scratch};
 use super::store_sets::StoreSets;
 use crate::ast::Effect;
@@ -36,11 +37,15 @@ enum Policies {
     Store(StoreSets),
 }
 
-/// An immutable decision engine, `Send + Sync`, cheap to share behind an `Arc`.
+/// An immutable decision engine, `Send + Sync`, cheap to share behind an `Arc`. Built by an
+/// [`EngineBuilder`] (for a store: [`crate::Authorizer`]).
 #[derive(Debug)]
 pub struct Engine {
     policies: Policies,
     sem: Semantics,
+    limits: EngineLimits,
+    /// What the engine holds, for the limits of later updates.
+    totals: Totals,
 }
 
 /// What an engine holds.
@@ -54,8 +59,29 @@ pub struct EngineStats {
     pub index_bytes: usize,
 }
 
-fn compile(docs: &[Arc<PolicyDoc>]) -> Option<Arc<CompiledSet>> {
-    (!docs.is_empty()).then(|| Arc::new(CompiledSet::new(docs.to_vec())))
+/// Compiles `docs` into a set, counted in `counter`; none for no documents.
+fn compile(
+    counter: &mut Counter,
+    docs: &[Arc<PolicyDoc>],
+) -> Result<Option<Arc<CompiledSet>>, BuildError> {
+    if docs.is_empty() {
+        return Ok(None);
+    }
+    let set = Arc::new(CompiledSet::new(docs.to_vec()));
+    counter.count(&set)?;
+    Ok(Some(set))
+}
+
+/// Compiles each level (SCPs, RCPs) into a set.
+fn compile_levels(
+    counter: &mut Counter,
+    levels: &[Vec<Arc<PolicyDoc>>],
+) -> Result<Vec<Arc<CompiledSet>>, BuildError> {
+    let mut out = Vec::with_capacity(levels.len());
+    for l in levels {
+        out.extend(compile(counter, l)?);
+    }
+    Ok(out)
 }
 
 /// Finds matches through the compiled indexes.
@@ -101,77 +127,85 @@ impl Source for Indexed<'_> {
 }
 
 impl Engine {
-    /// Compiles one fixed set of inputs, used for every request.
-    pub fn from_inputs(inputs: &Inputs, sem: Semantics) -> Engine {
-        let one =
-            |d: &Option<Arc<PolicyDoc>>| d.as_ref().and_then(|d| compile(std::slice::from_ref(d)));
+    /// Compiles one fixed set of inputs, used for every request, with the default limits
+    /// ([`EngineBuilder::engine`] sets others).
+    pub fn from_inputs(inputs: &Inputs, sem: Semantics) -> Result<Engine, BuildError> {
+        EngineBuilder::new().semantics(sem).engine(inputs)
+    }
+
+    /// [`EngineBuilder::engine`].
+    pub(crate) fn fixed(inputs: &Inputs, b: &EngineBuilder) -> Result<Engine, BuildError> {
+        let mut counter = Counter::new(b.limits);
+        let c = &mut counter;
         let mut sides = HashMap::new();
         for s in &inputs.resources {
-            sides.insert(
-                s.arn.clone(),
-                Side {
-                    policy: one(&s.policy),
-                    rcps: s
-                        .rcps
-                        .iter()
-                        .map(|l| Arc::new(CompiledSet::new(l.clone())))
-                        .collect(),
-                },
-            );
+            let side = Side {
+                policy: compile(c, s.policy.as_slice())?,
+                rcps: compile_levels(c, &s.rcps)?,
+            };
+            sides.insert(s.arn.clone(), side);
         }
-        Engine {
-            policies: Policies::Fixed {
-                identity: compile(&inputs.identity),
-                boundary: one(&inputs.boundary),
-                session: one(&inputs.session),
-                scps: inputs
-                    .scps
-                    .iter()
-                    .map(|l| Arc::new(CompiledSet::new(l.clone())))
-                    .collect(),
-                sides,
-            },
-            sem,
-        }
+        let policies = Policies::Fixed {
+            identity: compile(c, &inputs.identity)?,
+            boundary: compile(c, inputs.boundary.as_slice())?,
+            session: compile(c, inputs.session.as_slice())?,
+            scps: compile_levels(c, &inputs.scps)?,
+            sides,
+        };
+        Ok(Engine {
+            policies,
+            sem: b.sem.clone(),
+            limits: b.limits,
+            totals: counter.totals,
+        })
     }
 
     /// Compiles every policy set a store declares: each user's and role's identity policies
     /// (principals with the same list share one compiled set), boundaries, session policies,
     /// SCP and RCP levels, and resource policies. The engine keeps no reference to the store;
-    /// a role's sets serve every session of it, whatever its name.
+    /// a role's sets serve every session of it, whatever its name. Every compiled set of
+    /// `previous` whose policies `store` still has (the same documents, or equal ones) is
+    /// reused, and only the rest is compiled.
     ///
     /// Requests must be prepared by the store first ([`Store::prepare`]: principal and
     /// resource tags, derived keys), so only [`crate::Authorizer`], which does both, builds
     /// one for users of the library.
-    pub(crate) fn from_store(store: &Store, sem: Semantics) -> Engine {
-        Engine {
-            policies: Policies::Store(StoreSets::build(store)),
-            sem,
-        }
-    }
-
-    /// Compiles `store` as [`Engine::from_store`] does, reusing every compiled set of `self`
-    /// whose policies `store` still has (the same documents: a store copied from the one
-    /// `self` was built from, with some parts changed). Only new lists of policies are
-    /// compiled.
-    pub(crate) fn rebuilt_for(&self, store: &Store, sem: Semantics) -> Engine {
-        let previous = match &self.policies {
+    pub(crate) fn from_store(
+        store: &Store,
+        b: &EngineBuilder,
+        previous: Option<&Engine>,
+    ) -> Result<Engine, BuildError> {
+        let previous = previous.and_then(|e| match &e.policies {
             Policies::Store(sets) => Some(sets),
             Policies::Fixed { .. } => None,
-        };
-        Engine {
-            policies: Policies::Store(StoreSets::build_reusing(store, previous)),
-            sem,
-        }
+        });
+        let (sets, totals) = StoreSets::build_reusing(store, previous, b.limits)?;
+        Ok(Engine {
+            policies: Policies::Store(sets),
+            sem: b.sem.clone(),
+            limits: b.limits,
+            totals,
+        })
     }
 
     /// This engine with the resource policy of `arn` replaced (`None`: removed), as after a
-    /// `PutResourcePolicy`/`DeleteResourcePolicy`. Only that policy is compiled: every other
-    /// set is shared with `self`, so the cost follows the policy, not the store. An engine
-    /// built from fixed inputs gets the policy as the side of `arn`.
-    pub(crate) fn with_resource_policy(&self, arn: &str, policy: Option<Arc<PolicyDoc>>) -> Engine {
+    /// `PutResourcePolicy`/`DeleteResourcePolicy`, if it stays within the engine's limits.
+    /// Only that policy is compiled: every other set is shared with `self`, so the cost
+    /// follows the policy, not the store. An engine built from fixed inputs gets the policy as
+    /// the side of `arn`.
+    pub(crate) fn with_resource_policy(
+        &self,
+        arn: &str,
+        policy: Option<Arc<PolicyDoc>>,
+    ) -> Result<Engine, BuildError> {
+        let mut totals = self.totals.clone();
         let policies = match &self.policies {
-            Policies::Store(sets) => Policies::Store(sets.with_resource_policy(arn, policy)),
+            Policies::Store(sets) => Policies::Store(sets.with_resource_policy(
+                arn,
+                policy,
+                &mut totals,
+                &self.limits,
+            )?),
             Policies::Fixed {
                 identity,
                 boundary,
@@ -181,7 +215,14 @@ impl Engine {
             } => {
                 let mut sides = sides.clone();
                 let side = sides.entry(arn.to_string()).or_default();
-                side.policy = policy.map(|d| Arc::new(CompiledSet::new(vec![d])));
+                if let Some(old) = &side.policy {
+                    totals.remove(old);
+                }
+                let set = policy.map(|d| Arc::new(CompiledSet::new(vec![d])));
+                if let Some(set) = &set {
+                    totals.add(set, &self.limits)?;
+                }
+                side.policy = set;
                 Policies::Fixed {
                     identity: identity.clone(),
                     boundary: boundary.clone(),
@@ -191,15 +232,24 @@ impl Engine {
                 }
             }
         };
-        Engine {
+        Ok(Engine {
             policies,
             sem: self.sem.clone(),
-        }
+            limits: self.limits,
+            totals,
+        })
     }
 
     /// The semantics the engine decides with.
     pub fn semantics(&self) -> &Semantics {
         &self.sem
+    }
+
+    /// The configuration this engine was built with (for rebuilds and updates).
+    pub(crate) fn builder(&self) -> EngineBuilder {
+        EngineBuilder::new()
+            .semantics(self.sem.clone())
+            .limits(self.limits)
     }
 
     /// Decides one request (with fresh scratch space).

@@ -7,10 +7,12 @@
 //! ([`crate::eval::flow`]); so the engine agrees with the reference by construction wherever
 //! the index keeps its promise: extra candidates allowed, never fewer.
 
+mod builder;
 mod engine;
 mod radix;
 mod set;
 mod store_sets;
 
+pub use builder::{BuildError, EngineBuilder, EngineLimits};
 pub use engine::{Engine, EngineStats};
 pub use set::{CompiledSet, Scratch};

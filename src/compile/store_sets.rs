@@ -8,10 +8,11 @@
 //! new value that shares every other compiled set.
 
 use std::borrow::Cow;
-use std::collections::HashMap;
 use std::sync::Arc;
 
+use super::builder::{BuildError, Counter, EngineLimits, Totals};
 use super::set::CompiledSet;
+use crate::ast::PolicyType;
 use crate::eval::PolicyDoc;
 use crate::request::Caller;
 use crate::store::{Account, Store, User};
@@ -76,33 +77,69 @@ pub(crate) struct StoreSets {
     policies: FxHashMap<Arc<str>, Arc<CompiledSet>>,
 }
 
-/// Compiles each distinct list of policies once: users with the same policies share a set.
-#[derive(Default)]
+/// Compiles each distinct list of policies once: users with the same policies share a set,
+/// and a rebuild reuses every set whose policies are equal to a list it already compiled.
 struct Compiler {
-    sets: HashMap<Vec<usize>, Arc<CompiledSet>>,
+    /// Compiled sets by their policies' ids and types; a set is reused only for policies equal
+    /// to its own (the same documents, or documents with the same id, type and statements).
+    sets: FxHashMap<DocsKey, Vec<Arc<CompiledSet>>>,
+    counter: Counter,
 }
 
 impl Compiler {
-    fn set(&mut self, docs: &[Arc<PolicyDoc>]) -> Option<Arc<CompiledSet>> {
-        if docs.is_empty() {
-            return None;
+    fn new(limits: EngineLimits) -> Compiler {
+        Compiler {
+            sets: FxHashMap::default(),
+            counter: Counter::new(limits),
         }
-        Some(Arc::clone(self.sets.entry(key_of(docs)).or_insert_with(
-            || Arc::new(CompiledSet::new(docs.to_vec())),
-        )))
     }
 
-    fn levels(&mut self, levels: &[Vec<Arc<PolicyDoc>>]) -> Vec<Arc<CompiledSet>> {
-        levels.iter().filter_map(|l| self.set(l)).collect()
+    /// Makes `set` reusable by later lists of equal policies.
+    fn offer(&mut self, set: &Arc<CompiledSet>) {
+        let bucket = self.sets.entry(key_of(&set.docs)).or_default();
+        if !bucket.iter().any(|s| Arc::ptr_eq(s, set)) {
+            bucket.push(Arc::clone(set));
+        }
     }
 
-    fn one(&mut self, doc: &Option<Arc<PolicyDoc>>) -> Option<Arc<CompiledSet>> {
+    fn set(&mut self, docs: &[Arc<PolicyDoc>]) -> Result<Option<Arc<CompiledSet>>, BuildError> {
+        if docs.is_empty() {
+            return Ok(None);
+        }
+        let bucket = self.sets.entry(key_of(docs)).or_default();
+        let set = match bucket.iter().find(|s| same_docs(&s.docs, docs)) {
+            Some(s) => Arc::clone(s),
+            None => {
+                let s = Arc::new(CompiledSet::new(docs.to_vec()));
+                bucket.push(Arc::clone(&s));
+                s
+            }
+        };
+        self.counter.count(&set)?;
+        Ok(Some(set))
+    }
+
+    fn levels(
+        &mut self,
+        levels: &[Vec<Arc<PolicyDoc>>],
+    ) -> Result<Vec<Arc<CompiledSet>>, BuildError> {
+        let mut out = Vec::with_capacity(levels.len());
+        for l in levels {
+            out.extend(self.set(l)?);
+        }
+        Ok(out)
+    }
+
+    fn one(
+        &mut self,
+        doc: &Option<Arc<PolicyDoc>>,
+    ) -> Result<Option<Arc<CompiledSet>>, BuildError> {
         self.set(doc.as_slice())
     }
 
     /// A user's identity policies: its own, then each group's, each policy once (as
     /// [`Store::caller_inputs`] lists them).
-    fn user(&mut self, account: &Account, user: &User) -> PrincipalSets {
+    fn user(&mut self, account: &Account, user: &User) -> Result<PrincipalSets, BuildError> {
         let mut docs: Vec<Arc<PolicyDoc>> = Vec::new();
         let groups = user.groups.iter().filter_map(|g| account.group(g));
         for p in user.policies.iter().chain(groups.flat_map(|g| &g.policies)) {
@@ -110,17 +147,29 @@ impl Compiler {
                 docs.push(Arc::clone(p));
             }
         }
-        PrincipalSets {
+        Ok(PrincipalSets {
             path: user.path.as_str().into(),
-            identity: self.set(&docs),
-            boundary: self.one(&user.boundary),
-        }
+            identity: self.set(&docs)?,
+            boundary: self.one(&user.boundary)?,
+        })
     }
 }
 
-/// The key of a list of policies: their addresses.
-fn key_of(docs: &[Arc<PolicyDoc>]) -> Vec<usize> {
-    docs.iter().map(|d| Arc::as_ptr(d) as usize).collect()
+/// Whether two lists of policies are equal: the same documents, or equal ones (a store loaded
+/// again has new documents for the policies it did not change).
+fn same_docs(a: &[Arc<PolicyDoc>], b: &[Arc<PolicyDoc>]) -> bool {
+    a.len() == b.len()
+        && a.iter()
+            .zip(b)
+            .all(|(x, y)| Arc::ptr_eq(x, y) || **x == **y)
+}
+
+/// The key of a list of policies: their ids and types.
+type DocsKey = Vec<(Arc<str>, PolicyType)>;
+
+/// The key of `docs`.
+fn key_of(docs: &[Arc<PolicyDoc>]) -> DocsKey {
+    docs.iter().map(|d| (Arc::clone(&d.id), d.ty)).collect()
 }
 
 /// `name` in ASCII lower case, without a copy when it already is.
@@ -144,32 +193,30 @@ fn path_matches(path_name: &str, path: &str) -> bool {
 }
 
 impl StoreSets {
-    /// Compiles every set the store declares.
-    pub(crate) fn build(store: &Store) -> StoreSets {
-        StoreSets::build_reusing(store, None)
-    }
-
-    /// Like [`StoreSets::build`], but a list of policies `previous` has compiled already (the
-    /// very same documents, as a store shares them with the store it was copied from) is not
-    /// compiled again. The documents' addresses are the key: `previous` keeps its documents
-    /// alive, so an address cannot stand for another document meanwhile.
-    pub(crate) fn build_reusing(store: &Store, previous: Option<&StoreSets>) -> StoreSets {
-        let mut c = Compiler::default();
+    /// Compiles every set the store declares, within `limits`, with the totals it holds. A list
+    /// of policies `previous` has compiled already (the same documents, as a store copied from
+    /// another shares them, or equal ones, as a store loaded again has) is not compiled again.
+    pub(crate) fn build_reusing(
+        store: &Store,
+        previous: Option<&StoreSets>,
+        limits: EngineLimits,
+    ) -> Result<(StoreSets, Totals), BuildError> {
+        let mut c = Compiler::new(limits);
         for set in previous.map(StoreSets::all_shared).unwrap_or_default() {
-            c.sets.insert(key_of(&set.docs), Arc::clone(set));
+            c.offer(set);
         }
         let mut accounts: FxHashMap<Box<str>, AccountSets> = FxHashMap::default();
         for account in store.accounts() {
             let a = accounts.entry(account.id.as_str().into()).or_default();
             for u in account.users() {
                 a.users
-                    .insert(u.name.to_ascii_lowercase().into(), c.user(account, u));
+                    .insert(u.name.to_ascii_lowercase().into(), c.user(account, u)?);
             }
             for r in account.roles() {
                 let sets = PrincipalSets {
                     path: r.path.as_str().into(),
-                    identity: c.set(&r.policies),
-                    boundary: c.one(&r.boundary),
+                    identity: c.set(&r.policies)?,
+                    boundary: c.one(&r.boundary)?,
                 };
                 a.roles.insert(r.name.to_ascii_lowercase().into(), sets);
             }
@@ -178,7 +225,7 @@ impl StoreSets {
             let Ok(caller) = Caller::parse(&s.arn) else {
                 continue;
             };
-            let policy = c.one(&s.policy);
+            let policy = c.one(&s.policy)?;
             match caller {
                 Caller::RoleSession {
                     partition,
@@ -225,8 +272,8 @@ impl StoreSets {
         }
         if let Some(org) = store.organization() {
             for id in org.accounts.keys() {
-                let scps = c.levels(&store.scp_levels(id));
-                let rcps = c.levels(&store.rcp_levels(id));
+                let scps = c.levels(&store.scp_levels(id))?;
+                let rcps = c.levels(&store.rcp_levels(id))?;
                 if scps.is_empty() && rcps.is_empty() {
                     continue;
                 }
@@ -235,14 +282,17 @@ impl StoreSets {
                 a.rcps = rcps;
             }
         }
-        let policies = store
-            .resources()
-            .filter_map(|r| Some((Arc::from(r.arn.as_str()), c.one(&r.policy)?)))
-            .collect();
-        StoreSets {
+        let mut policies = FxHashMap::default();
+        for r in store.resources() {
+            if let Some(set) = c.one(&r.policy)? {
+                policies.insert(Arc::from(r.arn.as_str()), set);
+            }
+        }
+        let sets = StoreSets {
             accounts: Arc::new(accounts),
             policies,
-        }
+        };
+        Ok((sets, c.counter.totals))
     }
 
     /// The caller's sets ([`Store::caller_inputs`], compiled).
@@ -322,22 +372,36 @@ impl StoreSets {
             .unwrap_or_default()
     }
 
-    /// The same sets with the policy of `arn` replaced (`None`: removed). Only that policy is
-    /// compiled; every other set is shared with `self`.
-    pub(crate) fn with_resource_policy(&self, arn: &str, policy: Option<Arc<PolicyDoc>>) -> Self {
+    /// The same sets with the policy of `arn` replaced (`None`: removed), and `totals`
+    /// updated, if they stay within `limits`. Only that policy is compiled; every other set is
+    /// shared with `self`.
+    pub(crate) fn with_resource_policy(
+        &self,
+        arn: &str,
+        policy: Option<Arc<PolicyDoc>>,
+        totals: &mut Totals,
+        limits: &EngineLimits,
+    ) -> Result<Self, BuildError> {
+        let mut next = totals.clone();
+        if let Some(old) = self.policies.get(arn) {
+            next.remove(old);
+        }
         let mut policies = self.policies.clone();
         match policy {
             Some(doc) => {
-                policies.insert(arn.into(), Arc::new(CompiledSet::new(vec![doc])));
+                let set = Arc::new(CompiledSet::new(vec![doc]));
+                next.add(&set, limits)?;
+                policies.insert(arn.into(), set);
             }
             None => {
                 policies.remove(arn);
             }
         }
-        StoreSets {
+        *totals = next;
+        Ok(StoreSets {
             accounts: Arc::clone(&self.accounts),
             policies,
-        }
+        })
     }
 
     /// Every distinct compiled set, once.
@@ -393,8 +457,14 @@ mod tests {
           "Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": "*",
           "Action": "kinesis:GetRecords", "Resource": "*"}]}}}}"#;
 
+    fn build(store: &Store) -> StoreSets {
+        StoreSets::build_reusing(store, None, EngineLimits::default())
+            .unwrap()
+            .0
+    }
+
     fn sets() -> StoreSets {
-        StoreSets::build(&Store::from_str(STORE, None).unwrap())
+        build(&Store::from_str(STORE, None).unwrap())
     }
 
     fn ptr(s: Option<&CompiledSet>) -> Option<*const CompiledSet> {
@@ -445,16 +515,22 @@ mod tests {
             )
             .unwrap(),
         );
-        let new = old.with_resource_policy(a, Some(doc));
+        let (mut totals, limits) = (Totals::default(), EngineLimits::default());
+        let new = old
+            .with_resource_policy(a, Some(doc), &mut totals, &limits)
+            .unwrap();
         assert_eq!(&*new.resource_policy(a).unwrap().docs[0].id, "new");
         assert_eq!(ptr(new.resource_policy(b)), ptr(old.resource_policy(b)));
         assert!(Arc::ptr_eq(&new.accounts, &old.accounts));
-        let removed = new.with_resource_policy(a, None);
+        let removed = new
+            .with_resource_policy(a, None, &mut totals, &limits)
+            .unwrap();
         assert!(removed.resource_policy(a).is_none());
         // A rebuild over the same store compiles nothing: every set is the old one.
         let store = Store::from_str(STORE, None).unwrap();
-        let first = StoreSets::build(&store);
-        let again = StoreSets::build_reusing(&store, Some(&first));
+        let first = build(&store);
+        let (again, _) =
+            StoreSets::build_reusing(&store, Some(&first), EngineLimits::default()).unwrap();
         let (sets, reused) = (first.all(), again.all());
         assert_eq!(sets.len(), reused.len());
         assert!(reused
@@ -462,5 +538,90 @@ mod tests {
             .all(|s| sets.iter().any(|t| std::ptr::eq(*s, *t))));
         // The old value is untouched.
         assert_ne!(&*old.resource_policy(a).unwrap().docs[0].id, "new");
+    }
+
+    #[test]
+    fn a_store_loaded_again_reuses_every_set_of_equal_policies() {
+        let first = build(&Store::from_str(STORE, None).unwrap());
+        // The same text loaded again: new documents, equal to the old ones.
+        let again = Store::from_str(STORE, None).unwrap();
+        let (reused, totals) =
+            StoreSets::build_reusing(&again, Some(&first), EngineLimits::default()).unwrap();
+        let old = first.all();
+        assert!(reused
+            .all()
+            .iter()
+            .all(|s| old.iter().any(|t| std::ptr::eq(*s, *t))));
+        assert_eq!(totals.sets, old.len());
+        // One role's policy changed: that set is new, every other one is the old one.
+        let changed = STORE.replace(r#""Action": "kinesis:*""#, r#""Action": "kinesis:List*""#);
+        let changed = Store::from_str(&changed, None).unwrap();
+        let (next, _) =
+            StoreSets::build_reusing(&changed, Some(&first), EngineLimits::default()).unwrap();
+        let role = Caller::parse("arn:aws:iam::111122223333:role/teams/App").unwrap();
+        let alice = Caller::parse("arn:aws:iam::111122223333:user/alice").unwrap();
+        assert_ne!(ptr(next.caller(&role).identity), ptr(first.caller(&role).identity));
+        assert_eq!(ptr(next.caller(&alice).identity), ptr(first.caller(&alice).identity));
+        let a = "arn:aws:kinesis:us-east-1:111122223333:stream/a";
+        assert_eq!(ptr(next.resource_policy(a)), ptr(first.resource_policy(a)));
+    }
+
+    #[test]
+    fn limits_stop_a_build_and_an_update_with_a_typed_error() {
+        let store = Store::from_str(STORE, None).unwrap();
+        let (sets, totals) =
+            StoreSets::build_reusing(&store, None, EngineLimits::default()).unwrap();
+        // Two identity sets, one session policy, two resource policies: 5 statements.
+        assert_eq!((totals.sets, totals.statements), (5, 5));
+        let tight = EngineLimits {
+            max_statements: 4,
+            ..EngineLimits::default()
+        };
+        assert_eq!(
+            StoreSets::build_reusing(&store, None, tight).unwrap_err(),
+            BuildError::TooManyStatements {
+                limit: 4,
+                statements: 5
+            }
+        );
+        let few_sets = EngineLimits {
+            max_sets: 2,
+            ..EngineLimits::default()
+        };
+        assert!(matches!(
+            StoreSets::build_reusing(&store, None, few_sets),
+            Err(BuildError::TooManySets { limit: 2 })
+        ));
+        // An update over the limit fails and leaves the totals as they were; one within it
+        // replaces the old set's count.
+        let exact = EngineLimits {
+            max_statements: 5,
+            ..EngineLimits::default()
+        };
+        let doc = PolicyDoc::new(
+            "two",
+            PolicyType::Resource,
+            parse_policy(
+                r#"{"Version":"2012-10-17","Statement":[
+                  {"Effect":"Deny","Principal":"*","Action":"*","Resource":"*"},
+                  {"Effect":"Allow","Principal":"*","Action":"*","Resource":"*"}]}"#,
+                &Limits::default(),
+            )
+            .unwrap(),
+        );
+        let a = "arn:aws:kinesis:us-east-1:111122223333:stream/a";
+        let new = "arn:aws:kinesis:us-east-1:111122223333:stream/new";
+        let mut t = totals.clone();
+        assert!(sets
+            .with_resource_policy(new, Some(Arc::clone(&doc)), &mut t, &exact)
+            .is_err());
+        assert_eq!(t.statements, 5);
+        let mut t = totals.clone();
+        let big = EngineLimits {
+            max_statements: 6,
+            ..EngineLimits::default()
+        };
+        sets.with_resource_policy(a, Some(doc), &mut t, &big).unwrap();
+        assert_eq!((t.sets, t.statements), (5, 6));
     }
 }

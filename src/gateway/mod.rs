@@ -68,7 +68,7 @@ use crate::ast::PolicyType;
 use crate::eval::PolicyDoc;
 use crate::semantics::Semantics;
 use crate::store::{Store, Tags};
-use crate::Authorizer;
+use crate::{Authorizer, BuildError, EngineBuilder};
 
 use credentials::Credentials;
 use db::PolicyDb;
@@ -173,8 +173,12 @@ impl Live {
     /// The same files with the policy of the Kinesis resource `arn` set (`None`: removed),
     /// compiling only that policy. The database's policies apply only where the store file sets
     /// none (the API refuses to set one there), so this equals a rebuild with the new overlay.
-    fn with_resource_policy(&self, arn: &str, policy: Option<Arc<PolicyDoc>>) -> Live {
-        Live {
+    fn with_resource_policy(
+        &self,
+        arn: &str,
+        policy: Option<Arc<PolicyDoc>>,
+    ) -> Result<Live, BuildError> {
+        Ok(Live {
             version: self.version,
             base: Arc::clone(&self.base),
             credentials: Arc::clone(&self.credentials),
@@ -182,8 +186,8 @@ impl Live {
                 arn,
                 PolicyType::KinesisResource,
                 policy,
-            ),
-        }
+            )?,
+        })
     }
 }
 
@@ -281,10 +285,12 @@ fn build_live(
     }
     // After a mirrored change the policies are mostly the live ones: only new lists of
     // policies are compiled.
+    let builder = EngineBuilder::new().semantics(sem);
     let authorizer = match previous {
-        Some(p) => p.rebuilt(Arc::new(store), sem),
-        None => Authorizer::new(Arc::new(store), sem),
-    };
+        Some(p) => builder.rebuild(p, Arc::new(store)),
+        None => builder.authorizer(Arc::new(store)),
+    }
+    .map_err(|e| GatewayError(format!("the engine was not built: {e}")))?;
     Ok(Live {
         version,
         base,

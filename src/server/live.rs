@@ -10,7 +10,7 @@ use serde_json::{json, Value};
 use crate::diag::Diagnostic;
 use crate::semantics::Semantics;
 use crate::store::{resolve_inside, Escape, FileRefs, Store, MAX_POLICIES, MAX_STORE_BYTES};
-use crate::Authorizer;
+use crate::{Authorizer, EngineBuilder};
 
 /// What made the server (re)load its store.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -136,15 +136,19 @@ pub(crate) struct Built {
     pub(crate) build_time: Duration,
 }
 
-/// Loads (validating every policy) and compiles a store from disk. Blocking: run it off the
-/// async workers.
-pub(crate) fn build_from_path(path: &Path, sem: &Semantics) -> Result<Built, Vec<Diagnostic>> {
+/// Loads (validating every policy) and compiles a store from disk, reusing the compiled sets of
+/// `previous` whose policies are unchanged. Blocking: run it off the async workers.
+pub(crate) fn build_from_path(
+    path: &Path,
+    sem: &Semantics,
+    previous: Option<&Authorizer>,
+) -> Result<Built, Vec<Diagnostic>> {
     let t = Instant::now();
     let store = Store::load(path)?;
     let file = store_file(path);
     let text = std::fs::read_to_string(&file).unwrap_or_default();
     let digest = digest_of(&text, &base_dir(path));
-    Ok(compile(store, digest, sem, t))
+    compile(store, digest, sem, t, previous)
 }
 
 /// Loads and compiles an uploaded store from its text. With `file_refs`, its `file`
@@ -155,6 +159,7 @@ pub(crate) fn build_from_text(
     base: &Path,
     file_refs: bool,
     sem: &Semantics,
+    previous: Option<&Authorizer>,
 ) -> Result<Built, Vec<Diagnostic>> {
     let t = Instant::now();
     let files = if file_refs {
@@ -169,15 +174,28 @@ pub(crate) fn build_from_text(
     };
     let store = Store::from_str_with(text, files)?;
     let digest = digest_of(text, base);
-    Ok(compile(store, digest, sem, t))
+    compile(store, digest, sem, t, previous)
 }
 
-fn compile(store: Store, digest: String, sem: &Semantics, t: Instant) -> Built {
-    Built {
-        authorizer: Authorizer::new(Arc::new(store), sem.clone()),
+fn compile(
+    store: Store,
+    digest: String,
+    sem: &Semantics,
+    t: Instant,
+    previous: Option<&Authorizer>,
+) -> Result<Built, Vec<Diagnostic>> {
+    let builder = EngineBuilder::new().semantics(sem.clone());
+    let store = Arc::new(store);
+    let authorizer = match previous {
+        Some(p) => builder.rebuild(p, store),
+        None => builder.authorizer(store),
+    }
+    .map_err(|e| vec![e.to_diagnostic()])?;
+    Ok(Built {
+        authorizer,
         digest,
         build_time: t.elapsed(),
-    }
+    })
 }
 
 /// FNV-1a, 64 bits.

@@ -334,16 +334,21 @@ pub(crate) async fn reload(
     let sem = state.config.semantics.clone();
     let file_refs = state.config.upload_file_refs;
     let from_disk = text.is_none();
-    let job = tokio::task::spawn_blocking(move || match text {
-        None => {
-            // Fingerprint first: a change made while loading shows at the next poll.
-            let fp = live::fingerprint(&path);
-            (Some(fp), live::build_from_path(&path, &sem))
+    // The new engine reuses every compiled set of the live one whose policies are unchanged.
+    let previous = state.live.load_full().map(|l| l.authorizer.clone());
+    let job = tokio::task::spawn_blocking(move || {
+        let previous = previous.as_ref();
+        match text {
+            None => {
+                // Fingerprint first: a change made while loading shows at the next poll.
+                let fp = live::fingerprint(&path);
+                (Some(fp), live::build_from_path(&path, &sem, previous))
+            }
+            Some(t) => (
+                None,
+                live::build_from_text(&t, &live::base_dir(&path), file_refs, &sem, previous),
+            ),
         }
-        Some(t) => (
-            None,
-            live::build_from_text(&t, &live::base_dir(&path), file_refs, &sem),
-        ),
     })
     .await;
     let (fp, built) = match job {

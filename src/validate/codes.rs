@@ -13,7 +13,7 @@ pub struct CodeInfo {
     /// The severity findings of this code have (the parser's and the store's are errors,
     /// except `IAM350`).
     pub severity: Severity,
-    /// Where it comes from: `parse`, `store`, or the validator's family (`types`, `kinesis`,
+    /// Where it comes from: `parse`, `store`, `engine`, or the validator's family (`types`, `kinesis`,
     /// `sizes`, `actions`, `resources`, `conditions`, `security`, `redundancy`).
     pub family: &'static str,
     /// One line.
@@ -360,6 +360,12 @@ pub const CODES: &[CodeInfo] = &[
         W,
         "store",
         "Kinesis resource policy attached to no resource",
+    ),
+    c(
+        "IAM360",
+        E,
+        "engine",
+        "The compiled engine would pass one of its limits",
     ),
 ];
 

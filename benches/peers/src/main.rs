@@ -623,7 +623,8 @@ fn child(eng: Eng, tier: Tier, size: usize, mix: Mix) -> Result<Value, String> {
             } else {
                 let build = || {
                     let inputs = parse()?;
-                    let engine = Engine::from_inputs(&inputs, sem.clone());
+                    let engine =
+                        Engine::from_inputs(&inputs, sem.clone()).map_err(|e| e.to_string())?;
                     Ok((inputs, engine))
                 };
                 measure(n, 0, build, |(_, engine), i| {

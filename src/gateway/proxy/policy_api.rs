@@ -46,7 +46,10 @@ pub(super) async fn put_policy(
         .policies
         .insert(arn.clone(), (text.to_string(), Arc::clone(&doc)));
     // Only the new policy is compiled: every other set is shared with the live engine.
-    let next = live.with_resource_policy(&arn, Some(doc));
+    let next = match live.with_resource_policy(&arn, Some(doc)) {
+        Ok(next) => next,
+        Err(e) => return invalid(&format!("the policy was not applied: {e}")),
+    };
     let w = &mut *writer;
     if let Err(e) = tokio::task::block_in_place(|| w.db.put_policy(&arn, text)) {
         return aws_error(
@@ -94,7 +97,10 @@ pub(super) async fn delete_policy(state: &State, live: &Live, plan: &Plan) -> An
     let live = state.live.load_full();
     let mut overlay = writer.overlay.clone();
     overlay.policies.remove(&arn);
-    let next = live.with_resource_policy(&arn, None);
+    let next = match live.with_resource_policy(&arn, None) {
+        Ok(next) => next,
+        Err(e) => return invalid(&format!("the policy was not applied: {e}")),
+    };
     let w = &mut *writer;
     if let Err(e) = tokio::task::block_in_place(|| w.db.delete_policy(&arn)) {
         return aws_error(
