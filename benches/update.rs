@@ -48,7 +48,7 @@ fn stream_policy(arn: &str, n: usize, salt: usize) -> Value {
 
 /// 10 accounts of 100 users with 10-statement identity policies (10,000 statements) and 10,000
 /// streams with 9-statement policies (90,000).
-fn store() -> Store {
+fn generated_store() -> Store {
     let mut accounts = serde_json::Map::new();
     for a in 0..ACCOUNTS {
         let mut users = serde_json::Map::new();
@@ -87,7 +87,7 @@ fn store() -> Store {
 }
 
 fn update(c: &mut Criterion) {
-    let store = Arc::new(store());
+    let store = Arc::new(generated_store());
     assert_eq!(store.stats().statements, 100_000);
     let sem = Semantics::default();
     let auth = Authorizer::new(Arc::clone(&store), sem.clone()).unwrap();
@@ -128,7 +128,7 @@ fn update(c: &mut Criterion) {
     });
     // `PUT /v1/store` or a reload of the files with nothing changed: new documents equal to
     // the live ones, so every compiled set is reused after a comparison.
-    let reloaded = Arc::new(store());
+    let reloaded = Arc::new(generated_store());
     g.bench_function("reloaded store, rebuild reusing equal sets", |b| {
         b.iter(|| black_box(auth.rebuilt(Arc::clone(&reloaded)).unwrap()))
     });
