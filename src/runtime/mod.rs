@@ -168,3 +168,155 @@ impl Running {
     }
 }
 
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::panic)]
+mod tests {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    use http_body_util::BodyExt;
+    use hyper_util::rt::TokioIo;
+
+    use super::*;
+
+    /// Answers 200 with the path; panics on `/panic`.
+    #[derive(Default)]
+    struct Echo {
+        answered: AtomicUsize,
+    }
+
+    impl Handler for Echo {
+        type Route = bool;
+        const ISOLATION: Isolation = Isolation::InPlace;
+
+        fn route(&self, req: &Request<Incoming>) -> bool {
+            req.uri().path() == "/panic"
+        }
+
+        fn handle(
+            self: Arc<Self>,
+            panics: bool,
+            _peer: SocketAddr,
+            req: Request<Incoming>,
+        ) -> impl Future<Output = Response<Body>> + Send + 'static {
+            let path = req.uri().path().to_string();
+            async move {
+                tokio::task::yield_now().await;
+                if panics {
+                    panic!("handler bug");
+                }
+                Response::new(Full::new(Bytes::from(path)))
+            }
+        }
+
+        fn panicked(&self, _route: bool, message: &str) -> Response<Body> {
+            let mut r = Response::new(Full::new(Bytes::from(format!("500: {message}"))));
+            *r.status_mut() = StatusCode::INTERNAL_SERVER_ERROR;
+            r
+        }
+
+        fn answered(&self, _route: bool, _status: StatusCode, _elapsed: Duration) {
+            self.answered.fetch_add(1, Ordering::Relaxed);
+        }
+
+        fn error(&self, _message: String) {}
+    }
+
+    /// [`Echo`] isolated by a task per request.
+    #[derive(Default)]
+    struct EchoInTask(Arc<Echo>);
+
+    impl Handler for EchoInTask {
+        type Route = bool;
+        const ISOLATION: Isolation = Isolation::Task;
+
+        fn route(&self, req: &Request<Incoming>) -> bool {
+            self.0.route(req)
+        }
+
+        fn handle(
+            self: Arc<Self>,
+            panics: bool,
+            peer: SocketAddr,
+            req: Request<Incoming>,
+        ) -> impl Future<Output = Response<Body>> + Send + 'static {
+            Arc::clone(&self.0).handle(panics, peer, req)
+        }
+
+        fn panicked(&self, route: bool, message: &str) -> Response<Body> {
+            self.0.panicked(route, message)
+        }
+
+        fn answered(&self, route: bool, status: StatusCode, elapsed: Duration) {
+            self.0.answered(route, status, elapsed)
+        }
+
+        fn error(&self, _message: String) {}
+    }
+
+    const LIMITS: ConnLimits = ConnLimits {
+        header_timeout: Duration::from_secs(5),
+        max_connections: 4,
+        shutdown_grace: Duration::from_secs(1),
+    };
+
+    /// Sends GET `path` twice on one HTTP/1.1 connection: (status, body) of each.
+    async fn twice(addr: SocketAddr, first: &str, second: &str) -> Vec<(u16, String)> {
+        let stream = tokio::net::TcpStream::connect(addr).await.unwrap();
+        let (mut send, conn) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
+            .await
+            .unwrap();
+        tokio::spawn(conn);
+        let mut out = Vec::new();
+        for path in [first, second] {
+            let req = Request::get(path).body(Full::new(Bytes::new())).unwrap();
+            let resp = send.send_request(req).await.unwrap();
+            let status = resp.status().as_u16();
+            let body = resp.into_body().collect().await.unwrap().to_bytes();
+            out.push((status, String::from_utf8_lossy(&body).into_owned()));
+        }
+        out
+    }
+
+    async fn start<H: Handler>(handler: Arc<H>) -> Running {
+        let (listener, addr) = bind(SocketAddr::from(([127, 0, 0, 1], 0))).await.unwrap();
+        Running::start(listener, addr, Plain, LIMITS, handler)
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_panic_answers_500_and_the_connection_keeps_serving() {
+        let echo = Arc::new(Echo::default());
+        let running = start(Arc::clone(&echo)).await;
+        let got = twice(running.local_addr(), "/panic", "/after").await;
+        assert_eq!(
+            got,
+            vec![
+                (500, "500: handler bug".to_string()),
+                (200, "/after".to_string())
+            ]
+        );
+        assert_eq!(echo.answered.load(Ordering::Relaxed), 2);
+        running.shutdown().await;
+
+        let in_task = Arc::new(EchoInTask::default());
+        let running = start(Arc::clone(&in_task)).await;
+        let got = twice(running.local_addr(), "/panic", "/after").await;
+        assert_eq!(got[0], (500, "500: handler bug".to_string()));
+        assert_eq!(got[1], (200, "/after".to_string()));
+        assert_eq!(in_task.0.answered.load(Ordering::Relaxed), 2);
+        running.shutdown().await;
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn shutdown_stops_accepting_and_ends_background_tasks() {
+        let mut running = start(Arc::new(Echo::default())).await;
+        let addr = running.local_addr();
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        running.spawn(|mut shutdown| async move {
+            let _ = shutdown.changed().await;
+            let _ = tx.send(());
+        });
+        running.shutdown().await;
+        assert!(rx.await.is_ok(), "the background task saw the shutdown");
+        assert!(tokio::net::TcpStream::connect(addr).await.is_err());
+    }
+}
