@@ -15,6 +15,8 @@ pub mod gateway;
 pub mod glob;
 pub mod parse;
 pub mod request;
+#[cfg(feature = "server")]
+mod runtime;
 pub mod semantics;
 #[cfg(feature = "server")]
 pub mod server;

@@ -127,6 +127,7 @@ fn config(args: &Args) -> Result<Config, super::ConfigError> {
     }
     c.place.region = args.region.clone();
     c.listen = args.listen;
+    c.reload_on_sighup = true;
     c.max_body_bytes = args.max_body.max(1);
     c.max_skew = Duration::from_secs(args.max_skew);
     c.upstream_timeout = Duration::from_secs(args.upstream_timeout.max(1));
@@ -157,23 +158,15 @@ async fn serve(config: Config) -> ExitCode {
     #[cfg(unix)]
     {
         use tokio::signal::unix::{signal, SignalKind};
-        let (Ok(mut hup), Ok(mut term)) = (
-            signal(SignalKind::hangup()),
-            signal(SignalKind::terminate()),
-        ) else {
+        // SIGHUP reloads inside the gateway (Config::reload_on_sighup).
+        let Ok(mut term) = signal(SignalKind::terminate()) else {
             eprintln!("error: cannot install signal handlers");
             gateway.shutdown().await;
             return ExitCode::from(1);
         };
-        loop {
-            tokio::select! {
-                _ = hup.recv() => match gateway.reload().await {
-                    Ok(v) => eprintln!("iamc gateway: store version {v} live (sighup)"),
-                    Err(e) => eprintln!("iamc gateway: reload refused; the old store keeps serving: {e}"),
-                },
-                _ = term.recv() => break,
-                _ = tokio::signal::ctrl_c() => break,
-            }
+        tokio::select! {
+            _ = term.recv() => {}
+            _ = tokio::signal::ctrl_c() => {}
         }
     }
     #[cfg(not(unix))]

@@ -23,7 +23,8 @@
 //!    kinesalite has its own account id), and mirrors stream tags from successful tagging
 //!    calls into the database so that `aws:ResourceTag` conditions see them.
 //!
-//! The store (`--store`) and the credentials file are reloaded on `SIGHUP`; a file that fails
+//! The store (`--store`) and the credentials file are reloaded on `SIGHUP`
+//! ([`Config::reload_on_sighup`]) and by [`Gateway::reload`]; a file that fails
 //! validation is refused and the old one keeps serving. Resource policies set through the API
 //! live in the database; a resource whose policy the store file sets cannot be changed through
 //! the API (`InvalidArgumentException`), so the two never disagree.
@@ -42,6 +43,10 @@
 //! Without a signer the question carries the client's signature, made for another request, so
 //! an upstream that checks signatures refuses it and the policy with it.
 //!
+//! The gateway is served by the HTTP runtime `iamc serve` shares: one port for HTTP/1.1 and
+//! cleartext HTTP/2, a bound on open connections, a graceful shutdown, and a panic in a request
+//! answered 500 `InternalFailure` with the connection kept.
+//!
 //! What is not done: `SubscribeToShard`'s event stream is buffered, not streamed; CBOR bodies are refused
 //! (`SerializationException`).
 
@@ -59,13 +64,13 @@ use std::sync::atomic::AtomicU64;
 use std::sync::Arc;
 use std::time::Duration;
 
-use arc_swap::ArcSwap;
 use hyper::Uri;
 use hyper_util::rt::TokioExecutor;
-use tokio::sync::{watch, Mutex};
 
 use crate::ast::PolicyType;
 use crate::eval::PolicyDoc;
+use crate::runtime::signal::Sighup;
+use crate::runtime::{ConnLimits, Engine, Plain, Running};
 use crate::semantics::Semantics;
 use crate::store::{Store, Tags};
 use crate::{Authorizer, BuildError, EngineBuilder};
@@ -106,6 +111,9 @@ pub struct Config {
     /// Signs forwarded requests with the gateway's credentials; `None` passes the client's
     /// signature through ([`upstream_sign`]).
     pub upstream_signer: Option<upstream_sign::UpstreamSigner>,
+    /// Reload the store and credentials files on `SIGHUP` (Unix), as [`Gateway::reload`] does;
+    /// each reload is reported on standard error.
+    pub reload_on_sighup: bool,
 }
 
 impl Config {
@@ -137,6 +145,7 @@ impl Config {
             body_timeout: Duration::from_secs(60),
             semantics: Semantics::default(),
             upstream_signer: None,
+            reload_on_sighup: false,
         }
     }
 }
@@ -211,8 +220,8 @@ struct State {
     config: Config,
     /// What signatures are checked against (the gateway's region, Kinesis, the skew).
     verify: sigv4::VerifyOptions,
-    live: ArcSwap<Live>,
-    writer: Mutex<Writer>,
+    /// What decides requests now; the writer, behind its update lock, changes it.
+    live: Engine<Arc<Live>, Writer>,
     client: hyper_util::client::legacy::Client<
         hyper_util::client::legacy::connect::HttpConnector,
         http_body_util::Full<bytes::Bytes>,
@@ -344,19 +353,24 @@ fn read_overlay(db: &PolicyDb) -> Result<Overlay, GatewayError> {
 
 /// A running gateway.
 pub struct Gateway {
-    addr: SocketAddr,
+    running: Running,
     state: Arc<State>,
-    shutdown: watch::Sender<bool>,
-    task: tokio::task::JoinHandle<()>,
 }
 
 impl std::fmt::Debug for Gateway {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Gateway")
-            .field("addr", &self.addr)
+            .field("addr", &self.running.local_addr())
             .finish_non_exhaustive()
     }
 }
+
+/// How the gateway treats connections.
+const CONN_LIMITS: ConnLimits = ConnLimits {
+    header_timeout: Duration::from_secs(30),
+    max_connections: 4096,
+    shutdown_grace: Duration::from_secs(10),
+};
 
 impl Gateway {
     /// Loads the store and credentials, opens the database, compiles, binds and starts
@@ -373,12 +387,10 @@ impl Gateway {
             config.semantics.clone(),
             None,
         )?;
-        let listener = tokio::net::TcpListener::bind(config.listen)
+        let (listener, addr) = crate::runtime::bind(config.listen)
             .await
-            .map_err(|e| GatewayError(format!("cannot listen on {}: {e}", config.listen)))?;
-        let addr = listener
-            .local_addr()
-            .map_err(|e| GatewayError(format!("cannot listen on {}: {e}", config.listen)))?;
+            .map_err(GatewayError)?;
+        let sighup = Sighup::install(config.reload_on_sighup).map_err(GatewayError)?;
         let mut connector = hyper_util::client::legacy::connect::HttpConnector::new();
         connector.set_nodelay(true);
         connector.set_connect_timeout(Some(Duration::from_secs(5)));
@@ -393,25 +405,22 @@ impl Gateway {
         let state = Arc::new(State {
             config,
             verify,
-            live: ArcSwap::from_pointee(live),
-            writer: Mutex::new(Writer { db, overlay }),
+            live: Engine::new(Arc::new(live), Writer { db, overlay }),
             client,
             iterators: std::sync::Mutex::new(IteratorCache::default()),
             counters: Counters::default(),
         });
-        let (shutdown, rx) = watch::channel(false);
-        let task = tokio::spawn(accept_loop(listener, Arc::clone(&state), rx));
-        Ok(Gateway {
-            addr,
-            state,
-            shutdown,
-            task,
-        })
+        let mut running = Running::start(listener, addr, Plain, CONN_LIMITS, Arc::clone(&state));
+        if state.config.reload_on_sighup {
+            let st = Arc::clone(&state);
+            running.spawn(|shutdown| reload_on_sighup(st, sighup, shutdown));
+        }
+        Ok(Gateway { running, state })
     }
 
     /// The address the gateway listens on.
     pub fn local_addr(&self) -> SocketAddr {
-        self.addr
+        self.running.local_addr()
     }
 
     /// The live store version (1 at start, +1 per successful reload).
@@ -422,39 +431,46 @@ impl Gateway {
     /// Reloads the store and credentials files (as `SIGHUP` does). On error the old ones keep
     /// serving. Returns the new version.
     pub async fn reload(&self) -> Result<u64, GatewayError> {
-        let (store, creds) = load_files(&self.state.config)?;
-        let writer = self.state.writer.lock().await;
-        let version = self.state.live.load().version + 1;
-        let live = build_live(
-            version,
-            Arc::new(store),
-            Arc::new(creds),
-            &writer.overlay,
-            self.state.config.semantics.clone(),
-            None,
-        )?;
-        self.state.live.store(Arc::new(live));
-        Ok(version)
+        reload(&self.state).await
     }
 
     /// Stops accepting, lets requests in flight finish (up to 10 s), and returns.
     pub async fn shutdown(self) {
-        let _ = self.shutdown.send(true);
-        let _ = self.task.await;
+        self.running.shutdown().await;
     }
 }
 
-async fn accept_loop(
-    listener: tokio::net::TcpListener,
+/// Reloads the store and credentials files; on error the old ones keep serving. Returns the
+/// new version.
+async fn reload(state: &State) -> Result<u64, GatewayError> {
+    let (store, creds) = load_files(&state.config)?;
+    let writer = state.live.lock().await;
+    let version = writer.live().version + 1;
+    let next = build_live(
+        version,
+        Arc::new(store),
+        Arc::new(creds),
+        &writer.overlay,
+        state.config.semantics.clone(),
+        None,
+    );
+    writer.commit(next.map(Arc::new))?;
+    Ok(version)
+}
+
+/// Reloads on every `SIGHUP` until shutdown, and says so on standard error.
+async fn reload_on_sighup(
     state: Arc<State>,
-    shutdown: watch::Receiver<bool>,
+    mut sighup: Sighup,
+    mut shutdown: tokio::sync::watch::Receiver<bool>,
 ) {
-    let limits = crate::server::ConnLimits {
-        header_timeout: Duration::from_secs(30),
-        max_connections: 4096,
-        shutdown_grace: Duration::from_secs(10),
-    };
-    let on_error = |m: String| eprintln!("iamc gateway: {m}");
-    let handler = move |peer, req| proxy::handle(Arc::clone(&state), peer, req);
-    crate::server::serve_connections(listener, shutdown, limits, on_error, handler).await;
+    loop {
+        tokio::select! {
+            _ = shutdown.changed() => return,
+            _ = sighup.recv() => match reload(&state).await {
+                Ok(v) => eprintln!("iamc gateway: store version {v} live (sighup)"),
+                Err(e) => eprintln!("iamc gateway: reload refused; the old store keeps serving: {e}"),
+            },
+        }
+    }
 }

@@ -1,6 +1,5 @@
 //! One request through the gateway: authenticate, map, authorize, then serve or forward.
 
-use std::convert::Infallible;
 use std::net::SocketAddr;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
@@ -20,6 +19,8 @@ use crate::ast::{Instant, PolicyType};
 use crate::eval::flow::wildcard_only_reason;
 use crate::eval::{Decision, Layer, Outcome};
 use crate::request::{time_keys, Caller, ContextValue, Request, Scalar};
+use crate::runtime::body::{read_body, BodyError};
+use crate::runtime::{Handler, Isolation};
 use crate::semantics::Semantics;
 
 mod policy_api;
@@ -67,23 +68,35 @@ fn json_answer(body: &Value) -> Answer {
     r
 }
 
-/// Entry point for hyper. The request runs inside [`crate::server::CatchUnwind`], so that even
-/// a bug that panics answers 500 and leaves the connection and the gateway serving.
-pub(super) async fn handle(
-    state: Arc<State>,
-    peer: SocketAddr,
-    req: HttpRequest<Incoming>,
-) -> Result<Answer, Infallible> {
-    Ok(
-        match crate::server::CatchUnwind::new(route(state, peer, req)).await {
-            Ok(a) => a,
-            Err(e) => aws_error(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "InternalFailure",
-                &format!("the gateway failed on this request: {e}"),
-            ),
-        },
-    )
+/// The gateway as the runtime serves it: a request is polled in place inside a catch of
+/// panics ([`Isolation::InPlace`]), so that even a bug that panics answers 500 and leaves the
+/// connection and the gateway serving. Its counters are kept by the handler (`/-/status`).
+impl Handler for State {
+    type Route = ();
+    const ISOLATION: Isolation = Isolation::InPlace;
+
+    fn route(&self, _req: &HttpRequest<Incoming>) {}
+
+    fn handle(
+        self: Arc<Self>,
+        _route: (),
+        peer: SocketAddr,
+        req: HttpRequest<Incoming>,
+    ) -> impl std::future::Future<Output = Answer> + Send + 'static {
+        route(self, peer, req)
+    }
+
+    fn panicked(&self, _route: (), message: &str) -> Answer {
+        aws_error(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "InternalFailure",
+            &format!("the gateway failed on this request: {message}"),
+        )
+    }
+
+    fn error(&self, message: String) {
+        eprintln!("iamc gateway: {message}");
+    }
 }
 
 async fn route(state: Arc<State>, peer: SocketAddr, req: HttpRequest<Incoming>) -> Answer {
@@ -106,7 +119,7 @@ async fn route(state: Arc<State>, peer: SocketAddr, req: HttpRequest<Incoming>) 
 async fn status(state: &State) -> Answer {
     let live = state.live.load_full();
     let (revision, policies) = {
-        let w = state.writer.lock().await;
+        let w = state.live.lock().await;
         (
             w.db.revision().unwrap_or_default(),
             w.overlay.policies.len(),
@@ -145,39 +158,41 @@ async fn kinesis(state: &State, peer: SocketAddr, req: HttpRequest<Incoming>) ->
             parts.headers.insert(hyper::header::HOST, v);
         }
     }
-    let read = Limited::new(body, state.config.max_body_bytes).collect();
-    let body = match tokio::time::timeout(state.config.body_timeout, read).await {
-        Err(_) => {
+    let cfg = &state.config;
+    let read = read_body(
+        &parts.headers,
+        body,
+        cfg.max_body_bytes,
+        Some(cfg.body_timeout),
+    );
+    let body = match read.await {
+        Ok(b) => b,
+        Err(BodyError::TimedOut) => {
             return aws_error(
                 StatusCode::REQUEST_TIMEOUT,
                 "RequestTimeout",
                 &format!(
                     "the request body did not arrive within {:?}",
-                    state.config.body_timeout
+                    cfg.body_timeout
                 ),
             )
         }
-        Ok(Ok(b)) => b.to_bytes(),
-        Ok(Err(e)) => {
-            let too_big = e
-                .downcast_ref::<http_body_util::LengthLimitError>()
-                .is_some();
-            return if too_big {
-                aws_error(
-                    StatusCode::PAYLOAD_TOO_LARGE,
-                    "SerializationException",
-                    &format!(
-                        "the request body is larger than the gateway's limit of {} bytes",
-                        state.config.max_body_bytes
-                    ),
-                )
-            } else {
-                aws_error(
-                    StatusCode::BAD_REQUEST,
-                    "SerializationException",
-                    &format!("cannot read the request body: {e}"),
-                )
-            };
+        Err(BodyError::TooLarge) => {
+            return aws_error(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "SerializationException",
+                &format!(
+                    "the request body is larger than the gateway's limit of {} bytes",
+                    cfg.max_body_bytes
+                ),
+            )
+        }
+        Err(BodyError::Unreadable(e)) => {
+            return aws_error(
+                StatusCode::BAD_REQUEST,
+                "SerializationException",
+                &format!("cannot read the request body: {e}"),
+            )
         }
     };
     let live = state.live.load_full();

@@ -1,12 +1,12 @@
 //! Routes and handlers.
 
 use std::cell::RefCell;
-use std::convert::Infallible;
+use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
 use bytes::Bytes;
-use http_body_util::{BodyExt, Full, LengthLimitError, Limited};
+use http_body_util::Full;
 use hyper::body::Incoming;
 use hyper::header::{HeaderValue, ALLOW, AUTHORIZATION, CONTENT_LENGTH, CONTENT_TYPE, RETRY_AFTER};
 use hyper::{Method, Request, Response, StatusCode};
@@ -25,10 +25,12 @@ use crate::compile::Scratch;
 use crate::eval::explain::explain;
 use crate::eval::{Decision, Outcome};
 use crate::request::RequestJson;
+use crate::runtime::body::{read_body as read_limited, BodyError};
+use crate::runtime::{Handler, Isolation};
 use crate::{Authorizer, Prepared};
 
 /// The body type of every response.
-pub(crate) type Body = Full<Bytes>;
+pub(crate) use crate::runtime::Body;
 
 /// The prefix of the Envoy `ext_authz` endpoint; the original path follows it.
 pub(crate) const ENVOY_PREFIX: &str = "/v1/envoy/ext_authz";
@@ -71,32 +73,44 @@ pub(crate) fn route_of(path: &str) -> Route {
     }
 }
 
-/// Serves one HTTP request: runs the handler as a task of its own, so that even a bug that
-/// panics answers 500 and leaves the connection and the server serving. (Measured with the
-/// load run of `tests/server.rs`, a task of its own is faster here than polling in place with
-/// `CatchUnwind` (`server::unwind`): p50 0.026 ms against 0.064 ms on one connection; the gateway, whose
-/// handler waits on its upstream, measured the other way.)
-pub(crate) async fn serve(
-    state: Arc<State>,
-    req: Request<Incoming>,
-) -> Result<Response<Body>, Infallible> {
-    let started = Instant::now();
-    let route = route_of(req.uri().path());
-    let st = Arc::clone(&state);
-    let resp = match tokio::spawn(handle(st, route, req)).await {
-        Ok(resp) => resp,
-        Err(_) => error_response(
-            &state,
+/// The decision server as the runtime serves it: each request runs as a task of its own
+/// ([`Isolation::Task`]), so that even a bug that panics answers 500 and leaves the connection
+/// and the server serving; every answer is counted in `iamc_http_requests_total` and
+/// `iamc_request_duration_seconds`.
+impl Handler for State {
+    type Route = Route;
+    const ISOLATION: Isolation = Isolation::Task;
+
+    fn route(&self, req: &Request<Incoming>) -> Route {
+        route_of(req.uri().path())
+    }
+
+    fn handle(
+        self: Arc<Self>,
+        route: Route,
+        _peer: SocketAddr,
+        req: Request<Incoming>,
+    ) -> impl std::future::Future<Output = Response<Body>> + Send + 'static {
+        handle(self, route, req)
+    }
+
+    fn panicked(&self, _route: Route, _message: &str) -> Response<Body> {
+        error_response(
+            self,
             &ApiError::new(
                 ErrorCode::Internal,
                 "the request handler failed; the server keeps serving",
             ),
-        ),
-    };
-    state
-        .metrics
-        .request(route, resp.status().as_u16(), started.elapsed());
-    Ok(resp)
+        )
+    }
+
+    fn answered(&self, route: Route, status: StatusCode, elapsed: Duration) {
+        self.metrics.request(route, status.as_u16(), elapsed);
+    }
+
+    fn error(&self, message: String) {
+        self.event(&super::Event::Error(message));
+    }
 }
 
 async fn handle(state: Arc<State>, route: Route, req: Request<Incoming>) -> Response<Body> {
@@ -222,26 +236,23 @@ async fn read_parts(
     body: Incoming,
     max: usize,
 ) -> Result<Bytes, ApiError> {
-    let too_large = || {
-        ApiError::new(
+    read_limited(headers, body, max, None)
+        .await
+        .map_err(|e| body_error(e, max))
+}
+
+/// The API error of a body that was not read (its time bound is the caller's to word).
+fn body_error(e: BodyError, max: usize) -> ApiError {
+    match e {
+        BodyError::TooLarge => ApiError::new(
             ErrorCode::BodyTooLarge,
             format!("the body is larger than {max} bytes (the server's bound)"),
-        )
-    };
-    let declared = headers
-        .get(CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse::<u64>().ok());
-    if declared.is_some_and(|n| n > max as u64) {
-        return Err(too_large());
-    }
-    match Limited::new(body, max).collect().await {
-        Ok(c) => Ok(c.to_bytes()),
-        Err(e) if e.is::<LengthLimitError>() => Err(too_large()),
-        Err(e) => Err(ApiError::new(
+        ),
+        BodyError::Unreadable(e) => ApiError::new(
             ErrorCode::BodyUnreadable,
             format!("cannot read the body: {e}"),
-        )),
+        ),
+        BodyError::TimedOut => ApiError::new(ErrorCode::Timeout, "the body did not arrive in time"),
     }
 }
 
@@ -659,20 +670,20 @@ async fn store(state: &Arc<State>, req: Request<Incoming>) -> Result<Response<Bo
     only(&req, &[Method::GET, Method::PUT], "GET, PUT")?;
     may_write(state, &req)?;
     let limits = &state.config.limits;
-    let body = tokio::time::timeout(
-        limits.request_timeout,
-        read_body(req, limits.max_store_bytes),
-    )
-    .await
-    .map_err(|_| {
-        ApiError::new(
-            ErrorCode::Timeout,
-            format!(
-                "the store upload took longer than {:?}",
-                limits.request_timeout
+    let (parts, body) = req.into_parts();
+    let max = limits.max_store_bytes;
+    let body = read_limited(&parts.headers, body, max, Some(limits.request_timeout))
+        .await
+        .map_err(|e| match e {
+            BodyError::TimedOut => ApiError::new(
+                ErrorCode::Timeout,
+                format!(
+                    "the store upload took longer than {:?}",
+                    limits.request_timeout
+                ),
             ),
-        )
-    })??;
+            e => body_error(e, max),
+        })?;
     let text = String::from_utf8(body.to_vec())
         .map_err(|_| ApiError::new(ErrorCode::InvalidJson, "the store is not UTF-8 text"))?;
     match reload(state, Trigger::Api, Some(text)).await {

@@ -2,10 +2,10 @@
 //! that cannot link the library ask it for decisions over HTTP, as they ask OPA.
 //!
 //! One port serves HTTP/1.1 and cleartext HTTP/2 (prior knowledge, as gRPC-style clients and
-//! Envoy speak it). The live store and its compiled engine sit behind an [`ArcSwapOption`]: a
-//! reload loads and validates the new store, compiles it aside, and swaps the whole [`Live`] in
-//! at once, so a request is decided entirely by the old engine or entirely by the new one, and
-//! none is dropped.
+//! Envoy speak it), served by the HTTP runtime the gateway shares. The live store and its
+//! compiled engine sit behind an `ArcSwapOption`: a reload loads and validates the new store,
+//! compiles it aside, and swaps the whole [`Live`] in at once, so a request is decided entirely
+//! by the old engine or entirely by the new one, and none is dropped.
 //!
 //! # API (version 1)
 //!
@@ -59,32 +59,25 @@ mod http;
 mod live;
 mod log;
 mod metrics;
-#[cfg(feature = "gateway")]
-mod unwind;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
-use arc_swap::ArcSwapOption;
-use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
-use hyper_util::server::conn::auto;
-use hyper_util::server::graceful::GracefulShutdown;
 use serde_json::{json, Value};
-use tokio::sync::{watch, Mutex};
+use tokio::sync::watch;
 
 pub use envoy::Mapping;
 pub use error::{ApiError, ErrorCode};
 pub use live::{Live, Trigger};
 pub use log::LogConfig;
 
-#[cfg(feature = "gateway")]
-pub(crate) use unwind::CatchUnwind;
-
 use crate::diag::Diagnostic;
 use crate::eval::Decision;
 use crate::request::Request;
+use crate::runtime::signal::{tick_or_never, ticker, Sighup};
+use crate::runtime::{ConnLimits, Engine, Plain, Running};
 use crate::semantics::Semantics;
 use live::Fingerprint;
 use metrics::Metrics;
@@ -295,7 +288,7 @@ pub(crate) enum Init {
     Failed(usize),
 }
 
-struct ReloadState {
+pub(crate) struct ReloadState {
     next_version: u64,
     /// The fingerprint of the files at the last load from disk.
     fingerprint: Option<Fingerprint>,
@@ -303,7 +296,9 @@ struct ReloadState {
 
 /// Everything the handlers share.
 pub(crate) struct State {
-    pub(crate) live: ArcSwapOption<Live>,
+    /// The live store (none until the first has compiled); its update lock is held by a
+    /// reload from start to end.
+    pub(crate) live: Engine<Option<Arc<Live>>, ReloadState>,
     pub(crate) config: Config,
     pub(crate) metrics: Arc<Metrics>,
     pub(crate) log: Option<log::DecisionLog>,
@@ -311,7 +306,6 @@ pub(crate) struct State {
     pub(crate) init: watch::Sender<Init>,
     /// The memory budget of batches in flight.
     pub(crate) batch_budget: Arc<budget::Budget>,
-    reload: Mutex<ReloadState>,
 }
 
 impl State {
@@ -329,7 +323,7 @@ pub(crate) async fn reload(
     trigger: Trigger,
     text: Option<String>,
 ) -> Result<Arc<Live>, ReloadError> {
-    let mut guard = state.reload.lock().await;
+    let mut guard = state.live.lock().await;
     let path = state.config.store.clone();
     let sem = state.config.semantics.clone();
     let file_refs = state.config.upload_file_refs;
@@ -375,9 +369,7 @@ pub(crate) async fn reload(
                 build_time: b.build_time,
             });
             guard.next_version += 1;
-            // INVARIANT: the engine is complete before it is published; requests see the old
-            // Live or the new one, never a mix.
-            state.live.store(Some(Arc::clone(&live)));
+            guard.publish(Some(Arc::clone(&live)));
             state.init.send_replace(Init::Ready);
             state.metrics.reload(trigger, true);
             state.event(&Event::Loaded(&live));
@@ -399,16 +391,14 @@ pub(crate) async fn reload(
 
 /// A running server.
 pub struct Server {
-    addr: SocketAddr,
+    running: Running,
     state: Arc<State>,
-    shutdown: watch::Sender<bool>,
-    tasks: Vec<tokio::task::JoinHandle<()>>,
 }
 
 impl std::fmt::Debug for Server {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Server")
-            .field("addr", &self.addr)
+            .field("addr", &self.running.local_addr())
             .finish_non_exhaustive()
     }
 }
@@ -417,12 +407,9 @@ impl Server {
     /// Binds the listener and starts serving; the store loads and compiles in the background
     /// (`GET /v1/health` answers 503 until it has). Call within a multi-threaded Tokio runtime.
     pub async fn start(config: Config) -> Result<Server, StartError> {
-        let listener = tokio::net::TcpListener::bind(config.listen)
+        let (listener, addr) = crate::runtime::bind(config.listen)
             .await
-            .map_err(|e| StartError(format!("cannot listen on {}: {e}", config.listen)))?;
-        let addr = listener
-            .local_addr()
-            .map_err(|e| StartError(format!("cannot listen on {}: {e}", config.listen)))?;
+            .map_err(StartError)?;
         let metrics = Arc::new(Metrics::new());
         let log = match &config.decision_log {
             Some(c) => Some(
@@ -437,38 +424,34 @@ impl Server {
         };
         let (init, _) = watch::channel(Init::Starting);
         let state = Arc::new(State {
-            live: ArcSwapOption::empty(),
+            live: Engine::new(
+                None,
+                ReloadState {
+                    next_version: 1,
+                    fingerprint: None,
+                },
+            ),
             batch_budget: Arc::new(budget::Budget::new(config.limits.max_batch_memory)),
             envoy: config.envoy.clone(),
             config,
             metrics,
             log,
             init,
-            reload: Mutex::new(ReloadState {
-                next_version: 1,
-                fingerprint: None,
-            }),
         });
-        let (shutdown, _) = watch::channel(false);
-        let tasks = vec![
-            tokio::spawn(accept_loop(
-                listener,
-                Arc::clone(&state),
-                shutdown.subscribe(),
-            )),
-            tokio::spawn(background(Arc::clone(&state), shutdown.subscribe())),
-        ];
-        Ok(Server {
-            addr,
-            state,
-            shutdown,
-            tasks,
-        })
+        let limits = ConnLimits {
+            header_timeout: state.config.limits.header_timeout,
+            max_connections: state.config.limits.max_connections,
+            shutdown_grace: state.config.limits.shutdown_grace,
+        };
+        let mut running = Running::start(listener, addr, Plain, limits, Arc::clone(&state));
+        let st = Arc::clone(&state);
+        running.spawn(|shutdown| background(st, shutdown));
+        Ok(Server { running, state })
     }
 
     /// The address the server listens on.
     pub fn local_addr(&self) -> SocketAddr {
-        self.addr
+        self.running.local_addr()
     }
 
     /// The store path it was started with.
@@ -511,10 +494,7 @@ impl Server {
     /// Stops accepting connections, lets open requests finish (within
     /// [`Limits::shutdown_grace`]), and flushes the decision log.
     pub async fn shutdown(self) {
-        let _ = self.shutdown.send(true);
-        for t in self.tasks {
-            let _ = t.await;
-        }
+        self.running.shutdown().await;
         let state = self.state;
         let _ = tokio::task::spawn_blocking(move || {
             if let Some(log) = &state.log {
@@ -525,115 +505,22 @@ impl Server {
     }
 }
 
-async fn accept_loop(
-    listener: tokio::net::TcpListener,
-    state: Arc<State>,
-    shutdown: watch::Receiver<bool>,
-) {
-    let limits = ConnLimits {
-        header_timeout: state.config.limits.header_timeout,
-        max_connections: state.config.limits.max_connections,
-        shutdown_grace: state.config.limits.shutdown_grace,
-    };
-    let st = Arc::clone(&state);
-    let on_error = move |m: String| st.event(&Event::Error(m));
-    let handler = move |_peer, req| http::serve(Arc::clone(&state), req);
-    serve_connections(listener, shutdown, limits, on_error, handler).await;
-}
-
-/// How [`serve_connections`] treats connections.
-#[derive(Clone, Copy, Debug)]
-pub(crate) struct ConnLimits {
-    /// Time to send HTTP/1 request headers (also closes idle keep-alive connections).
-    pub header_timeout: Duration,
-    /// Connections open at once; past it, accepting waits for one to close.
-    pub max_connections: usize,
-    /// How long requests in flight may finish after shutdown is asked.
-    pub shutdown_grace: Duration,
-}
-
-/// Accepts connections until `shutdown` changes and serves HTTP/1.1 and cleartext HTTP/2 on
-/// each, calling `handler` with the peer address for every request; then lets connections
-/// finish for `shutdown_grace`. Shared by `iamc serve` and `iamc gateway`.
-pub(crate) async fn serve_connections<H, F>(
-    listener: tokio::net::TcpListener,
-    mut shutdown: watch::Receiver<bool>,
-    limits: ConnLimits,
-    on_error: impl Fn(String),
-    handler: H,
-) where
-    H: Fn(SocketAddr, hyper::Request<hyper::body::Incoming>) -> F + Clone + Send + Sync + 'static,
-    F: std::future::Future<Output = Result<hyper::Response<http::Body>, std::convert::Infallible>>
-        + Send
-        + 'static,
-{
-    let mut builder = auto::Builder::new(TokioExecutor::new());
-    builder
-        .http1()
-        .timer(TokioTimer::new())
-        .header_read_timeout(limits.header_timeout)
-        .max_buf_size(64 * 1024);
-    builder
-        .http2()
-        .timer(TokioTimer::new())
-        .max_concurrent_streams(256)
-        .max_header_list_size(64 * 1024);
-    let graceful = GracefulShutdown::new();
-    let slots = Arc::new(tokio::sync::Semaphore::new(limits.max_connections.max(1)));
-    loop {
-        let permit = tokio::select! {
-            _ = shutdown.changed() => break,
-            p = Arc::clone(&slots).acquire_owned() => match p {
-                Ok(p) => p,
-                Err(_) => break,
-            },
-        };
-        let accepted = tokio::select! {
-            _ = shutdown.changed() => break,
-            a = listener.accept() => a,
-        };
-        let (stream, peer) = match accepted {
-            Ok(a) => a,
-            Err(e) => {
-                // Out of file descriptors and the like: back off instead of spinning.
-                on_error(format!("accept failed: {e}"));
-                tokio::time::sleep(Duration::from_millis(50)).await;
-                continue;
-            }
-        };
-        let _ = stream.set_nodelay(true);
-        let h = handler.clone();
-        let svc = hyper::service::service_fn(move |req| h(peer, req));
-        let conn = builder
-            .serve_connection(TokioIo::new(stream), svc)
-            .into_owned();
-        let conn = graceful.watch(conn);
-        tokio::spawn(async move {
-            let _ = conn.await;
-            drop(permit);
-        });
-    }
-    drop(listener);
-    let _ = tokio::time::timeout(limits.shutdown_grace, graceful.shutdown()).await;
-}
-
 /// The first load, then the reload triggers: the file poll and `SIGHUP`.
 async fn background(state: Arc<State>, mut shutdown: watch::Receiver<bool>) {
     tokio::select! {
         _ = shutdown.changed() => return,
         _ = reload(&state, Trigger::Startup, None) => {}
     }
-    let mut sighup = sighup_stream(&state);
-    let mut tick = state.config.watch_interval.map(|d| {
-        let mut t = tokio::time::interval(d.max(Duration::from_millis(10)));
-        t.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-        t
+    let mut sighup = Sighup::install(state.config.reload_on_sighup).unwrap_or_else(|e| {
+        state.event(&Event::Error(e));
+        Sighup::none()
     });
+    let mut tick = ticker(state.config.watch_interval);
     loop {
         let trigger = tokio::select! {
             _ = shutdown.changed() => return,
             _ = tick_or_never(&mut tick) => Trigger::FileChange,
-            _ = sighup_or_never(&mut sighup) => Trigger::Sighup,
+            _ = sighup.recv() => Trigger::Sighup,
         };
         if trigger == Trigger::FileChange {
             let path = state.config.store.clone();
@@ -641,61 +528,11 @@ async fn background(state: Arc<State>, mut shutdown: watch::Receiver<bool>) {
             else {
                 continue;
             };
-            let last = state.reload.lock().await.fingerprint.clone();
+            let last = state.live.lock().await.fingerprint.clone();
             if last.as_ref() == Some(&now) {
                 continue;
             }
         }
         let _ = reload(&state, trigger, None).await;
     }
-}
-
-async fn tick_or_never(tick: &mut Option<tokio::time::Interval>) {
-    match tick {
-        Some(t) => {
-            t.tick().await;
-        }
-        None => std::future::pending::<()>().await,
-    }
-}
-
-#[cfg(unix)]
-type Sighup = tokio::signal::unix::Signal;
-#[cfg(not(unix))]
-type Sighup = ();
-
-#[cfg(unix)]
-fn sighup_stream(state: &State) -> Option<Sighup> {
-    if !state.config.reload_on_sighup {
-        return None;
-    }
-    match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup()) {
-        Ok(s) => Some(s),
-        Err(e) => {
-            state.event(&Event::Error(format!("cannot handle SIGHUP: {e}")));
-            None
-        }
-    }
-}
-
-#[cfg(not(unix))]
-fn sighup_stream(_state: &State) -> Option<Sighup> {
-    None
-}
-
-#[cfg(unix)]
-async fn sighup_or_never(s: &mut Option<Sighup>) {
-    match s {
-        Some(s) => {
-            if s.recv().await.is_none() {
-                std::future::pending::<()>().await;
-            }
-        }
-        None => std::future::pending::<()>().await,
-    }
-}
-
-#[cfg(not(unix))]
-async fn sighup_or_never(_s: &mut Option<Sighup>) {
-    std::future::pending::<()>().await
 }

@@ -31,7 +31,7 @@ pub(super) async fn put_policy(
             ))
         }
     };
-    let mut writer = state.writer.lock().await;
+    let mut writer = state.live.lock().await;
     let live = state.live.load_full();
     if live.base.resource(&arn).is_some_and(|r| r.policy.is_some()) {
         return invalid(&format!(
@@ -59,7 +59,7 @@ pub(super) async fn put_policy(
         );
     }
     w.overlay = overlay;
-    state.live.store(Arc::new(next));
+    writer.publish(Arc::new(next));
     json_answer(&json!({}))
 }
 
@@ -68,7 +68,7 @@ pub(super) async fn get_policy(state: &State, live: &Live, plan: &Plan) -> Answe
     if let Some(p) = live.base.resource(&arn).and_then(|r| r.policy.as_ref()) {
         return json_answer(&json!({"Policy": crate::parse::policy_to_json(&p.policy)}));
     }
-    let writer = state.writer.lock().await;
+    let writer = state.live.lock().await;
     let text = writer
         .overlay
         .policies
@@ -86,7 +86,7 @@ pub(super) async fn delete_policy(state: &State, live: &Live, plan: &Plan) -> An
             state.config.store.display()
         ));
     }
-    let mut writer = state.writer.lock().await;
+    let mut writer = state.live.lock().await;
     if !writer.overlay.policies.contains_key(&arn) {
         return aws_error(
             StatusCode::BAD_REQUEST,
@@ -110,7 +110,7 @@ pub(super) async fn delete_policy(state: &State, live: &Live, plan: &Plan) -> An
         );
     }
     w.overlay = overlay;
-    state.live.store(Arc::new(next));
+    writer.publish(Arc::new(next));
     json_answer(&json!({}))
 }
 

@@ -308,7 +308,7 @@ pub(super) async fn mirror(
         &mut crate::gateway::Overlay,
     ) -> Result<(), crate::gateway::db::DbError>,
 ) {
-    let mut writer = state.writer.lock().await;
+    let mut writer = state.live.lock().await;
     let w = &mut *writer;
     let mut overlay = w.overlay.clone();
     if let Err(e) = tokio::task::block_in_place(|| change(&mut w.db, &mut overlay)) {
@@ -319,7 +319,7 @@ pub(super) async fn mirror(
     w.overlay = overlay;
     let live = state.live.load_full();
     match rebuild(state, &live, &w.overlay) {
-        Ok(next) => state.live.store(Arc::new(next)),
+        Ok(next) => writer.publish(Arc::new(next)),
         Err(r) => eprintln!(
             "iamc gateway: error: after the change of {resource}: {}",
             r.message
