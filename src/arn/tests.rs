@@ -1,3 +1,6 @@
+//! Tests of `arn`.
+#![allow(clippy::unwrap_used)]
+
 use super::*;
 use crate::glob::Glob;
 use proptest::prelude::*;
