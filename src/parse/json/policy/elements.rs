@@ -1,6 +1,7 @@
 //! `Action`, `Resource` and `Principal`: each value read and checked (spec §1.6-§1.8, §2.2).
 
 use super::*;
+use crate::arn::ArnPattern;
 
 impl Builder<'_> {
     pub(super) fn actions(
@@ -233,15 +234,15 @@ pub(super) fn arn_form(template: &Template, raw: &str, mode: TemplateMode) -> Ar
     if shape == "*" {
         return ArnForm::Plain;
     }
-    let fields: Vec<&str> = shape.splitn(6, ':').collect();
-    if fields.len() < 6 {
-        let completed = format!("{raw}{}", ":*".repeat(6 - fields.len()));
+    let fields = ArnPattern::parse(&shape);
+    let (Some(service), Some(resource)) = (fields.service(), fields.resource()) else {
+        let missing = 6 - fields.field_count();
+        let completed = format!("{raw}{}", ":*".repeat(missing));
         return ArnForm::Short {
             completed: Template::parse(&completed, mode),
             wildcard: shape.contains(['*', '?']),
         };
-    }
-    let (service, resource) = (fields[2], fields[5]);
+    };
     let type_part = resource.split(['/', ':']).next().unwrap_or("");
     if resource != "*" && type_part.contains(['*', '?']) && catalog::resources_are_typed(service) {
         return ArnForm::TypeWildcard;
