@@ -228,9 +228,38 @@ fn old_region_account(stream: &str) -> (Option<&str>, Option<&str>) {
     (region, parts.next())
 }
 
+/// `request.rs`'s old `arn_field` (the resource account is field 4).
+fn old_arn_field(arn: &str, n: usize) -> Option<&str> {
+    let bytes = arn.as_bytes();
+    let mut start = 0usize;
+    let mut field = 0usize;
+    for (i, b) in bytes.iter().enumerate() {
+        if *b == b':' {
+            if field == n {
+                return arn.get(start..i);
+            }
+            field += 1;
+            start = i + 1;
+        }
+    }
+    (field == n).then(|| arn.get(start..)).flatten()
+}
+
+/// `elements.rs`'s old `parse_resource` reads: partition and service after `arn:`, and whether
+/// a `${` is in the text before the fifth colon.
+fn old_parse_resource_fields(raw: &str) -> Option<(&str, Option<&str>, bool)> {
+    let rest = raw.strip_prefix("arn:")?;
+    let mut segments = rest.splitn(3, ':');
+    let partition = segments.next().unwrap_or("");
+    let service = segments.next();
+    let end = raw.match_indices(':').nth(4).map_or(raw.len(), |(i, _)| i);
+    let var = raw.get(..end).is_some_and(|head| head.contains("${"));
+    Some((partition, service, var))
+}
+
 /// Texts made of the characters that matter to the split.
 fn arnish() -> impl Strategy<Value = String> {
-    proptest::string::string_regex("(arn|ar|ARN|\\*)?(:[a-z0-9/*?:é-]{0,5}){0,8}").unwrap()
+    proptest::string::string_regex("(arn|ar|ARN|\\*)?(:[a-z0-9/*?:é{}$-]{0,5}){0,8}").unwrap()
 }
 
 proptest! {
@@ -269,6 +298,16 @@ proptest! {
         prop_assert_eq!(old_account_field(&s), p.account());
         prop_assert_eq!(old_region_account(&s), (p.region(), p.account()));
         prop_assert_eq!(s.split(':').nth(2), p.service());
+        prop_assert_eq!(old_arn_field(&s, 4), p.account());
+        let head = p.fields().get(..5).unwrap_or(p.fields());
+        prop_assert_eq!(
+            old_parse_resource_fields(&s),
+            s.starts_with("arn:").then(|| (
+                p.field(ArnField::Partition).unwrap_or(""),
+                p.service(),
+                head.iter().any(|f| f.contains("${")),
+            ))
+        );
         // elements.rs `arn_form`: the field count and the service/resource of a full one.
         prop_assert_eq!(s.splitn(6, ':').count(), p.field_count());
     }

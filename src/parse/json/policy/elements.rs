@@ -1,7 +1,7 @@
 //! `Action`, `Resource` and `Principal`: each value read and checked (spec §1.6-§1.8, §2.2).
 
 use super::*;
-use crate::arn::ArnPattern;
+use crate::arn::{ArnField, ArnPattern};
 
 impl Builder<'_> {
     pub(super) fn actions(
@@ -188,14 +188,14 @@ pub(crate) fn parse_resource(raw: &str, version: Version) -> Result<ResourcePatt
         return Ok(pattern());
     }
     let format = "arn:partition:service:region:account-id:resource";
-    let Some(rest) = raw.strip_prefix("arn:") else {
+    if !raw.starts_with("arn:") {
         return Err(format!(
             "resource \"{raw}\" must be \"*\" or an ARN ({format})"
         ));
-    };
-    let mut segments = rest.splitn(3, ':');
-    let partition = segments.next().unwrap_or("");
-    let Some(service) = segments.next() else {
+    }
+    let fields = ArnPattern::parse(raw);
+    let partition = fields.field(ArnField::Partition).unwrap_or("");
+    let Some(service) = fields.service() else {
         return Err(format!(
             "resource \"{raw}\" has no service segment; an ARN is {format}"
         ));
@@ -215,9 +215,10 @@ pub(crate) fn parse_resource(raw: &str, version: Version) -> Result<ResourcePatt
         ));
     }
     if version.has_variables() {
-        // Everything before the fifth colon: arn, partition, service, region, account.
-        let end = raw.match_indices(':').nth(4).map_or(raw.len(), |(i, _)| i);
-        if raw.get(..end).is_some_and(|head| head.contains("${")) {
+        // Everything before the fifth colon: arn, partition, service, region, account (a `${`
+        // cannot straddle a colon).
+        let head = fields.fields().get(..5).unwrap_or(fields.fields());
+        if head.iter().any(|f| f.contains("${")) {
             return Err(format!(
                 "resource \"{raw}\": policy variables are allowed only in the resource part of an ARN (after the fifth colon)"
             ));
