@@ -250,7 +250,11 @@ fn resource_pattern(rng: &mut Rng, service: &str, tier: Tier) -> String {
     }
     // Cut the ARN after its resource type (`stream/`, `table/`, …) or a prefix of the name.
     let fields = ArnPattern::parse(&arn);
-    let head = fields.fields().get(..5).map(|p| p.join(":")).unwrap_or_default();
+    let head = fields
+        .fields()
+        .get(..5)
+        .map(|p| p.join(":"))
+        .unwrap_or_default();
     let res = fields.resource().unwrap_or("");
     let (kind, name) = res.split_once('/').unwrap_or((res, ""));
     if roll < 43 {

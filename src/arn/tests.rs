@@ -30,7 +30,10 @@ fn fewer_than_six_fields_is_an_error_before_the_prefix() {
         Err(ArnError::TooFewFields { found: 3 })
     );
     assert_eq!(Arn::parse(""), Err(ArnError::TooFewFields { found: 1 }));
-    assert_eq!(Arn::parse("foo:a"), Err(ArnError::TooFewFields { found: 2 }));
+    assert_eq!(
+        Arn::parse("foo:a"),
+        Err(ArnError::TooFewFields { found: 2 })
+    );
     assert_eq!(Arn::parse("foo:a:b:c:d:e"), Err(ArnError::NotArn));
     assert_eq!(Arn::parse("ARN:a:b:c:d:e"), Err(ArnError::NotArn));
     assert_eq!(Arn::parse(" arn:a:b:c:d:e"), Err(ArnError::NotArn));
@@ -97,7 +100,9 @@ fn kinesis_streams() {
     let s = |t: &str| Arn::parse(t).unwrap().is_kinesis_stream();
     assert!(s("arn:aws:kinesis:us-east-1:111122223333:stream/orders"));
     assert!(!s("arn:aws:kinesis:us-east-1:111122223333:stream/"));
-    assert!(!s("arn:aws:kinesis:us-east-1:111122223333:stream/o/consumer/c:1"));
+    assert!(!s(
+        "arn:aws:kinesis:us-east-1:111122223333:stream/o/consumer/c:1"
+    ));
     assert!(!s("arn:aws:kinesis:us-east-1:111122223333:channel/c"));
     assert!(!s("arn:aws:kms:us-east-1:111122223333:stream/orders"));
 }
@@ -137,7 +142,10 @@ fn token_patterns_split_at_literal_colons() {
     assert_eq!(p.field(ArnField::Region), Some(&[Tok::Star][..]));
     assert!(p.has_wildcard(ArnField::Region));
     assert!(!p.has_wildcard(ArnField::Account));
-    assert_eq!(p.resource().map(<[Tok]>::len), Some("stream/a:b*".chars().count()));
+    assert_eq!(
+        p.resource().map(<[Tok]>::len),
+        Some("stream/a:b*".chars().count())
+    );
     // A literal `*` (from a variable's value) is not a wildcard.
     let lit = Glob::from_toks(vec![Tok::Lit('a'), Tok::Lit('*')]);
     assert!(!ArnPattern::from_toks(lit.toks()).has_wildcard(ArnField::Prefix));
@@ -160,8 +168,14 @@ fn arn_like_matches_field_by_field() {
         "arn:aws:kinesis:us-east-1:111122223333:stream/s/consumer/c:1"
     ));
     assert!(m("*:*:*:*:*:*", "arn:aws:s3:::b"));
-    assert!(!m("arn:aws:kinesis", "arn:aws:kinesis:us-east-1:111122223333:stream/s"));
-    assert!(!m("arn:aws:*", "arn:aws:kinesis:us-east-1:111122223333:stream/s"));
+    assert!(!m(
+        "arn:aws:kinesis",
+        "arn:aws:kinesis:us-east-1:111122223333:stream/s"
+    ));
+    assert!(!m(
+        "arn:aws:*",
+        "arn:aws:kinesis:us-east-1:111122223333:stream/s"
+    ));
     assert!(!m(
         "arn:aws:kinesis:*:111122223333:stream/S",
         "arn:aws:kinesis:us-east-1:111122223333:stream/s"
@@ -188,11 +202,7 @@ fn old_arn_like(pattern: &Glob, value: &[&str]) -> bool {
             }
         }
     }
-    comps.len() == 6
-        && comps
-            .into_iter()
-            .zip(value)
-            .all(|(c, v)| glob_match(&c, v))
+    comps.len() == 6 && comps.into_iter().zip(value).all(|(c, v)| glob_match(&c, v))
 }
 
 /// `validate/resources.rs`'s old `split`: service, region, account, resource.

@@ -299,12 +299,10 @@ fn valid_account(id: &str) -> bool {
 fn check_resource_arn(arn: &str) -> Result<(), String> {
     let a = match Arn::parse(arn) {
         Ok(a) => a,
-        Err(ArnError::TooFewFields { .. }) => {
-            return Err(
-                "it needs six colon-separated parts (arn:PARTITION:SERVICE:REGION:ACCOUNT:RESOURCE)"
-                    .into(),
-            )
-        }
+        Err(ArnError::TooFewFields { .. }) => return Err(
+            "it needs six colon-separated parts (arn:PARTITION:SERVICE:REGION:ACCOUNT:RESOURCE)"
+                .into(),
+        ),
         Err(ArnError::NotArn) => return Err("it does not start with `arn:`".into()),
     };
     let (partition, service, account, resource) =
