@@ -3,6 +3,7 @@
 
 mod authorizer;
 
+pub mod arn;
 pub mod ast;
 pub mod catalog;
 #[cfg(feature = "cli")]

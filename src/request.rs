@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 use std::fmt;
 use std::net::IpAddr;
 
+use crate::arn::ArnPattern;
 use crate::ast::Instant;
 
 mod caller;
@@ -357,7 +358,8 @@ impl Request {
     /// The account of a resource ARN; for `*` or an ARN without account, the caller's (spec
     /// conformance README).
     pub fn resource_account<'a>(&'a self, resource: &'a str) -> Option<&'a str> {
-        arn_field(resource, 4)
+        ArnPattern::parse(resource)
+            .account()
             .filter(|a| !a.is_empty())
             .or_else(|| self.caller.account())
     }
@@ -380,23 +382,6 @@ pub fn time_keys(at: Instant) -> [(&'static str, ContextValue); 2] {
             ContextValue::One(Scalar::number(at.epoch_seconds().to_string())),
         ),
     ]
-}
-
-/// The `n`-th colon-separated field of an ARN (0 is `arn`), found without allocating.
-pub fn arn_field(arn: &str, n: usize) -> Option<&str> {
-    let bytes = arn.as_bytes();
-    let mut start = 0usize;
-    let mut field = 0usize;
-    for (i, b) in bytes.iter().enumerate() {
-        if *b == b':' {
-            if field == n {
-                return arn.get(start..i);
-            }
-            field += 1;
-            start = i + 1;
-        }
-    }
-    (field == n).then(|| arn.get(start..)).flatten()
 }
 
 /// What a request looks like in JSON (request files, the conformance corpus).

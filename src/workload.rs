@@ -14,6 +14,7 @@ use std::sync::Arc;
 
 use serde_json::{json, Value};
 
+use crate::arn::ArnPattern;
 use crate::ast::PolicyType;
 use crate::eval::{Inputs, PolicyDoc, ResourceSide};
 use crate::parse::{parse_policy, Limits};
@@ -248,9 +249,13 @@ fn resource_pattern(rng: &mut Rng, service: &str, tier: Tier) -> String {
         return "*".into();
     }
     // Cut the ARN after its resource type (`stream/`, `table/`, …) or a prefix of the name.
-    let parts: Vec<&str> = arn.splitn(6, ':').collect();
-    let head = parts.get(..5).map(|p| p.join(":")).unwrap_or_default();
-    let res = parts.get(5).copied().unwrap_or("");
+    let fields = ArnPattern::parse(&arn);
+    let head = fields
+        .fields()
+        .get(..5)
+        .map(|p| p.join(":"))
+        .unwrap_or_default();
+    let res = fields.resource().unwrap_or("");
     let (kind, name) = res.split_once('/').unwrap_or((res, ""));
     if roll < 43 {
         arn
@@ -516,9 +521,8 @@ fn context(rng: &mut Rng, req: &mut Request) {
 }
 
 fn caller_for(rng: &mut Rng, resource: &str, tier: Tier) -> Caller {
-    let acct = resource
-        .split(':')
-        .nth(4)
+    let acct = ArnPattern::parse(resource)
+        .account()
         .filter(|a| a.len() == 12)
         .map(str::to_string)
         .unwrap_or_else(|| account(rng.below(ACCOUNTS)));

@@ -10,6 +10,7 @@ mod services;
 
 use serde::Serialize;
 
+use crate::arn::Arn;
 use crate::ast::ActionPattern;
 pub use keys::{key_matches, KeyInfo, KeyType};
 
@@ -52,19 +53,12 @@ impl ResourceType {
 
     /// Classifies an ARN by the catalog's ARN formats; `None` when it is none of them.
     pub fn of_arn(arn: &str) -> Option<ResourceType> {
-        let mut parts = arn.splitn(6, ':');
-        let (arn_, _partition, service, _region, account, resource) = (
-            parts.next()?,
-            parts.next()?,
-            parts.next()?,
-            parts.next()?,
-            parts.next()?,
-            parts.next()?,
-        );
-        if arn_ != "arn" || account.is_empty() {
+        let arn = Arn::parse(arn).ok()?;
+        if arn.account().is_empty() {
             return None;
         }
-        match service {
+        let resource = arn.resource();
+        match arn.service() {
             "kms" => resource.starts_with("key/").then_some(ResourceType::KmsKey),
             "kinesis" => {
                 if let Some(rest) = resource.strip_prefix("stream/") {

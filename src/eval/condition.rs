@@ -6,12 +6,12 @@
 
 use std::cmp::Ordering;
 
+use crate::arn::{Arn, ArnPattern};
 use crate::ast::{
     value::{decode_base64, parse_bool, parse_ip},
     Condition, ConditionValue, Decimal, Effect, Family, Instant, OperatorBase, Parsed,
     SetQualifier,
 };
-use crate::glob::{Glob, Tok};
 use crate::request::{Context, ContextValue, Scalar, ScalarKind};
 use crate::semantics::{
     for_any_value_if_exists_absent, MALFORMED_REQUEST_VALUE_FAILS_CLOSED,
@@ -158,10 +158,10 @@ fn test(base: OperatorBase, r: &Scalar, p: &ConditionValue, ctx: &Context) -> Co
             let Some(glob) = t.resolve(lookup) else {
                 return Ok(false);
             };
-            let Some(parts) = split_arn(r.text()) else {
+            let Ok(arn) = Arn::parse(r.text()) else {
                 return Err(malformed("an ARN", r));
             };
-            Ok(arn_like(&glob, &parts))
+            Ok(ArnPattern::from_toks(glob.toks()).matches(&arn))
         }
         (Parsed::Text(t), Family::Bool) => {
             let want = t.resolve_text(lookup).and_then(|v| parse_bool(&v));
@@ -239,32 +239,4 @@ fn compare(base: OperatorBase, ord: Ordering) -> bool {
         O::NumericGreaterThanEquals | O::DateGreaterThanEquals => ord != Ordering::Less,
         _ => false,
     }
-}
-
-/// Splits an ARN into its six components: five colon-free ones and the rest.
-pub fn split_arn(text: &str) -> Option<Vec<&str>> {
-    let parts: Vec<&str> = text.splitn(6, ':').collect();
-    (parts.len() == 6 && parts.first() == Some(&"arn")).then_some(parts)
-}
-
-/// ARN matching (spec §3.9): the pattern's six components each match their own component, so a
-/// wildcard never crosses a colon in the first five; the sixth is everything after the fifth
-/// colon. A pattern with fewer than six components matches nothing.
-fn arn_like(pattern: &Glob, value: &[&str]) -> bool {
-    let mut comps: Vec<Vec<Tok>> = vec![Vec::new()];
-    for t in pattern.toks() {
-        match t {
-            Tok::Lit(':') if comps.len() < 6 => comps.push(Vec::new()),
-            t => {
-                if let Some(last) = comps.last_mut() {
-                    last.push(t.clone());
-                }
-            }
-        }
-    }
-    comps.len() == 6
-        && comps
-            .into_iter()
-            .zip(value)
-            .all(|(c, v)| crate::glob::glob_match(&c, v))
 }

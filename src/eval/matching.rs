@@ -1,6 +1,7 @@
 //! Matching one statement's Action, Resource and Principal elements against a request
 //! (spec §2). These functions are the reference: plain, and read beside the spec.
 
+use crate::arn::Arn;
 use crate::ast::{
     ActionElement, ArnForm, Effect, PolicyType, PrincipalElement, PrincipalValue, ResourceElement,
     Template,
@@ -122,15 +123,12 @@ fn aws_principal_matches(value: &str, caller: &Caller) -> Option<GrantClass> {
     if value.len() == 12 && value.bytes().all(|b| b.is_ascii_digit()) {
         return (value == account).then_some(GrantClass::Account);
     }
-    let parts: Vec<&str> = value.splitn(6, ':').collect();
-    let [arn, partition, service, _region, acct, resource] = parts[..] else {
-        // Unique ids (AIDA…, AROA…) are not known from a caller ARN: no match.
-        return None;
-    };
-    if arn != "arn" || Some(partition) != caller.partition() || acct != account {
+    // Unique ids (AIDA…, AROA…) are not known from a caller ARN: no match.
+    let arn = Arn::parse(value).ok()?;
+    if Some(arn.partition()) != caller.partition() || arn.account() != account {
         return None;
     }
-    match (service, resource) {
+    match (arn.service(), arn.resource()) {
         ("iam", "root") => Some(GrantClass::Account),
         ("iam", r) if r.starts_with("user/") => {
             // User names are case-sensitive in Principal (spec §1.6).

@@ -32,6 +32,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
+use crate::arn::{Arn, ArnPattern};
 use crate::request::{ContextValue, Scalar};
 
 /// What a request is refused with before it is authorized: an AWS error code and message.
@@ -258,16 +259,13 @@ fn valid_name(name: &str) -> bool {
 
 /// Checks that an ARN the client gave is a Kinesis ARN of the partition, with no wildcard.
 fn check_arn(arn: &str, what: &str, place: &Place) -> Result<(), OpError> {
-    let parts: Vec<&str> = arn.splitn(6, ':').collect();
-    let ok = parts.len() == 6
-        && parts[0] == "arn"
-        && parts[1] == place.partition
-        && parts[2] == "kinesis"
-        && !parts[3].is_empty()
-        && parts[4].len() == 12
-        && parts[4].bytes().all(|b| b.is_ascii_digit())
-        && parts[5].starts_with("stream/")
-        && arn.len() <= 2048
+    let ok = Arn::parse(arn).is_ok_and(|a| {
+        a.partition() == place.partition
+            && a.service() == "kinesis"
+            && !a.region().is_empty()
+            && a.account_id().is_some()
+            && a.resource().starts_with("stream/")
+    }) && arn.len() <= 2048
         && !arn.contains(['*', '?', ' ']);
     if ok {
         Ok(())
@@ -399,9 +397,10 @@ fn kms_arn(key: &str, stream: &str, place: &Place) -> String {
     if key.starts_with("arn:") {
         return key.to_string();
     }
-    let mut parts = stream.splitn(6, ':');
-    let region = parts.nth(3).unwrap_or(&place.region);
-    let account = parts.next().unwrap_or(&place.account);
+    // The stream ARN was checked; on a shorter text the missing fields come from the place.
+    let fields = ArnPattern::parse(stream);
+    let region = fields.region().unwrap_or(&place.region);
+    let account = fields.account().unwrap_or(&place.account);
     if key.starts_with("alias/") {
         format!("arn:{}:kms:{region}:{account}:{key}", place.partition)
     } else {

@@ -15,6 +15,7 @@ use serde_json::{json, Value};
 use super::ops::{self, Check, Handling, Plan};
 use super::sigv4::{self, Auth};
 use super::{build_live, parse_resource_policy, Live, State};
+use crate::arn::ArnPattern;
 use crate::ast::{Instant, PolicyType};
 use crate::eval::flow::wildcard_only_reason;
 use crate::eval::{Decision, Layer, Outcome};
@@ -139,9 +140,10 @@ async fn status(state: &State) -> Answer {
     }))
 }
 
-/// The account in an ARN (`arn:partition:service:region:ACCOUNT:…`).
+/// The account in an ARN (`arn:partition:service:region:ACCOUNT:…`), read from the fifth
+/// field of any text that has one.
 fn arn_account(arn: &str) -> Option<&str> {
-    arn.split(':').nth(4).filter(|a| !a.is_empty())
+    ArnPattern::parse(arn).account().filter(|a| !a.is_empty())
 }
 
 async fn kinesis(state: &State, peer: SocketAddr, req: HttpRequest<Incoming>) -> Answer {

@@ -3,6 +3,8 @@
 
 use std::fmt;
 
+use crate::arn::Arn;
+
 /// Who makes a request, parsed from a principal ARN (spec §2.3, §4.6).
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub enum Caller {
@@ -79,16 +81,23 @@ impl Caller {
                  …:federated-user/NAME, a service like kinesis.amazonaws.com, or `anonymous`)"
             ));
         }
-        let parts: Vec<&str> = t.splitn(6, ':').collect();
-        let [_, partition, service, region, account, resource] = parts[..] else {
+        // `t` starts with `arn:`, so the only error is too few fields.
+        let Ok(arn) = Arn::parse(t) else {
             return Err(format!(
                 "`{t}` is not an ARN: it needs six colon-separated parts"
             ));
         };
+        let (partition, service, region, account, resource) = (
+            arn.partition(),
+            arn.service(),
+            arn.region(),
+            arn.account(),
+            arn.resource(),
+        );
         if !region.is_empty() {
             return Err(format!("`{t}`: principal ARNs have an empty region"));
         }
-        if account.len() != 12 || !account.bytes().all(|b| b.is_ascii_digit()) {
+        if arn.account_id().is_none() {
             return Err(format!("`{t}`: the account must be 12 digits"));
         }
         if resource.contains(['*', '?']) {

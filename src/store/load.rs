@@ -14,6 +14,7 @@ use super::{
     session_key, Account, FileRefs, Group, OrgAccount, Organization, Resource, Role, Session,
     Store, Tags, User, MAX_POLICIES, MAX_STATEMENTS, MAX_STORE_BYTES,
 };
+use crate::arn::{Arn, ArnError};
 use crate::ast::{Loc, PolicyType};
 use crate::catalog::ResourceType;
 use crate::diag::{Diagnostic, Severity};
@@ -296,16 +297,16 @@ fn valid_account(id: &str) -> bool {
 /// Checks a resource ARN: `arn:PARTITION:SERVICE:REGION:ACCOUNT:RESOURCE`, with a partition,
 /// a service and a resource, an account that is empty or 12 digits, and no wildcards.
 fn check_resource_arn(arn: &str) -> Result<(), String> {
-    let parts: Vec<&str> = arn.splitn(6, ':').collect();
-    let [prefix, partition, service, _region, account, resource] = parts[..] else {
-        return Err(
+    let a = match Arn::parse(arn) {
+        Ok(a) => a,
+        Err(ArnError::TooFewFields { .. }) => return Err(
             "it needs six colon-separated parts (arn:PARTITION:SERVICE:REGION:ACCOUNT:RESOURCE)"
                 .into(),
-        );
+        ),
+        Err(ArnError::NotArn) => return Err("it does not start with `arn:`".into()),
     };
-    if prefix != "arn" {
-        return Err("it does not start with `arn:`".into());
-    }
+    let (partition, service, account, resource) =
+        (a.partition(), a.service(), a.account(), a.resource());
     if partition.is_empty() || service.is_empty() || resource.is_empty() {
         return Err("the partition, service and resource must not be empty".into());
     }

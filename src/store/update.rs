@@ -5,6 +5,7 @@
 use std::sync::Arc;
 
 use super::{session_key, Resource, Session, Store, Tags};
+use crate::arn::ArnPattern;
 use crate::ast::PolicyType;
 use crate::eval::PolicyDoc;
 use crate::request::Caller;
@@ -106,5 +107,5 @@ impl Store {
 
 /// Whether an ARN is a Kinesis ARN (for the default type of a resource entry).
 fn is_kinesis_arn(arn: &str) -> bool {
-    arn.split(':').nth(2) == Some("kinesis")
+    ArnPattern::parse(arn).service() == Some("kinesis")
 }

@@ -2,6 +2,7 @@
 //! the table in [`super`]). The shareable actions and the level each is shared at come from
 //! the catalog ([`crate::catalog::ActionInfo::shareable`]).
 
+use crate::arn::Arn;
 use crate::ast::{Policy, PrincipalValue, Statement};
 use crate::catalog::{self, ResourceType};
 use crate::diag::Diagnostic;
@@ -35,34 +36,12 @@ const MAX_KINESIS_POLICY_BYTES: usize = 20_480;
 
 /// Classifies an ARN without wildcards as a Kinesis stream or consumer ARN.
 fn classify(arn: &str) -> Option<Level> {
-    let mut parts = arn.splitn(6, ':');
-    let (
-        Some("arn"),
-        Some(partition),
-        Some("kinesis"),
-        Some(region),
-        Some(account),
-        Some(resource),
-    ) = (
-        parts.next(),
-        parts.next(),
-        parts.next(),
-        parts.next(),
-        parts.next(),
-        parts.next(),
-    )
-    else {
-        return None;
-    };
+    let arn = Arn::parse(arn).ok().filter(|a| a.service() == "kinesis")?;
     let name_ok = |s: &str| !s.is_empty() && !s.contains(['/', ':']);
-    if partition.is_empty()
-        || region.is_empty()
-        || account.len() != 12
-        || !account.bytes().all(|b| b.is_ascii_digit())
-    {
+    if arn.partition().is_empty() || arn.region().is_empty() || arn.account_id().is_none() {
         return None;
     }
-    let rest = resource.strip_prefix("stream/")?;
+    let rest = arn.resource().strip_prefix("stream/")?;
     match rest.split_once("/consumer/") {
         Some((stream, consumer)) => {
             let (cname, ts) = consumer.split_once(':')?;

@@ -11,6 +11,7 @@
 //! that also names other services could mean their resources. A policy variable counts as a
 //! wildcard here. Kinesis resource policies have their own, stricter rules (`IAM115`, `IAM116`).
 
+use crate::arn::{is_account_id, Arn, ArnPattern};
 use crate::ast::{ArnForm, Effect, PolicyType, ResourcePattern, Statement};
 use crate::catalog::{self, ActionInfo, ResourceRequirement, ResourceType};
 use crate::diag::{Diagnostic, Severity};
@@ -32,37 +33,12 @@ fn has_wildcard(s: &str) -> bool {
     s.contains(['*', '?'])
 }
 
-/// The segments of an ARN pattern: service, region, account, resource.
-struct Arn<'a> {
-    service: &'a str,
-    region: &'a str,
-    account: &'a str,
-    resource: &'a str,
-}
-
-fn split(shape: &str) -> Option<Arn<'_>> {
-    let mut parts = shape.splitn(6, ':');
-    let (Some("arn"), Some(_partition), Some(service), Some(region), Some(account), Some(resource)) = (
-        parts.next(),
-        parts.next(),
-        parts.next(),
-        parts.next(),
-        parts.next(),
-        parts.next(),
-    ) else {
-        return None;
-    };
-    Some(Arn {
-        service,
-        region,
-        account,
-        resource,
-    })
-}
-
 /// The service of an ARN pattern, when it is written out (`None` for `*`).
 pub(crate) fn service_of(shape: &str) -> Option<&str> {
-    let s = shape.strip_prefix("arn:")?.split(':').nth(1)?;
+    if !shape.starts_with("arn:") {
+        return None;
+    }
+    let s = ArnPattern::parse(shape).service()?;
     (!has_wildcard(s) && !s.is_empty()).then_some(s)
 }
 
@@ -70,20 +46,21 @@ pub(crate) fn service_of(shape: &str) -> Option<&str> {
 /// wildcard where the service or the resource type is written). `Some(empty)`: none of the
 /// catalog's types (another service's ARN, or a malformed one).
 pub(crate) fn possible_types(shape: &str) -> Option<Vec<ResourceType>> {
-    let Some(arn) = split(shape) else {
+    // The split of a full ARN pattern: its fields may hold wildcards or be empty.
+    let Ok(arn) = Arn::parse(shape) else {
         return if has_wildcard(shape) {
             None
         } else {
             Some(Vec::new())
         };
     };
-    if has_wildcard(arn.service) {
+    if has_wildcard(arn.service()) {
         return None;
     }
-    if arn.service != "kinesis" && arn.service != "kms" {
+    if arn.service() != "kinesis" && arn.service() != "kms" {
         return Some(Vec::new());
     }
-    let r = arn.resource;
+    let r = arn.resource();
     if r.starts_with(['*', '?']) {
         return None;
     }
@@ -91,7 +68,7 @@ pub(crate) fn possible_types(shape: &str) -> Option<Vec<ResourceType>> {
     if has_wildcard(token) {
         return None;
     }
-    Some(match (arn.service, token) {
+    Some(match (arn.service(), token) {
         ("kms", "key") => vec![ResourceType::KmsKey],
         ("kinesis", "channel") if r.len() > "channel/".len() => vec![ResourceType::Channel],
         ("kinesis", "stream") => match r.strip_prefix("stream/") {
@@ -142,32 +119,32 @@ fn name_char(c: char) -> bool {
 
 /// Why a Kinesis ARN pattern can never match a Kinesis resource, if it cannot.
 fn malformed_kinesis(shape: &str) -> Option<String> {
-    let Some(arn) = split(shape) else {
+    let Ok(arn) = Arn::parse(shape) else {
         return (!has_wildcard(shape))
             .then(|| "it has fewer than the six parts of an ARN (arn:partition:kinesis:region:account:resource)".to_string());
     };
-    if arn.service != "kinesis" {
+    if arn.service() != "kinesis" {
         return None;
     }
-    if !has_wildcard(arn.region) {
-        if arn.region.is_empty() {
+    if !has_wildcard(arn.region()) {
+        if arn.region().is_empty() {
             return Some("it has no region, and every Kinesis resource is in one".into());
         }
-        if !looks_like_region(arn.region) {
+        if !looks_like_region(arn.region()) {
             return Some(format!(
                 "\"{}\" is not a region (such as us-east-1)",
-                arn.region
+                arn.region()
             ));
         }
     }
-    let account_ok = arn.account.len() == 12 && arn.account.bytes().all(|b| b.is_ascii_digit());
-    if !has_wildcard(arn.account) && !account_ok {
+    let account_ok = is_account_id(arn.account());
+    if !has_wildcard(arn.account()) && !account_ok {
         return Some(format!(
             "the account \"{}\" is not a 12-digit account id",
-            arn.account
+            arn.account()
         ));
     }
-    let r = arn.resource;
+    let r = arn.resource();
     if r.starts_with(['*', '?']) {
         return None;
     }

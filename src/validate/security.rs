@@ -10,6 +10,7 @@
 //! | `IAM185` | security-warning | A resource policy that allows write access to principals of other accounts (or to everyone, with no condition on the caller's account or organization). Writing records (`PutRecord`, `PutRecords`) is what a stream policy shares and is not flagged; deleting, re-sharding, tagging or changing the policy is. |
 //! | `IAM186` | security-warning | `ForAllValues:` in an `Allow` without `"Null": {key: "false"}` in the same statement: a request without the key passes (spec §3.11). |
 
+use crate::arn::{is_account_id, ArnPattern};
 use crate::ast::{Effect, PolicyType, PrincipalValue, SetQualifier, Statement};
 use crate::catalog::{AccessLevel, ResourceType};
 use crate::diag::{Diagnostic, Severity};
@@ -152,11 +153,11 @@ fn stream_patterns(
 /// The 12-digit account of an ARN, or of an account id.
 fn account_of(s: &str) -> Option<&str> {
     let acct = if s.starts_with("arn:") {
-        s.split(':').nth(4)?
+        ArnPattern::parse(s).account()?
     } else {
         s
     };
-    (acct.len() == 12 && acct.bytes().all(|b| b.is_ascii_digit())).then_some(acct)
+    is_account_id(acct).then_some(acct)
 }
 
 /// Condition keys that confine a grant to some accounts or principals.

@@ -1,6 +1,7 @@
 //! `Action`, `Resource` and `Principal`: each value read and checked (spec §1.6-§1.8, §2.2).
 
 use super::*;
+use crate::arn::{ArnField, ArnPattern};
 
 impl Builder<'_> {
     pub(super) fn actions(
@@ -187,14 +188,14 @@ pub(crate) fn parse_resource(raw: &str, version: Version) -> Result<ResourcePatt
         return Ok(pattern());
     }
     let format = "arn:partition:service:region:account-id:resource";
-    let Some(rest) = raw.strip_prefix("arn:") else {
+    if !raw.starts_with("arn:") {
         return Err(format!(
             "resource \"{raw}\" must be \"*\" or an ARN ({format})"
         ));
-    };
-    let mut segments = rest.splitn(3, ':');
-    let partition = segments.next().unwrap_or("");
-    let Some(service) = segments.next() else {
+    }
+    let fields = ArnPattern::parse(raw);
+    let partition = fields.field(ArnField::Partition).unwrap_or("");
+    let Some(service) = fields.service() else {
         return Err(format!(
             "resource \"{raw}\" has no service segment; an ARN is {format}"
         ));
@@ -214,9 +215,10 @@ pub(crate) fn parse_resource(raw: &str, version: Version) -> Result<ResourcePatt
         ));
     }
     if version.has_variables() {
-        // Everything before the fifth colon: arn, partition, service, region, account.
-        let end = raw.match_indices(':').nth(4).map_or(raw.len(), |(i, _)| i);
-        if raw.get(..end).is_some_and(|head| head.contains("${")) {
+        // Everything before the fifth colon: arn, partition, service, region, account (a `${`
+        // cannot straddle a colon).
+        let head = fields.fields().get(..5).unwrap_or(fields.fields());
+        if head.iter().any(|f| f.contains("${")) {
             return Err(format!(
                 "resource \"{raw}\": policy variables are allowed only in the resource part of an ARN (after the fifth colon)"
             ));
@@ -233,15 +235,15 @@ pub(super) fn arn_form(template: &Template, raw: &str, mode: TemplateMode) -> Ar
     if shape == "*" {
         return ArnForm::Plain;
     }
-    let fields: Vec<&str> = shape.splitn(6, ':').collect();
-    if fields.len() < 6 {
-        let completed = format!("{raw}{}", ":*".repeat(6 - fields.len()));
+    let fields = ArnPattern::parse(&shape);
+    let (Some(service), Some(resource)) = (fields.service(), fields.resource()) else {
+        let missing = 6 - fields.field_count();
+        let completed = format!("{raw}{}", ":*".repeat(missing));
         return ArnForm::Short {
             completed: Template::parse(&completed, mode),
             wildcard: shape.contains(['*', '?']),
         };
-    }
-    let (service, resource) = (fields[2], fields[5]);
+    };
     let type_part = resource.split(['/', ':']).next().unwrap_or("");
     if resource != "*" && type_part.contains(['*', '?']) && catalog::resources_are_typed(service) {
         return ArnForm::TypeWildcard;
