@@ -5,7 +5,12 @@
 //!
 //! - [`tiers`]: the tiers S1-S5 and mixes M1-M3, flat policy sets of 10 to 100,000 statements
 //!   (re-exported here).
+//! - [`org`]: an organization-scale store (accounts, users in groups, roles with boundaries,
+//!   streams and consumers with resource policies, SCP levels), written in the store format so
+//!   `iamc check` and `iamc authorize --store` read it, and requests from sessions the store
+//!   does not list.
 
+pub mod org;
 pub mod tiers;
 
 pub use tiers::{policies, requests, workload, Mix, Tier, Workload};
