@@ -162,7 +162,6 @@ const READ: &[&str] = &[
 const WRITE: &[&str] = &["kinesis:PutRecord", "kinesis:PutRecords"];
 const ADMIN: &[&str] = &[
     "kinesis:DeleteStream",
-    "kinesis:UpdateShardCount",
     "kinesis:IncreaseStreamRetentionPeriod",
     "kinesis:DecreaseStreamRetentionPeriod",
     "kinesis:AddTagsToStream",
@@ -176,6 +175,7 @@ const OTHER: &[&str] = &[
     "kinesis:SubscribeToShard",
     "kinesis:RegisterStreamConsumer",
     "kinesis:StartStreamEncryption",
+    "kinesis:UpdateShardCount",
 ];
 
 /// A stream (or consumer) of the organization.
@@ -520,7 +520,6 @@ impl Builder {
                         allow(
                             "Scale",
                             &[
-                                "kinesis:UpdateShardCount",
                                 "kinesis:IncreaseStreamRetentionPeriod",
                                 "kinesis:SplitShard",
                                 "kinesis:MergeShards",
@@ -531,8 +530,9 @@ impl Builder {
                     ));
                 }
                 _ => {
-                    // analysts: literal grants on a slice of the account's streams.
-                    for (k, s) in streams.iter().take(40).enumerate() {
+                    // analysts: literal grants on a slice of the account's streams (as many
+                    // as a managed policy's 6,144 characters hold).
+                    for (k, s) in streams.iter().take(30).enumerate() {
                         stmts.push(Value::Object(allow(
                             &format!("Analyse{k}"),
                             &["kinesis:GetRecords", "kinesis:GetShardIterator"],
