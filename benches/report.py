@@ -114,7 +114,7 @@ def main():
         "",
         f"Measured {date} on {machine()}, with `{command}`",
         "(release build; each row is `iamc bench --workload TIER --size N --mix MIX --format json`).",
-        "Workloads are those of `shared/benchmark.md`, generated from a fixed seed by `src/workload.rs`.",
+        "Workloads are those of `shared/benchmark.md`, generated from a fixed seed by `src/workload/tiers.rs`.",
         "Criterion benchmarks of the same workloads: `cargo bench --bench engine`.",
         "",
         "Columns: p50/p99/mean are nanoseconds per decision on one thread, each decision timed on its",

@@ -23,6 +23,7 @@ pub mod semantics;
 pub mod server;
 pub mod store;
 pub mod validate;
+#[cfg(feature = "bench")]
 pub mod workload;
 
 // The front door: a store, its compiled engine, requests and decisions.

@@ -16,6 +16,8 @@ use crate::semantics::Semantics;
 use crate::store::Store;
 use crate::workload::{self, Mix, Tier};
 
+mod org;
+
 /// Output format.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
 pub enum Format {
@@ -36,6 +38,17 @@ pub enum Format {
 ///
 ///   iamc bench --workload S3 --size 10000 --mix M1
 ///
+/// With the generated organization (issue 14): a store of accounts, users in groups, roles
+/// with boundaries, streams and consumers shared by resource policies, and SCP levels, written
+/// to a folder (a temporary one unless --write-store) and loaded from there; the requests come
+/// from role sessions the store does not list. It reports the store's load and build times,
+/// resident memory, and decisions through Authorizer::authorize. --write-only writes the store
+/// (and --write-requests the requests) for `iamc check` and `iamc authorize`, and measures
+/// nothing:
+///
+///   iamc bench --workload org
+///   iamc bench --workload org --write-store org/ --write-requests org.jsonl --write-only
+///
 /// Reports compile time, index memory, time per decision on one thread (mean, p50, p99),
 /// throughput on one thread and on all cores (a Zipf-drawn stream of 1,000,000 requests, mix
 /// M4), and the reference evaluator's time per decision for comparison.
@@ -53,9 +66,31 @@ pub struct Args {
     /// JSON Lines requests to replay (with a store).
     #[arg(long, value_name = "FILE", requires = "store")]
     requests: Option<PathBuf>,
-    /// A generated tier: S1, S2, S3, S4 or S5.
-    #[arg(long, value_name = "TIER", conflicts_with = "store")]
+    /// A generated tier: S1, S2, S3, S4 or S5; or `org`, the generated organization.
+    #[arg(long, value_name = "TIER|org", conflicts_with = "store")]
     workload: Option<String>,
+    /// Member accounts of the generated organization (--workload org).
+    #[arg(long, default_value_t = 14)]
+    accounts: usize,
+    /// Users and roles of the generated organization (--workload org).
+    #[arg(long, default_value_t = 1_000)]
+    principals: usize,
+    /// Streams of the generated organization (--workload org).
+    #[arg(long, default_value_t = 3_600)]
+    streams: usize,
+    /// Requests generated against the organization (--workload org).
+    #[arg(long, default_value_t = 10_000)]
+    count: usize,
+    /// Write the generated organization's store into this folder (store.json and policy
+    /// files) and keep it (--workload org).
+    #[arg(long, value_name = "DIR")]
+    write_store: Option<PathBuf>,
+    /// Write the generated organization's requests to this file, as JSON Lines (--workload org).
+    #[arg(long, value_name = "FILE")]
+    write_requests: Option<PathBuf>,
+    /// Write the generated organization and stop: no measurement (--workload org).
+    #[arg(long)]
+    write_only: bool,
     /// Statements in the generated tier.
     #[arg(long, default_value_t = 10_000)]
     size: usize,
@@ -123,16 +158,27 @@ fn rss_bytes() -> usize {
 /// Runs the subcommand.
 pub fn run(args: Args) -> ExitCode {
     // Bad flag values are usage errors (exit 2), found before any work.
+    let org = args
+        .workload
+        .as_deref()
+        .is_some_and(|w| w.eq_ignore_ascii_case("org"));
+    let org_only = args.write_store.is_some() || args.write_requests.is_some() || args.write_only;
     let usage = match (&args.workload, Mix::parse(&args.mix)) {
-        (Some(t), _) if Tier::parse(t).is_none() => {
-            Some(format!("--workload {t}: expected S1, S2, S3, S4 or S5"))
-        }
+        _ if org_only && !org => Some(
+            "--write-store, --write-requests and --write-only go with --workload org".to_string(),
+        ),
+        (Some(t), _) if !org && Tier::parse(t).is_none() => Some(format!(
+            "--workload {t}: expected S1, S2, S3, S4, S5 or org"
+        )),
         (_, None) => Some(format!("--mix {}: expected M1, M2 or M3", args.mix)),
         _ => None,
     };
     if let Some(msg) = usage {
         eprintln!("error: {msg}\n\nFor more information, try 'iamc bench --help'.");
         return ExitCode::from(super::USAGE);
+    }
+    if org {
+        return run_org(&args);
     }
     match run_inner(&args) {
         Ok(report) => {
@@ -144,6 +190,33 @@ pub fn run(args: Args) -> ExitCode {
                     serde_json::to_string_pretty(&report).unwrap_or_default()
                 ),
                 Format::Text => write!(out, "{}", render(&report)),
+            };
+            if written.is_err() {
+                return ExitCode::from(1);
+            }
+            ExitCode::SUCCESS
+        }
+        Err(LoadError(msg)) => {
+            eprintln!("error: {msg}");
+            ExitCode::from(1)
+        }
+    }
+}
+
+fn run_org(args: &Args) -> ExitCode {
+    match org::run(args) {
+        Ok(done) => {
+            let mut out = std::io::stdout().lock();
+            let written = match (done, args.format) {
+                (org::OrgRun::Written(msg), _) => writeln!(out, "{msg}"),
+                (org::OrgRun::Measured(report), Format::Json) => writeln!(
+                    out,
+                    "{}",
+                    serde_json::to_string_pretty(&report).unwrap_or_default()
+                ),
+                (org::OrgRun::Measured(report), Format::Text) => {
+                    write!(out, "{}", org::render(&report))
+                }
             };
             if written.is_err() {
                 return ExitCode::from(1);
