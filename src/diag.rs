@@ -6,6 +6,10 @@ use std::fmt;
 
 use crate::ast::Loc;
 
+mod code;
+
+pub use code::{Code, UnknownCode};
+
 /// How bad a finding is (IAM Access Analyzer's four levels).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 #[serde(rename_all = "kebab-case")]
@@ -35,8 +39,8 @@ impl Severity {
 /// One diagnostic.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Diagnostic {
-    /// Stable code, e.g. `IAM012`. Codes never change meaning.
-    pub code: &'static str,
+    /// Stable code, e.g. `IAM012` ([`Code::InvalidVersion`]). Codes never change meaning.
+    pub code: Code,
     /// Severity.
     pub severity: Severity,
     /// What is wrong, naming the rule.
@@ -51,7 +55,7 @@ pub struct Diagnostic {
 
 impl Diagnostic {
     /// An error.
-    pub fn error(code: &'static str, message: impl Into<String>, loc: Loc) -> Diagnostic {
+    pub fn error(code: Code, message: impl Into<String>, loc: Loc) -> Diagnostic {
         Diagnostic {
             code,
             severity: Severity::Error,
@@ -62,12 +66,7 @@ impl Diagnostic {
     }
 
     /// A finding of another severity.
-    pub fn new(
-        code: &'static str,
-        severity: Severity,
-        message: impl Into<String>,
-        loc: Loc,
-    ) -> Diagnostic {
+    pub fn new(code: Code, severity: Severity, message: impl Into<String>, loc: Loc) -> Diagnostic {
         Diagnostic {
             code,
             severity,

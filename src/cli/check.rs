@@ -10,11 +10,11 @@ use serde_json::{json, Value};
 
 use crate::ast::PolicyType;
 use crate::catalog::ResourceType;
-use crate::diag::{Diagnostic, Severity};
+use crate::diag::{Code, Diagnostic, Severity};
 use crate::parse::json::reader::{JsonNode, JsonValue};
 use crate::parse::{policy_from_node, Limits};
 use crate::store::{Store, MAX_STORE_BYTES};
-use crate::validate::{check_policy, check_text, code_info, value_end, Locator, SourceSpan};
+use crate::validate::{check_policy, check_text, value_end, Locator, SourceSpan};
 
 /// Check IAM policies before they ship: grammar and type errors, unknown actions, ARNs the
 /// actions never take, condition keys the actions never set, over-broad grants, redundant
@@ -568,7 +568,7 @@ impl Run {
 
     fn sarif(&self) -> Value {
         let (shown, omitted) = self.shown();
-        let mut rule_ids: Vec<&'static str> = Vec::new();
+        let mut rule_ids: Vec<Code> = Vec::new();
         for f in &shown {
             if !rule_ids.contains(&f.diag.code) {
                 rule_ids.push(f.diag.code);
@@ -578,12 +578,11 @@ impl Run {
         let rules: Vec<Value> = rule_ids
             .iter()
             .map(|id| {
-                let info = code_info(id);
                 json!({
                     "id": id,
-                    "shortDescription": {"text": info.map_or(*id, |i| i.summary)},
-                    "defaultConfiguration": {"level": sarif_level(info.map_or(Severity::Error, |i| i.severity))},
-                    "properties": {"family": info.map_or("", |i| i.family)},
+                    "shortDescription": {"text": id.title()},
+                    "defaultConfiguration": {"level": sarif_level(id.severity())},
+                    "properties": {"family": id.family()},
                 })
             })
             .collect();
@@ -638,7 +637,7 @@ impl Run {
 /// Moves a store finding to the place its span found (parse errors keep the parser's place).
 fn relocate(d: &mut Diagnostic, span: Option<SourceSpan>) {
     if let Some(s) = span {
-        if !d.code.starts_with("IAM0") || d.loc.line == 0 {
+        if !d.code.is_parse() || d.loc.line == 0 {
             d.loc.line = s.line;
             d.loc.column = s.column;
         }
@@ -657,7 +656,7 @@ fn sarif_level(s: Severity) -> &'static str {
 /// token there), else the element its pointer names.
 fn span_for(locator: &Locator<'_>, d: &Diagnostic) -> Option<SourceSpan> {
     let at_pointer = locator.span(&d.loc.pointer);
-    if d.code.starts_with("IAM0") && d.loc.line > 0 {
+    if d.code.is_parse() && d.loc.line > 0 {
         let len = at_pointer
             .filter(|s| s.line == d.loc.line && s.column == d.loc.column)
             .map_or(1, |s| s.len);
