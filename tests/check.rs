@@ -1,8 +1,8 @@
 //! `iamc check` and the validator behind it: every code has a policy that triggers it and a
 //! fixed one that does not; the validation corpus passes through the text front end with
 //! every finding placed; the CLI's exit codes and its human, JSON and SARIF output; snapshots
-//! of the human output (`tests/check/snapshots`, rerun with `UPDATE_SNAPSHOTS=1` to accept a
-//! reviewed change); and no input makes the checks panic.
+//! of the human output (insta, `tests/check/snapshots/*.snap`: `cargo insta review`, or
+//! `INSTA_UPDATE=always`, accepts a reviewed change); and no input makes the checks panic.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod common;
@@ -988,23 +988,18 @@ fn help_teaches() {
 // ---------------------------------------------------------------------------------------------
 // Snapshots of the human output.
 
+/// The human output of `iamc check ARGS` against `tests/check/snapshots/NAME.snap` (insta:
+/// `cargo insta review`, or `INSTA_UPDATE=always cargo test --test check`, accepts a change).
 fn snapshot(name: &str, args: &[&str]) {
     let (_, out, err) = run(args);
-    let got = format!("$ iamc check {}\n{out}{err}", args.join(" "));
-    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/check/snapshots")
-        .join(format!("{name}.txt"));
-    if std::env::var_os("UPDATE_SNAPSHOTS").is_some() {
-        std::fs::write(&path, &got).unwrap();
-    }
-    let want = std::fs::read_to_string(&path)
-        .unwrap_or_else(|e| panic!("{}: {e} (run with UPDATE_SNAPSHOTS=1)", path.display()));
-    assert_eq!(
-        got,
-        want,
-        "the output of `iamc check {}` changed; review it and rerun with UPDATE_SNAPSHOTS=1",
-        args.join(" ")
-    );
+    insta::with_settings!({
+        snapshot_path => "check/snapshots",
+        prepend_module_to_snapshot => false,
+        description => format!("iamc check {}", args.join(" ")),
+        omit_expression => true,
+    }, {
+        insta::assert_snapshot!(name, format!("{out}{err}"));
+    });
 }
 
 #[test]
