@@ -25,6 +25,16 @@ pub enum Severity {
 }
 
 impl Severity {
+    /// miette's level: security warnings are warnings, suggestions advice.
+    #[cfg(feature = "cli")]
+    pub fn to_miette(self) -> miette::Severity {
+        match self {
+            Severity::Error => miette::Severity::Error,
+            Severity::SecurityWarning | Severity::Warning => miette::Severity::Warning,
+            Severity::Suggestion => miette::Severity::Advice,
+        }
+    }
+
     /// The name used in output.
     pub fn as_str(self) -> &'static str {
         match self {
@@ -106,6 +116,25 @@ impl fmt::Display for Diagnostic {
 }
 
 impl std::error::Error for Diagnostic {}
+
+/// For miette: the code, the severity (security warnings are miette's warnings, suggestions its
+/// advice) and the help. A `Diagnostic` holds no source text; `iamc check` adds the snippet.
+#[cfg(feature = "cli")]
+impl miette::Diagnostic for Diagnostic {
+    fn code<'a>(&'a self) -> Option<Box<dyn fmt::Display + 'a>> {
+        Some(Box::new(self.code))
+    }
+
+    fn severity(&self) -> Option<miette::Severity> {
+        Some(self.severity.to_miette())
+    }
+
+    fn help<'a>(&'a self) -> Option<Box<dyn fmt::Display + 'a>> {
+        self.help
+            .as_ref()
+            .map(|h| Box::new(h) as Box<dyn fmt::Display + 'a>)
+    }
+}
 
 /// Levenshtein distance over characters, for did-you-mean suggestions (callers bound the
 /// lengths: the cost is the product of the two).

@@ -1264,11 +1264,11 @@ fn a_long_line_is_shown_as_a_window_and_findings_are_capped() {
     let lines: Vec<&str> = out.lines().collect();
     let mut checked = 0;
     for (i, l) in lines.iter().enumerate() {
-        let Some(src) = l.strip_prefix("1 | ") else {
+        let Some(src) = l.strip_prefix(" 1 │ ") else {
             continue;
         };
         assert!(src.chars().count() <= 124, "{}: {src}", src.chars().count());
-        let caret = lines[i + 1].strip_prefix("  | ").unwrap();
+        let caret = lines[i + 1].strip_prefix("   · ").unwrap();
         let col = caret.chars().take_while(|c| *c == ' ').count();
         let width = caret.chars().filter(|c| *c == '^').count();
         assert!(
@@ -1276,11 +1276,12 @@ fn a_long_line_is_shown_as_a_window_and_findings_are_capped() {
             "{src}\n{caret}"
         );
         let under: String = src.chars().skip(col).take(width).collect();
-        // The finding's own action is under the caret.
-        let msg = lines[i - 3];
-        if !msg.starts_with("warning[IAM150]") {
+        // The finding's own action is under the caret: `severity[CODE]`, a blank line, the
+        // message, the file, then the source line.
+        if lines[i - 4] != "warning[IAM150]" {
             continue;
         }
+        let msg = lines[i - 2];
         let name = msg.split('"').nth(1).unwrap();
         assert_eq!(under, format!("\"{name}\""), "{msg}");
         checked += 1;
@@ -1341,7 +1342,7 @@ fn a_window_never_splits_a_character() {
     // lines are windows.
     assert!(out.len() < 32 * 1024, "{out}");
     let mut windows = 0;
-    for l in out.lines().filter(|l| l.starts_with("1 | ")) {
+    for l in out.lines().filter(|l| l.starts_with(" 1 │ ")) {
         assert!(l.chars().count() <= 130, "{l}");
         windows += 1;
     }
@@ -1359,7 +1360,7 @@ fn check_reads_standard_input() {
     let stdout = String::from_utf8(out.stdout).unwrap();
     assert_eq!(out.status.code(), Some(0), "{stdout}");
     assert!(stdout.contains("warning[IAM150]"), "{stdout}");
-    assert!(stdout.contains("--> <stdin>:1:"), "{stdout}");
+    assert!(stdout.contains("─[<stdin>:1:"), "{stdout}");
     // With a type, and in JSON.
     let out = iamc()
         .args(["check", "--type", "scp", "--format", "json", "-"])
