@@ -69,14 +69,6 @@ use crate::parse::{policy_from_node, Limits};
 use crate::request::Caller;
 use crate::validate::check_policy;
 
-/// The file cannot be read, is not UTF-8, or is too big.
-/// Wrong JSON type or invalid value.
-/// Unknown field.
-/// Missing required field.
-/// Bad principal.
-/// `session_policy` on a principal that is not a session.
-/// Tag keys that differ only in ASCII case.
-
 /// Largest credentials file: 16 MiB.
 pub const MAX_CREDENTIALS_BYTES: usize = 16 * 1024 * 1024;
 

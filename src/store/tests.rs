@@ -157,7 +157,7 @@ fn no_files() -> FileRefs<'static> {
 }
 
 /// The one finding with `code`, which must exist.
-fn find<'d>(found: &'d [Diagnostic], code: Code) -> &'d Diagnostic {
+fn find(found: &[Diagnostic], code: Code) -> &Diagnostic {
     match found.iter().find(|d| d.code == code) {
         Some(d) => d,
         None => unreachable!("no {code} in:\n{}", show(found)),
