@@ -467,7 +467,7 @@ impl Reader<'_> {
             Ok(Caller::Role { .. }) => "a role signs no requests itself; give the ARN of one of \
                                         its sessions (arn:aws:sts::ACCOUNT:assumed-role/ROLE/SESSION)"
                 .into(),
-            Err(e) => e,
+            Err(e) => e.to_string(),
         };
         self.w.error_help(
             Code::CredentialsBadPrincipal,

@@ -20,7 +20,7 @@ impl Loader<'_> {
             let caller = Caller::parse(&key.name);
             let Some(skey) = caller.as_ref().ok().and_then(session_key) else {
                 let why = match &caller {
-                    Err(e) => e.clone(),
+                    Err(e) => e.to_string(),
                     Ok(_) => "not a session".to_string(),
                 };
                 self.w.error_help(
