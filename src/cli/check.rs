@@ -37,14 +37,14 @@ use crate::validate::{check_policy, check_text, value_end, Locator, SourceSpan};
 /// security-warning, warning, suggestion), the place (line:column; the JSON pointer in JSON and
 /// SARIF) and a help text. For example:
 ///
-///   error[IAM110]
+///  error[IAM110]
 ///
-///     × action "kinesis:*": wildcards are not supported for actions in a Kinesis resource policy
-///      ╭─[stream-policy.json:6:17]
-///    6 │       "Action": "kinesis:*",
-///      ·                 ^^^^^^^^^^^
-///      ╰────
-///     help: list the actions to share by name
+///    × action "kinesis:*": wildcards are not supported for actions in a Kinesis resource policy
+///     ╭─[stream-policy.json:6:17]
+///   6 │       "Action": "kinesis:*",
+///     ·                 ^^^^^^^^^^^
+///     ╰────
+///    help: list the actions to share by name
 ///
 /// A long source line is shown as a window of at most 120 characters around the finding, cut
 /// with `…`. At most --max-findings findings (100) are shown per file; the rest are counted.
