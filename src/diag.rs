@@ -6,6 +6,10 @@ use std::fmt;
 
 use crate::ast::Loc;
 
+mod code;
+
+pub use code::{Code, UnknownCode};
+
 /// How bad a finding is (IAM Access Analyzer's four levels).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 #[serde(rename_all = "kebab-case")]
@@ -21,6 +25,16 @@ pub enum Severity {
 }
 
 impl Severity {
+    /// miette's level: security warnings are warnings, suggestions advice.
+    #[cfg(feature = "cli")]
+    pub fn to_miette(self) -> miette::Severity {
+        match self {
+            Severity::Error => miette::Severity::Error,
+            Severity::SecurityWarning | Severity::Warning => miette::Severity::Warning,
+            Severity::Suggestion => miette::Severity::Advice,
+        }
+    }
+
     /// The name used in output.
     pub fn as_str(self) -> &'static str {
         match self {
@@ -35,8 +49,8 @@ impl Severity {
 /// One diagnostic.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Diagnostic {
-    /// Stable code, e.g. `IAM012`. Codes never change meaning.
-    pub code: &'static str,
+    /// Stable code, e.g. `IAM012` ([`Code::InvalidVersion`]). Codes never change meaning.
+    pub code: Code,
     /// Severity.
     pub severity: Severity,
     /// What is wrong, naming the rule.
@@ -51,7 +65,7 @@ pub struct Diagnostic {
 
 impl Diagnostic {
     /// An error.
-    pub fn error(code: &'static str, message: impl Into<String>, loc: Loc) -> Diagnostic {
+    pub fn error(code: Code, message: impl Into<String>, loc: Loc) -> Diagnostic {
         Diagnostic {
             code,
             severity: Severity::Error,
@@ -62,12 +76,7 @@ impl Diagnostic {
     }
 
     /// A finding of another severity.
-    pub fn new(
-        code: &'static str,
-        severity: Severity,
-        message: impl Into<String>,
-        loc: Loc,
-    ) -> Diagnostic {
+    pub fn new(code: Code, severity: Severity, message: impl Into<String>, loc: Loc) -> Diagnostic {
         Diagnostic {
             code,
             severity,
@@ -107,6 +116,25 @@ impl fmt::Display for Diagnostic {
 }
 
 impl std::error::Error for Diagnostic {}
+
+/// For miette: the code, the severity (security warnings are miette's warnings, suggestions its
+/// advice) and the help. A `Diagnostic` holds no source text; `iamc check` adds the snippet.
+#[cfg(feature = "cli")]
+impl miette::Diagnostic for Diagnostic {
+    fn code<'a>(&'a self) -> Option<Box<dyn fmt::Display + 'a>> {
+        Some(Box::new(self.code))
+    }
+
+    fn severity(&self) -> Option<miette::Severity> {
+        Some(self.severity.to_miette())
+    }
+
+    fn help<'a>(&'a self) -> Option<Box<dyn fmt::Display + 'a>> {
+        self.help
+            .as_ref()
+            .map(|h| Box::new(h) as Box<dyn fmt::Display + 'a>)
+    }
+}
 
 /// Levenshtein distance over characters, for did-you-mean suggestions (callers bound the
 /// lengths: the cost is the product of the two).

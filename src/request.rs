@@ -10,7 +10,7 @@ use crate::ast::Instant;
 
 mod caller;
 
-pub use caller::Caller;
+pub use caller::{Caller, CallerError};
 
 /// The type a context value was given as. Operators read the text; typed values skip parsing.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
@@ -123,16 +123,13 @@ pub enum ContextValue {
 impl ContextValue {
     /// Reads a JSON value: a string, number or boolean is one value, an array of those is a
     /// multi-valued key. `null` and objects are refused.
-    pub fn from_json(v: &serde_json::Value) -> Result<ContextValue, String> {
-        fn scalar(v: &serde_json::Value) -> Result<Scalar, String> {
+    pub fn from_json(v: &serde_json::Value) -> Result<ContextValue, RequestError> {
+        fn scalar(v: &serde_json::Value) -> Result<Scalar, RequestError> {
             match v {
                 serde_json::Value::String(s) => Ok(Scalar::string(s.clone())),
                 serde_json::Value::Number(n) => Ok(Scalar::number(n.to_string())),
                 serde_json::Value::Bool(b) => Ok(Scalar::bool(*b)),
-                other => Err(format!(
-                    "a context value is a string, number or boolean, or an array of them; got {}",
-                    json_kind(other)
-                )),
+                other => Err(RequestError::ContextValue(json_kind(other))),
             }
         }
         match v {
@@ -160,6 +157,44 @@ impl ContextValue {
     }
 }
 
+/// Why a request, its context or its caller cannot be read. The messages are the ones the CLI
+/// and the server show.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum RequestError {
+    /// The principal.
+    #[error(transparent)]
+    Caller(#[from] CallerError),
+    /// A context value of another JSON type (the type named).
+    #[error("a context value is a string, number or boolean, or an array of them; got {0}")]
+    ContextValue(&'static str),
+    /// A context that is not a JSON object (the type named).
+    #[error("the context is a JSON object, got {0}")]
+    ContextNotObject(&'static str),
+    /// A context key whose value cannot be read.
+    #[error("context key `{key}`: {error}")]
+    ContextKey {
+        /// The key.
+        key: String,
+        /// Why.
+        error: Box<RequestError>,
+    },
+    /// Two context keys that differ only in case.
+    #[error("context keys `{old}` and `{key}` differ only in case; keys ignore case")]
+    KeyCase {
+        /// The key already there.
+        old: String,
+        /// The new one.
+        key: String,
+    },
+    /// An empty action.
+    #[error("the action is empty")]
+    EmptyAction,
+    /// An empty resource.
+    #[error("the resource is empty (use `*` for actions that take none)")]
+    EmptyResource,
+}
+
 fn json_kind(v: &serde_json::Value) -> &'static str {
     match v {
         serde_json::Value::Null => "null",
@@ -184,14 +219,16 @@ impl Context {
     }
 
     /// Reads a JSON object of key -> value (see [`ContextValue::from_json`]).
-    pub fn from_json(v: &serde_json::Value) -> Result<Context, String> {
+    pub fn from_json(v: &serde_json::Value) -> Result<Context, RequestError> {
         let obj = v
             .as_object()
-            .ok_or_else(|| format!("the context is a JSON object, got {}", json_kind(v)))?;
+            .ok_or_else(|| RequestError::ContextNotObject(json_kind(v)))?;
         let mut ctx = Context::new();
         for (k, v) in obj {
-            let value =
-                ContextValue::from_json(v).map_err(|e| format!("context key `{k}`: {e}"))?;
+            let value = ContextValue::from_json(v).map_err(|e| RequestError::ContextKey {
+                key: k.clone(),
+                error: Box::new(e),
+            })?;
             ctx.insert_new(k, value)?;
         }
         Ok(ctx)
@@ -205,12 +242,13 @@ impl Context {
 
     /// Sets a key that must not be there yet under any case (tag keys differing only in case
     /// are ambiguous, spec §3.13).
-    pub fn insert_new(&mut self, key: &str, value: ContextValue) -> Result<(), String> {
+    pub fn insert_new(&mut self, key: &str, value: ContextValue) -> Result<(), RequestError> {
         let lc = key.to_lowercase();
         if let Some((old, _)) = self.entries.get(&lc) {
-            return Err(format!(
-                "context keys `{old}` and `{key}` differ only in case; keys ignore case"
-            ));
+            return Err(RequestError::KeyCase {
+                old: old.clone(),
+                key: key.to_string(),
+            });
         }
         self.entries.insert(lc, (key.to_string(), value));
         Ok(())
@@ -533,14 +571,14 @@ impl<'de> serde::Deserialize<'de> for RequestJson {
 
 impl RequestJson {
     /// Builds the request (without derived keys).
-    pub fn to_request(&self) -> Result<Request, String> {
+    pub fn to_request(&self) -> Result<Request, RequestError> {
         let caller = Caller::parse(&self.principal)?;
         let context = Context::from_json(&serde_json::Value::Object(self.context.clone()))?;
         if self.action.trim().is_empty() {
-            return Err("the action is empty".into());
+            return Err(RequestError::EmptyAction);
         }
         if self.resource.trim().is_empty() {
-            return Err("the resource is empty (use `*` for actions that take none)".into());
+            return Err(RequestError::EmptyResource);
         }
         Ok(Request {
             caller,

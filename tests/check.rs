@@ -1,8 +1,8 @@
 //! `iamc check` and the validator behind it: every code has a policy that triggers it and a
 //! fixed one that does not; the validation corpus passes through the text front end with
 //! every finding placed; the CLI's exit codes and its human, JSON and SARIF output; snapshots
-//! of the human output (`tests/check/snapshots`, rerun with `UPDATE_SNAPSHOTS=1` to accept a
-//! reviewed change); and no input makes the checks panic.
+//! of the human output (insta, `tests/check/snapshots/*.snap`: `cargo insta review`, or
+//! `INSTA_UPDATE=always`, accepts a reviewed change); and no input makes the checks panic.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod common;
@@ -11,8 +11,9 @@ use std::path::Path;
 
 use assert_cmd::Command;
 use iamc::ast::PolicyType;
+use iamc::diag::Code;
 use iamc::diag::{Diagnostic, Severity};
-use iamc::validate::{check_text, code_info, CODES};
+use iamc::validate::check_text;
 use proptest::prelude::*;
 use serde_json::Value;
 
@@ -626,9 +627,9 @@ fn every_code_has_a_trigger_and_a_fix() {
             c.ty,
             show(&found)
         );
-        let info = code_info(c.code).unwrap_or_else(|| panic!("{} is not in CODES", c.code));
+        let code: Code = c.code.parse().unwrap_or_else(|e| panic!("{e}"));
         for d in hits {
-            assert_eq!(d.severity, info.severity, "{}: {d}", c.code);
+            assert_eq!(d.severity, code.severity(), "{}: {d}", c.code);
             assert!(d.loc.line > 0, "{}: no line: {d}", c.code);
         }
         let attached = if c.code == "IAM118" {
@@ -643,16 +644,16 @@ fn every_code_has_a_trigger_and_a_fix() {
             c.code,
             show(&fixed)
         );
-        // Every code a check gives is documented.
-        for d in found.iter().chain(&fixed) {
-            assert!(code_info(d.code).is_some(), "undocumented code {}", d.code);
-        }
     }
-    for info in CODES.iter().filter(|i| i.family != "store") {
+    // Every code of the parser and the validator has a case (the store's, the evaluation's and
+    // the credentials file's are tested where they are given).
+    for code in Code::ALL
+        .iter()
+        .filter(|c| !["store", "eval", "credentials"].contains(&c.family()))
+    {
         assert!(
-            cases.iter().any(|c| c.code == info.code),
-            "no test case for {}",
-            info.code
+            cases.iter().any(|c| c.code == *code),
+            "no test case for {code}"
         );
     }
 }
@@ -674,7 +675,7 @@ fn fixed_policies_of_the_lint_families_are_clean() {
         let found = check_text(&c.fixed, c.ty, c.attached_to);
         let unexpected: Vec<&Diagnostic> = found
             .iter()
-            .filter(|d| !allowed.contains(&(c.code, d.code)))
+            .filter(|d| !allowed.contains(&(c.code, d.code.as_str())))
             .collect();
         assert!(
             unexpected.is_empty(),
@@ -987,23 +988,18 @@ fn help_teaches() {
 // ---------------------------------------------------------------------------------------------
 // Snapshots of the human output.
 
+/// The human output of `iamc check ARGS` against `tests/check/snapshots/NAME.snap` (insta:
+/// `cargo insta review`, or `INSTA_UPDATE=always cargo test --test check`, accepts a change).
 fn snapshot(name: &str, args: &[&str]) {
     let (_, out, err) = run(args);
-    let got = format!("$ iamc check {}\n{out}{err}", args.join(" "));
-    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/check/snapshots")
-        .join(format!("{name}.txt"));
-    if std::env::var_os("UPDATE_SNAPSHOTS").is_some() {
-        std::fs::write(&path, &got).unwrap();
-    }
-    let want = std::fs::read_to_string(&path)
-        .unwrap_or_else(|e| panic!("{}: {e} (run with UPDATE_SNAPSHOTS=1)", path.display()));
-    assert_eq!(
-        got,
-        want,
-        "the output of `iamc check {}` changed; review it and rerun with UPDATE_SNAPSHOTS=1",
-        args.join(" ")
-    );
+    insta::with_settings!({
+        snapshot_path => "check/snapshots",
+        prepend_module_to_snapshot => false,
+        description => format!("iamc check {}", args.join(" ")),
+        omit_expression => true,
+    }, {
+        insta::assert_snapshot!(name, format!("{out}{err}"));
+    });
 }
 
 #[test]
@@ -1158,7 +1154,6 @@ proptest! {
         let text = format!(r#"{{{v}"Statement":[{}]}}"#, statements.join(","));
         let found = check_text(&text, ty, attached);
         for d in &found {
-            prop_assert!(code_info(d.code).is_some(), "undocumented {}", d.code);
             prop_assert!(d.severity != Severity::Error || d.is_error());
         }
     }
@@ -1269,11 +1264,11 @@ fn a_long_line_is_shown_as_a_window_and_findings_are_capped() {
     let lines: Vec<&str> = out.lines().collect();
     let mut checked = 0;
     for (i, l) in lines.iter().enumerate() {
-        let Some(src) = l.strip_prefix("1 | ") else {
+        let Some(src) = l.strip_prefix(" 1 │ ") else {
             continue;
         };
         assert!(src.chars().count() <= 124, "{}: {src}", src.chars().count());
-        let caret = lines[i + 1].strip_prefix("  | ").unwrap();
+        let caret = lines[i + 1].strip_prefix("   · ").unwrap();
         let col = caret.chars().take_while(|c| *c == ' ').count();
         let width = caret.chars().filter(|c| *c == '^').count();
         assert!(
@@ -1281,11 +1276,12 @@ fn a_long_line_is_shown_as_a_window_and_findings_are_capped() {
             "{src}\n{caret}"
         );
         let under: String = src.chars().skip(col).take(width).collect();
-        // The finding's own action is under the caret.
-        let msg = lines[i - 3];
-        if !msg.starts_with("warning[IAM150]") {
+        // The finding's own action is under the caret: `severity[CODE]`, a blank line, the
+        // message, the file, then the source line.
+        if lines[i - 4] != "warning[IAM150]" {
             continue;
         }
+        let msg = lines[i - 2];
         let name = msg.split('"').nth(1).unwrap();
         assert_eq!(under, format!("\"{name}\""), "{msg}");
         checked += 1;
@@ -1346,7 +1342,7 @@ fn a_window_never_splits_a_character() {
     // lines are windows.
     assert!(out.len() < 32 * 1024, "{out}");
     let mut windows = 0;
-    for l in out.lines().filter(|l| l.starts_with("1 | ")) {
+    for l in out.lines().filter(|l| l.starts_with(" 1 │ ")) {
         assert!(l.chars().count() <= 130, "{l}");
         windows += 1;
     }
@@ -1364,7 +1360,7 @@ fn check_reads_standard_input() {
     let stdout = String::from_utf8(out.stdout).unwrap();
     assert_eq!(out.status.code(), Some(0), "{stdout}");
     assert!(stdout.contains("warning[IAM150]"), "{stdout}");
-    assert!(stdout.contains("--> <stdin>:1:"), "{stdout}");
+    assert!(stdout.contains("─[<stdin>:1:"), "{stdout}");
     // With a type, and in JSON.
     let out = iamc()
         .args(["check", "--type", "scp", "--format", "json", "-"])

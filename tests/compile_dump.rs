@@ -1,6 +1,6 @@
 //! Snapshot of the compiled example store (`iamc compile --dump`): the indexes are deterministic,
-//! and a change in what the compiler builds shows up here. Run with `UPDATE_SNAPSHOTS=1` to
-//! accept a new dump after reviewing the diff.
+//! and a change in what the compiler builds shows up here (`tests/snapshots`, insta: review and
+//! accept a new dump with `cargo insta review`, or `INSTA_UPDATE=always`).
 #![allow(clippy::unwrap_used)]
 
 use std::path::Path;
@@ -24,15 +24,7 @@ fn example_store_dump_matches_the_snapshot() {
     .unwrap()
     .dump();
     assert_eq!(dump, again);
-    let path = root.join("tests/snapshots/kinesis-store.dump.txt");
-    if std::env::var_os("UPDATE_SNAPSHOTS").is_some() {
-        std::fs::write(&path, &dump).unwrap();
-    }
-    let want = std::fs::read_to_string(&path).unwrap();
-    assert_eq!(
-        dump, want,
-        "the dump changed; review it and rerun with UPDATE_SNAPSHOTS=1"
-    );
+    insta::assert_snapshot!("kinesis-store-dump", dump);
     let stats = engine_stats(&root.join("examples/kinesis/store.json"));
     assert_eq!(stats.statements, 18);
 }

@@ -70,7 +70,7 @@ fn the_small_organization_checks_authorizes_and_agrees() {
     // The library: the Authorizer and the reference evaluator give the same answers, and the
     // mix holds every outcome.
     let store = Store::load(&store_dir).expect("the generated store loads");
-    let authorizer = Authorizer::new(Arc::new(store), Semantics::default());
+    let authorizer = Authorizer::new(Arc::new(store), Semantics::default()).unwrap();
     let text = std::fs::read_to_string(&requests).unwrap();
     let mut seen = std::collections::BTreeSet::new();
     for line in text.lines() {

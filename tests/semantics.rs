@@ -5,6 +5,7 @@
 use std::sync::Arc;
 
 use iamc::ast::PolicyType;
+use iamc::diag::Code;
 use iamc::eval::{reference, Decision, Inputs, Layer, Outcome, PolicyDoc, ResourceSide};
 use iamc::parse::{parse_policy, Limits};
 use iamc::request::{Caller, ContextValue, Request, Scalar};
@@ -219,6 +220,12 @@ fn negated_on_multi_valued_key_fails_closed() {
         "a Deny that cannot be evaluated matches"
     );
     assert_eq!(d.errors.len(), 1);
+    assert_eq!(
+        d.errors[0].code,
+        Code::EvalNegatedOnMultiValued,
+        "{:?}",
+        d.errors
+    );
     let d = decide(
         &Inputs {
             identity: vec![allow],
@@ -265,7 +272,9 @@ fn malformed_request_value_fails_closed() {
     );
     assert_eq!(d.decision, Outcome::ImplicitDeny);
     assert!(
-        d.errors.iter().any(|e| e.contains("not a number")),
+        d.errors.iter().any(
+            |e| e.code == Code::EvalMalformedRequestValue && e.message.contains("not a number")
+        ),
         "{:?}",
         d.errors
     );
@@ -425,7 +434,10 @@ fn multi_resource_action_lacking_its_key_is_denied_with_a_reason() {
     let d = decide(&inputs, &r);
     assert_eq!(d.decision, Outcome::ImplicitDeny);
     assert_eq!(d.blocked_by, Some(Layer::Request));
-    assert!(d.errors.iter().any(|e| e.contains("kmsKey")));
+    assert!(d
+        .errors
+        .iter()
+        .any(|e| e.code == Code::EvalMissingResourceType && e.message.contains("kmsKey")));
 }
 
 /// A policy of `ty` with one statement: `effect`, `element` (`Resource` or `NotResource`) the

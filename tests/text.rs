@@ -728,11 +728,14 @@ fn value_errors_match_the_json_front_end() {
     for (text, json) in cases {
         let from_text: Vec<(&str, String)> = text_errors(text)
             .into_iter()
-            .map(|d| (d.code, d.loc.pointer))
+            .map(|d| (d.code.as_str(), d.loc.pointer))
             .collect();
         let from_json: Vec<(&str, String)> = match parse_policy(json, &limits()) {
             Ok(_) => panic!("{json} parsed"),
-            Err(e) => e.into_iter().map(|d| (d.code, d.loc.pointer)).collect(),
+            Err(e) => e
+                .into_iter()
+                .map(|d| (d.code.as_str(), d.loc.pointer))
+                .collect(),
         };
         assert_eq!(from_text, from_json, "{text}");
     }
@@ -749,7 +752,14 @@ fn a_condition_key_twice_under_one_operator_is_an_error() {
     );
     let got: Vec<(&str, u32, u32, &str)> = e
         .iter()
-        .map(|d| (d.code, d.loc.line, d.loc.column, d.loc.pointer.as_str()))
+        .map(|d| {
+            (
+                d.code.as_str(),
+                d.loc.line,
+                d.loc.column,
+                d.loc.pointer.as_str(),
+            )
+        })
         .collect();
     assert_eq!(
         got,

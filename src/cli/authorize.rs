@@ -479,7 +479,9 @@ fn batch(store: Store, requests: &str, args: &Args) -> Result<ExitCode, LoadErro
                     bytes += text.len();
                     serde_json::from_str::<RequestJson>(&text)
                         .map_err(|e| format!("not a request: {e}"))
-                        .and_then(|r| Ok((r.id.clone(), r.to_request()?)))
+                        .and_then(|r| {
+                            Ok((r.id.clone(), r.to_request().map_err(|e| e.to_string())?))
+                        })
                         .map(|(id, mut req)| {
                             req.add_time_keys(SystemTime::now());
                             (id, req)

@@ -387,7 +387,7 @@ fn read_requests(path: &std::path::Path) -> Result<Vec<Request>, LoadError> {
         .map(|(i, l)| {
             serde_json::from_str::<RequestJson>(l)
                 .map_err(|e| e.to_string())
-                .and_then(|r| r.to_request())
+                .and_then(|r| r.to_request().map_err(|e| e.to_string()))
                 .map_err(|e| LoadError(format!("{}:{}: {e}", path.display(), i + 1)))
         })
         .collect()

@@ -2,7 +2,7 @@
 //! Analyzer's policy validation, with the Kinesis resource-policy rules.
 
 use std::collections::HashMap;
-use std::io::Write;
+use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -10,11 +10,11 @@ use serde_json::{json, Value};
 
 use crate::ast::PolicyType;
 use crate::catalog::ResourceType;
-use crate::diag::{Diagnostic, Severity};
+use crate::diag::{Code, Diagnostic, Severity};
 use crate::parse::json::reader::{JsonNode, JsonValue};
 use crate::parse::{policy_from_node, Limits};
 use crate::store::{Store, MAX_STORE_BYTES};
-use crate::validate::{check_policy, check_text, code_info, value_end, Locator, SourceSpan};
+use crate::validate::{check_policy, check_text, value_end, Locator, SourceSpan};
 
 /// Check IAM policies before they ship: grammar and type errors, unknown actions, ARNs the
 /// actions never take, condition keys the actions never set, over-broad grants, redundant
@@ -37,12 +37,14 @@ use crate::validate::{check_policy, check_text, code_info, value_end, Locator, S
 /// security-warning, warning, suggestion), the place (line:column; the JSON pointer in JSON and
 /// SARIF) and a help text. For example:
 ///
-///   error[IAM110]: action "kinesis:*": wildcards are not supported for actions in a Kinesis resource policy
-///    --> stream-policy.json:6:17
-///     |
-///   6 |       "Action": "kinesis:*",
-///     |                 ^^^^^^^^^^^
-///     = help: list the actions to share by name
+///  error[IAM110]
+///
+///    × action "kinesis:*": wildcards are not supported for actions in a Kinesis resource policy
+///     ╭─[stream-policy.json:6:17]
+///   6 │       "Action": "kinesis:*",
+///     ·                 ^^^^^^^^^^^
+///     ╰────
+///    help: list the actions to share by name
 ///
 /// A long source line is shown as a window of at most 120 characters around the finding, cut
 /// with `…`. At most --max-findings findings (100) are shown per file; the rest are counted.
@@ -568,7 +570,7 @@ impl Run {
 
     fn sarif(&self) -> Value {
         let (shown, omitted) = self.shown();
-        let mut rule_ids: Vec<&'static str> = Vec::new();
+        let mut rule_ids: Vec<Code> = Vec::new();
         for f in &shown {
             if !rule_ids.contains(&f.diag.code) {
                 rule_ids.push(f.diag.code);
@@ -578,12 +580,11 @@ impl Run {
         let rules: Vec<Value> = rule_ids
             .iter()
             .map(|id| {
-                let info = code_info(id);
                 json!({
                     "id": id,
-                    "shortDescription": {"text": info.map_or(*id, |i| i.summary)},
-                    "defaultConfiguration": {"level": sarif_level(info.map_or(Severity::Error, |i| i.severity))},
-                    "properties": {"family": info.map_or("", |i| i.family)},
+                    "shortDescription": {"text": id.title()},
+                    "defaultConfiguration": {"level": sarif_level(id.severity())},
+                    "properties": {"family": id.family()},
                 })
             })
             .collect();
@@ -638,7 +639,7 @@ impl Run {
 /// Moves a store finding to the place its span found (parse errors keep the parser's place).
 fn relocate(d: &mut Diagnostic, span: Option<SourceSpan>) {
     if let Some(s) = span {
-        if !d.code.starts_with("IAM0") || d.loc.line == 0 {
+        if !d.code.is_parse() || d.loc.line == 0 {
             d.loc.line = s.line;
             d.loc.column = s.column;
         }
@@ -657,7 +658,7 @@ fn sarif_level(s: Severity) -> &'static str {
 /// token there), else the element its pointer names.
 fn span_for(locator: &Locator<'_>, d: &Diagnostic) -> Option<SourceSpan> {
     let at_pointer = locator.span(&d.loc.pointer);
-    if d.code.starts_with("IAM0") && d.loc.line > 0 {
+    if d.code.is_parse() && d.loc.line > 0 {
         let len = at_pointer
             .filter(|s| s.line == d.loc.line && s.column == d.loc.column)
             .map_or(1, |s| s.len);
@@ -723,15 +724,16 @@ fn window(line: &str, col: usize, len: usize) -> (String, usize, usize) {
     (shown, caret_at, caret_len)
 }
 
-/// One finding in the human form.
+/// One finding in the human form, rendered by miette: `severity[CODE]`, the message, the file
+/// with line and column, the source line with the element underlined, and the help. Without
+/// colour when standard output is not a terminal or `NO_COLOR` is set.
 pub(crate) fn render(
     d: &Diagnostic,
     path: &str,
     text: Option<&str>,
     span: Option<SourceSpan>,
 ) -> String {
-    let mut out = format!("{}[{}]: {}\n", d.severity.as_str(), d.code, d.message);
-    let source_line = span.and_then(|s| {
+    let snippet = span.and_then(|s| {
         let text = text?;
         let n = usize::try_from(s.line).ok()?.checked_sub(1)?;
         // A syntax error at the very end of the text is on the line after the last one.
@@ -740,40 +742,140 @@ pub(crate) fn render(
             None if n == text.lines().count() => "",
             None => return None,
         };
-        Some((s, line.replace('\t', " ")))
+        let col = usize::try_from(s.column).unwrap_or(1).max(1) - 1;
+        let len = usize::try_from(s.len).unwrap_or(1);
+        let (mut shown, caret_at, caret_len) = window(&line.replace('\t', " "), col, len);
+        if shown.is_empty() {
+            // miette draws nothing under an empty line.
+            shown.push(' ');
+        }
+        // The caret's characters as bytes of the shown text.
+        let byte = |chars: usize| {
+            shown
+                .char_indices()
+                .nth(chars)
+                .map_or(shown.len(), |(i, _)| i)
+        };
+        let (from, to) = (byte(caret_at), byte(caret_at + caret_len));
+        Some(Snippet {
+            name: path.to_string(),
+            line: n,
+            column: col,
+            label: miette::SourceSpan::from((from, to.saturating_sub(from).max(1))),
+            text: shown,
+        })
     });
-    match (source_line, d.loc.line) {
-        (Some((s, line)), _) => {
-            let num = s.line.to_string();
-            let pad = " ".repeat(num.len());
-            out.push_str(&format!("{pad}--> {path}:{}:{}\n", s.line, s.column));
-            out.push_str(&format!("{pad} |\n"));
-            let col = usize::try_from(s.column).unwrap_or(1).max(1) - 1;
-            let len = usize::try_from(s.len).unwrap_or(1);
-            let (shown, caret_at, caret_len) = window(&line, col, len);
-            out.push_str(format!("{num} | {shown}").trim_end());
-            out.push('\n');
-            out.push_str(&format!(
-                "{pad} | {}{}\n",
-                " ".repeat(caret_at),
-                "^".repeat(caret_len)
-            ));
-            if let Some(h) = &d.help {
-                out.push_str(&format!("{pad} = help: {h}\n"));
-            }
-        }
-        (None, line) if line > 0 => {
-            out.push_str(&format!(" --> {path}:{line}:{}\n", d.loc.column));
-            if let Some(h) = &d.help {
-                out.push_str(&format!("  = help: {h}\n"));
-            }
-        }
-        (None, _) => {
-            out.push_str(&format!(" --> {path}\n"));
-            if let Some(h) = &d.help {
-                out.push_str(&format!("  = help: {h}\n"));
-            }
-        }
+    let place = match (&snippet, d.loc.line) {
+        (Some(_), _) => String::new(),
+        (None, line) if line > 0 => format!("{path}:{line}:{}", d.loc.column),
+        (None, _) => path.to_string(),
+    };
+    let shown = Located {
+        diag: d,
+        snippet,
+        place,
+    };
+    let color = std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none();
+    let mut theme = if color {
+        miette::GraphicalTheme::unicode()
+    } else {
+        miette::GraphicalTheme::unicode_nocolor()
+    };
+    // Carets under the element, as compilers (and iamc before miette) draw them.
+    theme.characters.underline = '^';
+    let handler = miette::GraphicalReportHandler::new_themed(theme)
+        .with_context_lines(0)
+        .with_wrap_lines(false);
+    let mut out = String::new();
+    if handler.render_report(&mut out, &shown).is_err() {
+        // Never expected (the snippet always covers its label); the plain form then.
+        out = format!("{d}\n");
     }
     out
+}
+
+/// The source line of a finding, as miette reads it: only the (windowed) line, numbered and
+/// placed as in the file.
+#[derive(Debug)]
+struct Snippet {
+    /// The file, as shown.
+    name: String,
+    /// The line shown (cut to [`WINDOW`] characters around the finding).
+    text: String,
+    /// 0-based line in the file.
+    line: usize,
+    /// 0-based column of the finding in the file's line.
+    column: usize,
+    /// The element, in bytes of `text`.
+    label: miette::SourceSpan,
+}
+
+impl miette::SourceCode for Snippet {
+    fn read_span<'a>(
+        &'a self,
+        _span: &miette::SourceSpan,
+        _before: usize,
+        _after: usize,
+    ) -> Result<Box<dyn miette::SpanContents<'a> + 'a>, miette::MietteError> {
+        Ok(Box::new(miette::MietteSpanContents::new_named(
+            self.name.clone(),
+            self.text.as_bytes(),
+            miette::SourceSpan::from((0, self.text.len())),
+            self.line,
+            self.column,
+            1,
+        )))
+    }
+}
+
+/// A finding with the file it is in: the [`Diagnostic`]'s code, severity and help, and the
+/// source line with the element labelled.
+#[derive(Debug)]
+struct Located<'a> {
+    diag: &'a Diagnostic,
+    snippet: Option<Snippet>,
+    /// `file:line:column` (or the file) when there is no snippet to show it.
+    place: String,
+}
+
+impl std::fmt::Display for Located<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.diag.message)?;
+        if !self.place.is_empty() {
+            write!(f, "\n--> {}", self.place)?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for Located<'_> {}
+
+impl miette::Diagnostic for Located<'_> {
+    /// `severity[CODE]`: miette has no security warnings and suggestions, the word says it.
+    fn code<'b>(&'b self) -> Option<Box<dyn std::fmt::Display + 'b>> {
+        Some(Box::new(format!(
+            "{}[{}]",
+            self.diag.severity.as_str(),
+            self.diag.code
+        )))
+    }
+
+    fn severity(&self) -> Option<miette::Severity> {
+        miette::Diagnostic::severity(self.diag)
+    }
+
+    fn help<'b>(&'b self) -> Option<Box<dyn std::fmt::Display + 'b>> {
+        miette::Diagnostic::help(self.diag)
+    }
+
+    fn source_code(&self) -> Option<&dyn miette::SourceCode> {
+        self.snippet.as_ref().map(|s| s as &dyn miette::SourceCode)
+    }
+
+    fn labels(&self) -> Option<Box<dyn Iterator<Item = miette::LabeledSpan> + '_>> {
+        let s = self.snippet.as_ref()?;
+        Some(Box::new(std::iter::once(
+            miette::LabeledSpan::new_primary_with_span(None, s.label),
+        )))
+    }
 }

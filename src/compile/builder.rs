@@ -8,7 +8,7 @@ use rustc_hash::FxHashSet;
 use super::set::CompiledSet;
 use super::Engine;
 use crate::ast::Loc;
-use crate::diag::Diagnostic;
+use crate::diag::{Code, Diagnostic};
 use crate::eval::Inputs;
 use crate::semantics::Semantics;
 
@@ -65,7 +65,7 @@ pub enum BuildError {
 
 impl BuildError {
     /// The diagnostic code of every build error.
-    pub const CODE: &'static str = "IAM360";
+    pub const CODE: Code = Code::EngineLimit;
 
     /// This error as a diagnostic (it has no place in a file: the whole store is over).
     pub fn to_diagnostic(&self) -> Diagnostic {

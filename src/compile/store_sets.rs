@@ -560,8 +560,14 @@ mod tests {
             StoreSets::build_reusing(&changed, Some(&first), EngineLimits::default()).unwrap();
         let role = Caller::parse("arn:aws:iam::111122223333:role/teams/App").unwrap();
         let alice = Caller::parse("arn:aws:iam::111122223333:user/alice").unwrap();
-        assert_ne!(ptr(next.caller(&role).identity), ptr(first.caller(&role).identity));
-        assert_eq!(ptr(next.caller(&alice).identity), ptr(first.caller(&alice).identity));
+        assert_ne!(
+            ptr(next.caller(&role).identity),
+            ptr(first.caller(&role).identity)
+        );
+        assert_eq!(
+            ptr(next.caller(&alice).identity),
+            ptr(first.caller(&alice).identity)
+        );
         let a = "arn:aws:kinesis:us-east-1:111122223333:stream/a";
         assert_eq!(ptr(next.resource_policy(a)), ptr(first.resource_policy(a)));
     }
@@ -621,7 +627,8 @@ mod tests {
             max_statements: 6,
             ..EngineLimits::default()
         };
-        sets.with_resource_policy(a, Some(doc), &mut t, &big).unwrap();
+        sets.with_resource_policy(a, Some(doc), &mut t, &big)
+            .unwrap();
         assert_eq!((t.sets, t.statements), (5, 6));
     }
 }

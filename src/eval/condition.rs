@@ -1,17 +1,21 @@
 //! Condition evaluation (spec §3): every operator, IfExists, set qualifiers, the missing-key
 //! rules, multi-valued keys and policy variables in values.
 //!
-//! A condition evaluates to `Ok(true)`, `Ok(false)` or `Err(reason)`; an error makes its
-//! statement fail closed (an Allow does not match, a Deny does).
+//! A condition evaluates to `Ok(true)`, `Ok(false)` or `Err(error)` (an [`EvalError`] with its
+//! `IAM2xx` code); an error makes its statement fail closed (an Allow does not match, a Deny
+//! does).
 
 use std::cmp::Ordering;
 
+use super::decision::EvalError;
 use crate::arn::{Arn, ArnPattern};
 use crate::ast::{
     value::{decode_base64, parse_bool, parse_ip},
     Condition, ConditionValue, Decimal, Effect, Family, Instant, OperatorBase, Parsed,
     SetQualifier,
 };
+use crate::diag::Code;
+
 use crate::request::{Context, ContextValue, Scalar, ScalarKind};
 use crate::semantics::{
     for_any_value_if_exists_absent, MALFORMED_REQUEST_VALUE_FAILS_CLOSED,
@@ -19,7 +23,7 @@ use crate::semantics::{
 };
 
 /// The result of one condition.
-pub type CondResult = Result<bool, String>;
+pub type CondResult = Result<bool, EvalError>;
 
 /// Evaluates one condition of a statement of `effect` against the context. Keys that the
 /// condition or its values' variables referred to but the context lacked are pushed to
@@ -62,9 +66,12 @@ pub fn evaluate(
             // A plain operator on a multi-valued request value (spec §3.12).
             Some(ContextValue::Many(_)) => {
                 if op.base.is_negated() && NEGATED_ON_MULTI_VALUED_FAILS_CLOSED {
-                    Err(format!(
-                        "`{}` on the multi-valued key `{}` needs ForAllValues: or ForAnyValue:",
-                        op, cond.key
+                    Err(EvalError::new(
+                        Code::EvalNegatedOnMultiValued,
+                        format!(
+                            "`{}` on the multi-valued key `{}` needs ForAllValues: or ForAnyValue:",
+                            op, cond.key
+                        ),
                     ))
                 } else {
                     Ok(false)
@@ -130,9 +137,12 @@ fn single(base: OperatorBase, r: &Scalar, values: &[ConditionValue], ctx: &Conte
 
 /// The error for a request value the operator cannot read. It fails closed
 /// ([`MALFORMED_REQUEST_VALUE_FAILS_CLOSED`]).
-fn malformed(what: &str, r: &Scalar) -> String {
+fn malformed(what: &str, r: &Scalar) -> EvalError {
     const _: () = assert!(MALFORMED_REQUEST_VALUE_FAILS_CLOSED);
-    format!("the request value `{}` is not {what}", r.text())
+    EvalError::new(
+        Code::EvalMalformedRequestValue,
+        format!("the request value `{}` is not {what}", r.text()),
+    )
 }
 
 /// The positive test of `base` (for negated operators, of their positive counterpart) between
@@ -211,10 +221,13 @@ fn test(base: OperatorBase, r: &Scalar, p: &ConditionValue, ctx: &Context) -> Co
             };
             Ok(&bytes == p)
         }
-        _ => Err(format!(
-            "the policy value `{}` does not fit the operator {}",
-            p.raw,
-            base.name()
+        _ => Err(EvalError::new(
+            Code::EvalValueDoesNotFit,
+            format!(
+                "the policy value `{}` does not fit the operator {}",
+                p.raw,
+                base.name()
+            ),
         )),
     }
 }

@@ -1,10 +1,52 @@
 //! What an evaluation returns.
+//!
+//! # Codes
+//!
+//! The errors of an evaluation ([`Decision::errors`]). Each made its statement fail closed (an
+//! Allow whose condition cannot be evaluated does not match; a Deny does), or, for `IAM204`, the
+//! request is denied.
+//!
+//! | Code | Meaning |
+//! | --- | --- |
+//! | `IAM201` | A request value that is not valid for the condition's operator (a number, a date, an IP address, base64 data, a boolean, an ARN). |
+//! | `IAM202` | A negated operator without `ForAllValues:`/`ForAnyValue:` on a multi-valued request value. |
+//! | `IAM203` | A policy value that does not fit its operator. |
+//! | `IAM204` | An action that needs a resource of each of several types, on a request that lacks one. |
 
 use serde::Serialize;
 use std::fmt;
 use std::sync::Arc;
 
 use crate::ast::{Policy, PolicyType};
+use crate::diag::Code;
+
+/// An evaluation error, with its code; the message says which policy and condition.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct EvalError {
+    /// `IAM2xx`.
+    pub code: Code,
+    /// What went wrong.
+    pub message: String,
+}
+
+impl EvalError {
+    /// An error of `code`.
+    pub fn new(code: Code, message: impl Into<String>) -> EvalError {
+        EvalError {
+            code,
+            message: message.into(),
+        }
+    }
+}
+
+/// The message alone, as the decision's text forms show it.
+impl fmt::Display for EvalError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for EvalError {}
 
 /// The three outcomes of IAM evaluation.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
@@ -175,9 +217,10 @@ pub struct Decision {
     /// matched (for a variable in `Resource`: whose action matched and whose literal prefix the
     /// resource starts with), among the statements evaluated before the decision was settled.
     pub missing_keys: Vec<String>,
-    /// Evaluation errors; each made its statement fail closed.
+    /// Evaluation errors, each with its code; each made its statement fail closed. In JSON
+    /// `{"code": "IAM201", "message": "…"}`.
     #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub errors: Vec<String>,
+    pub errors: Vec<EvalError>,
     /// Notes on how the request was read (e.g. a wildcard-only action).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub notes: Vec<String>,

@@ -7,10 +7,11 @@
 //! statements they look at: the index may offer extra candidates, never fewer.
 
 use super::condition;
-use super::decision::{Decision, Layer, Outcome, StatementRef};
+use super::decision::{Decision, EvalError, Layer, Outcome, StatementRef};
 use super::matching::{action_matches_split, principal_matches, resource_matches, GrantClass};
 use crate::ast::{Effect, PolicyType, Statement};
 use crate::catalog::{self, ResourceRequirement, ResourceType};
+use crate::diag::Code;
 use crate::request::{Caller, Request};
 use crate::semantics::Semantics;
 
@@ -32,7 +33,7 @@ pub struct Matcher<'a> {
     /// Context keys referred to but absent.
     pub missing: Vec<String>,
     /// Evaluation errors.
-    pub errors: Vec<String>,
+    pub errors: Vec<EvalError>,
     /// The request's action, lower-cased once.
     pub action_lc: String,
     /// Where the colon of `action_lc` is.
@@ -99,7 +100,12 @@ impl<'a> Matcher<'a> {
             match condition::evaluate(c, stmt.effect, &req.context, &mut self.missing) {
                 Ok(true) => {}
                 Ok(false) => return None,
-                Err(e) => error = Some(format!("{policy_id} ({}): {e}", c.loc)),
+                Err(e) => {
+                    error = Some(EvalError::new(
+                        e.code,
+                        format!("{policy_id} ({}): {}", c.loc, e.message),
+                    ))
+                }
             }
         }
         if let Some(e) = error {
@@ -252,15 +258,18 @@ where
                 .map(|t| t.as_str())
                 .collect();
             if !lacking.is_empty() {
-                m.errors.push(format!(
-                    "{} needs a resource of each type {}; the request lacks: {}",
-                    req.action,
-                    types
-                        .iter()
-                        .map(|t| t.as_str())
-                        .collect::<Vec<_>>()
-                        .join(", "),
-                    lacking.join(", ")
+                m.errors.push(EvalError::new(
+                    Code::EvalMissingResourceType,
+                    format!(
+                        "{} needs a resource of each type {}; the request lacks: {}",
+                        req.action,
+                        types
+                            .iter()
+                            .map(|t| t.as_str())
+                            .collect::<Vec<_>>()
+                            .join(", "),
+                        lacking.join(", ")
+                    ),
                 ));
                 parts.push((Outcome::ImplicitDeny, Vec::new(), Some(Layer::Request)));
             }

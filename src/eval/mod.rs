@@ -9,5 +9,5 @@ pub mod inputs;
 pub mod matching;
 pub mod reference;
 
-pub use decision::{Decision, Layer, Outcome, PolicyDoc, StatementRef};
+pub use decision::{Decision, EvalError, Layer, Outcome, PolicyDoc, StatementRef};
 pub use inputs::{Inputs, ResourceSide};

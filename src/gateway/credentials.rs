@@ -41,13 +41,13 @@
 //!
 //! | Code | Meaning |
 //! | --- | --- |
-//! | [`IAM400`] | The file cannot be read (missing, not a file, not UTF-8) or is larger than [`MAX_CREDENTIALS_BYTES`] (16 MiB). |
-//! | [`IAM401`] | A field has the wrong JSON type or an invalid value (version, access key id, empty secret, session token, empty tag key). |
-//! | [`IAM402`] | Unknown field; the pointer names it. |
-//! | [`IAM403`] | A required field is missing (`version`, `keys`, `secret`, `principal`). |
-//! | [`IAM404`] | `principal` is not a principal that can sign (unparsable, anonymous, a service, a role ARN). |
-//! | [`IAM405`] | `session_policy` on a principal that is not a session (an IAM user or the root user). |
-//! | [`IAM406`] | Two tag keys of one principal differ only in ASCII case. |
+//! | `IAM400` | The file cannot be read (missing, not a file, not UTF-8) or is larger than [`MAX_CREDENTIALS_BYTES`] (16 MiB). |
+//! | `IAM401` | A field has the wrong JSON type or an invalid value (version, access key id, empty secret, session token, empty tag key). |
+//! | `IAM402` | Unknown field; the pointer names it. |
+//! | `IAM403` | A required field is missing (`version`, `keys`, `secret`, `principal`). |
+//! | `IAM404` | `principal` is not a principal that can sign (unparsable, anonymous, a service, a role ARN). |
+//! | `IAM405` | `session_policy` on a principal that is not a session (an IAM user or the root user). |
+//! | `IAM406` | Two tag keys of one principal differ only in ASCII case. |
 //!
 //! Codes `IAM407` to `IAM409` are reserved for this file.
 //!
@@ -59,7 +59,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 use crate::ast::{Loc, PolicyType};
-use crate::diag::Diagnostic;
+use crate::diag::{Code, Diagnostic};
 use crate::eval::PolicyDoc;
 use crate::parse::json::reader::{
     child_pointer, parse_json, value_end, JsonKey, JsonNode, JsonValue, Span,
@@ -68,21 +68,6 @@ use crate::parse::json::walk::{self, Codes, Fields, ReadError, Walker};
 use crate::parse::{policy_from_node, Limits};
 use crate::request::Caller;
 use crate::validate::check_policy;
-
-/// The file cannot be read, is not UTF-8, or is too big.
-pub const IAM400: &str = "IAM400";
-/// Wrong JSON type or invalid value.
-pub const IAM401: &str = "IAM401";
-/// Unknown field.
-pub const IAM402: &str = "IAM402";
-/// Missing required field.
-pub const IAM403: &str = "IAM403";
-/// Bad principal.
-pub const IAM404: &str = "IAM404";
-/// `session_policy` on a principal that is not a session.
-pub const IAM405: &str = "IAM405";
-/// Tag keys that differ only in ASCII case.
-pub const IAM406: &str = "IAM406";
 
 /// Largest credentials file: 16 MiB.
 pub const MAX_CREDENTIALS_BYTES: usize = 16 * 1024 * 1024;
@@ -163,7 +148,7 @@ impl Credentials {
         let name = path.display().to_string();
         let text = read_bounded(path).map_err(|msg| {
             vec![Diagnostic::error(
-                IAM400,
+                Code::CredentialsUnreadable,
                 format!("{name}: {msg}"),
                 Loc::default(),
             )]
@@ -184,7 +169,7 @@ impl Credentials {
     pub fn from_str(text: &str) -> Result<Credentials, Vec<Diagnostic>> {
         if text.len() > MAX_CREDENTIALS_BYTES {
             return Err(vec![Diagnostic::error(
-                IAM400,
+                Code::CredentialsUnreadable,
                 format!(
                     "the credentials file is {} bytes, more than the bound of \
                      {MAX_CREDENTIALS_BYTES} bytes",
@@ -204,8 +189,8 @@ impl Credentials {
             text,
             limits: policy_limits,
             w: Walker::new(Codes {
-                wrong_type: IAM401,
-                unknown_field: IAM402,
+                wrong_type: Code::CredentialsWrongType,
+                unknown_field: Code::CredentialsUnknownField,
             }),
             warnings: Vec::new(),
         };
@@ -295,7 +280,7 @@ impl Reader<'_> {
         };
         match top.get("version") {
             None => self.w.error_help(
-                IAM403,
+                Code::CredentialsMissingField,
                 "the credentials file has no `version` (it is required)",
                 "add \"version\": 1",
                 "",
@@ -304,7 +289,7 @@ impl Reader<'_> {
             Some((v, ptr)) => {
                 if !matches!(&v.value, JsonValue::Number(n) if n == "1") {
                     self.w.error_help(
-                        IAM401,
+                        Code::CredentialsWrongType,
                         "unsupported credentials file `version`: this iamc reads version 1",
                         "write \"version\": 1",
                         &ptr,
@@ -315,7 +300,7 @@ impl Reader<'_> {
         }
         let Some((keys, kptr)) = top.get("keys") else {
             self.w.error_help(
-                IAM403,
+                Code::CredentialsMissingField,
                 "the credentials file has no `keys` (it is required)",
                 "add \"keys\": {\"AKIA…\": {\"secret\": …, \"principal\": …}}",
                 "",
@@ -342,7 +327,7 @@ impl Reader<'_> {
         let mut ok = true;
         if !valid_access_key_id(akid) {
             self.w.error(
-                IAM401,
+                Code::CredentialsWrongType,
                 format!("`{akid}` is not an access key id (16 to 128 characters, A-Z and 0-9)"),
                 pointer,
                 key.span,
@@ -354,7 +339,7 @@ impl Reader<'_> {
         let secret = match f.get("secret") {
             None => {
                 self.w.error(
-                    IAM403,
+                    Code::CredentialsMissingField,
                     format!("access key `{akid}` has no `secret` (it is required)"),
                     pointer,
                     node.span,
@@ -363,8 +348,12 @@ impl Reader<'_> {
             }
             Some((v, sptr)) => match self.w.string(v, &sptr, "`secret`") {
                 Some("") => {
-                    self.w
-                        .error(IAM401, "`secret` must not be empty", &sptr, v.span);
+                    self.w.error(
+                        Code::CredentialsWrongType,
+                        "`secret` must not be empty",
+                        &sptr,
+                        v.span,
+                    );
                     None
                 }
                 s => s,
@@ -374,7 +363,7 @@ impl Reader<'_> {
         let principal = match f.get("principal") {
             None => {
                 self.w.error(
-                    IAM403,
+                    Code::CredentialsMissingField,
                     format!("access key `{akid}` has no `principal` (it is required)"),
                     pointer,
                     node.span,
@@ -394,7 +383,7 @@ impl Reader<'_> {
                 Some(t) if valid_token(t) => Some(t.to_string()),
                 Some(_) => {
                     self.w.error(
-                        IAM401,
+                        Code::CredentialsWrongType,
                         "`session_token` must be non-empty printable ASCII without spaces (it \
                          travels in the X-Amz-Security-Token header)",
                         &tptr,
@@ -422,7 +411,7 @@ impl Reader<'_> {
                 );
                 if principal.is_some() && !is_session {
                     self.w.error_help(
-                        IAM405,
+                        Code::CredentialsSessionPolicy,
                         format!(
                             "access key `{akid}`: a session policy applies only to an \
                              assumed-role or federated-user session, not to this principal"
@@ -478,10 +467,10 @@ impl Reader<'_> {
             Ok(Caller::Role { .. }) => "a role signs no requests itself; give the ARN of one of \
                                         its sessions (arn:aws:sts::ACCOUNT:assumed-role/ROLE/SESSION)"
                 .into(),
-            Err(e) => e,
+            Err(e) => e.to_string(),
         };
         self.w.error_help(
-            IAM404,
+            Code::CredentialsBadPrincipal,
             format!("bad `principal` `{text}`: {why}"),
             help,
             pointer,
@@ -509,14 +498,18 @@ impl Reader<'_> {
         for (key, value) in members {
             let tptr = child_pointer(&ptr, &key.name);
             if key.name.is_empty() {
-                self.w
-                    .error(IAM401, "a tag key must not be empty", &tptr, key.span);
+                self.w.error(
+                    Code::CredentialsWrongType,
+                    "a tag key must not be empty",
+                    &tptr,
+                    key.span,
+                );
                 *ok = false;
                 continue;
             }
             if let Some(other) = seen.insert(key.name.to_ascii_lowercase(), &key.name) {
                 self.w.error(
-                    IAM406,
+                    Code::CredentialsTagCase,
                     format!(
                         "tag keys `{other}` and `{}` differ only in case; condition keys ignore \
                          case",

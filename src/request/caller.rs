@@ -64,9 +64,37 @@ pub enum Caller {
     },
 }
 
+/// Why a principal cannot be a caller ([`Caller::parse`]). Each variant holds the text (trimmed).
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum CallerError {
+    /// Neither an ARN, `anonymous`, nor a service principal.
+    #[error(
+        "`{0}` is not a principal ARN (expected arn:aws:iam::ACCOUNT:user/NAME, \
+         …:role/NAME, …:root, arn:aws:sts::ACCOUNT:assumed-role/ROLE/SESSION, \
+         …:federated-user/NAME, a service like kinesis.amazonaws.com, or `anonymous`)"
+    )]
+    NotAPrincipal(String),
+    /// Fewer than six colon-separated parts.
+    #[error("`{0}` is not an ARN: it needs six colon-separated parts")]
+    NotAnArn(String),
+    /// A region in a principal ARN.
+    #[error("`{0}`: principal ARNs have an empty region")]
+    Region(String),
+    /// An account that is not 12 digits.
+    #[error("`{0}`: the account must be 12 digits")]
+    Account(String),
+    /// A wildcard in the resource part.
+    #[error("`{0}`: a caller has no wildcards")]
+    Wildcard(String),
+    /// Not a user, role, root, assumed-role or federated-user ARN.
+    #[error("`{0}` is not a user, role, root, assumed-role or federated-user ARN")]
+    Kind(String),
+}
+
 impl Caller {
     /// Parses a principal ARN, `anonymous`, or a service principal (`x.amazonaws.com`).
-    pub fn parse(text: &str) -> Result<Caller, String> {
+    pub fn parse(text: &str) -> Result<Caller, CallerError> {
         let t = text.trim();
         if t.is_empty() || t == "anonymous" {
             return Ok(Caller::Anonymous);
@@ -75,17 +103,11 @@ impl Caller {
             if t.ends_with(".amazonaws.com") && !t.contains(['/', ':', '*']) {
                 return Ok(Caller::Service { name: t.into() });
             }
-            return Err(format!(
-                "`{t}` is not a principal ARN (expected arn:aws:iam::ACCOUNT:user/NAME, \
-                 …:role/NAME, …:root, arn:aws:sts::ACCOUNT:assumed-role/ROLE/SESSION, \
-                 …:federated-user/NAME, a service like kinesis.amazonaws.com, or `anonymous`)"
-            ));
+            return Err(CallerError::NotAPrincipal(t.into()));
         }
         // `t` starts with `arn:`, so the only error is too few fields.
         let Ok(arn) = Arn::parse(t) else {
-            return Err(format!(
-                "`{t}` is not an ARN: it needs six colon-separated parts"
-            ));
+            return Err(CallerError::NotAnArn(t.into()));
         };
         let (partition, service, region, account, resource) = (
             arn.partition(),
@@ -95,16 +117,16 @@ impl Caller {
             arn.resource(),
         );
         if !region.is_empty() {
-            return Err(format!("`{t}`: principal ARNs have an empty region"));
+            return Err(CallerError::Region(t.into()));
         }
         if arn.account_id().is_none() {
-            return Err(format!("`{t}`: the account must be 12 digits"));
+            return Err(CallerError::Account(t.into()));
         }
         if resource.contains(['*', '?']) {
-            return Err(format!("`{t}`: a caller has no wildcards"));
+            return Err(CallerError::Wildcard(t.into()));
         }
         let (partition, account) = (partition.to_string(), account.to_string());
-        let bad = || format!("`{t}` is not a user, role, root, assumed-role or federated-user ARN");
+        let bad = || CallerError::Kind(t.into());
         match service {
             "iam" => {
                 if resource == "root" {

@@ -304,7 +304,7 @@ struct Decided {
 /// explanation.
 fn decide(live: &Live, rj: RequestJson, want_explain: bool) -> Result<Decided, String> {
     let t = Instant::now();
-    let mut req = rj.to_request()?;
+    let mut req = rj.to_request().map_err(|e| e.to_string())?;
     req.add_time_keys(SystemTime::now());
     let req = live.authorizer.prepare(req);
     let d = decide_with_local_scratch(&live.authorizer, &req);

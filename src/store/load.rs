@@ -17,7 +17,7 @@ use super::{
 use crate::arn::{Arn, ArnError};
 use crate::ast::{Loc, PolicyType};
 use crate::catalog::ResourceType;
-use crate::diag::{Diagnostic, Severity};
+use crate::diag::{Code, Diagnostic, Severity};
 use crate::eval::PolicyDoc;
 use crate::parse::json::reader::{child_pointer, parse_json, value_end, JsonNode, JsonValue, Span};
 use crate::parse::json::walk::{self, loc, Codes, Fields, ReadError, Walker};
@@ -69,22 +69,28 @@ const STORE_DEPTH: usize = 8;
 
 /// Reads a file of at most [`MAX_STORE_BYTES`] as UTF-8. The size is checked before reading.
 /// Errors are (code, message), the message naming the path.
-pub(super) fn read_bounded(path: &Path) -> Result<String, (&'static str, String)> {
+pub(super) fn read_bounded(path: &Path) -> Result<String, (Code, String)> {
     let p = path.display();
     walk::read_bounded(path, MAX_STORE_BYTES).map_err(|e| match e {
-        ReadError::Io(e) => ("IAM300", format!("cannot read `{p}`: {e}")),
-        ReadError::NotAFile => ("IAM300", format!("cannot read `{p}`: it is not a file")),
+        ReadError::Io(e) => (Code::StoreFileUnreadable, format!("cannot read `{p}`: {e}")),
+        ReadError::NotAFile => (
+            Code::StoreFileUnreadable,
+            format!("cannot read `{p}`: it is not a file"),
+        ),
         ReadError::TooBig(Some(len)) => (
-            "IAM003",
+            Code::BoundExceeded,
             format!(
                 "`{p}` is {len} bytes, more than the bound max_store_bytes = {MAX_STORE_BYTES}"
             ),
         ),
         ReadError::TooBig(None) => (
-            "IAM003",
+            Code::BoundExceeded,
             format!("`{p}` is more than the bound max_store_bytes = {MAX_STORE_BYTES} bytes"),
         ),
-        ReadError::NotUtf8(e) => ("IAM300", format!("`{p}` is not UTF-8 text: {e}")),
+        ReadError::NotUtf8(e) => (
+            Code::StoreFileUnreadable,
+            format!("`{p}` is not UTF-8 text: {e}"),
+        ),
     })
 }
 
@@ -172,8 +178,8 @@ pub(super) fn load_bounded(
         files,
         limits,
         w: Walker::new(Codes {
-            wrong_type: "IAM301",
-            unknown_field: "IAM302",
+            wrong_type: Code::StoreWrongType,
+            unknown_field: Code::StoreUnknownField,
         }),
         warnings: Vec::new(),
         named: HashMap::new(),
@@ -343,7 +349,7 @@ impl<'a> Loader<'a> {
         };
         match top.get("version") {
             None => self.w.error_help(
-                "IAM303",
+                Code::StoreMissingField,
                 "the store has no `version` (it is required)",
                 "add \"version\": 1",
                 "",
@@ -352,7 +358,7 @@ impl<'a> Loader<'a> {
             Some((v, ptr)) => {
                 if !matches!(&v.value, JsonValue::Number(n) if n == "1") {
                     self.w.error_help(
-                        "IAM301",
+                        Code::StoreWrongType,
                         "unsupported store `version`: this iamc reads version 1",
                         "write \"version\": 1",
                         &ptr,
@@ -397,7 +403,7 @@ impl<'a> Loader<'a> {
             .into_iter()
             .map(|(name, n)| {
                 Diagnostic::new(
-                    "IAM350",
+                    Code::UnattachedKinesisPolicy,
                     Severity::Warning,
                     format!(
                         "policy `{name}` (kinesis-resource) is attached to no resource, so the \
@@ -447,7 +453,7 @@ impl<'a> Loader<'a> {
         let ok = valid_account(id);
         if !ok {
             self.w.error(
-                "IAM307",
+                Code::InvalidAccountId,
                 format!("`{id}` is not an account id (12 digits)"),
                 pointer,
                 span,

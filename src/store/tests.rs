@@ -3,6 +3,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+use crate::diag::Code;
 use std::path::{Path, PathBuf};
 
 use super::*;
@@ -156,7 +157,7 @@ fn no_files() -> FileRefs<'static> {
 }
 
 /// The one finding with `code`, which must exist.
-fn find<'d>(found: &'d [Diagnostic], code: &str) -> &'d Diagnostic {
+fn find(found: &[Diagnostic], code: Code) -> &Diagnostic {
     match found.iter().find(|d| d.code == code) {
         Some(d) => d,
         None => unreachable!("no {code} in:\n{}", show(found)),
@@ -559,7 +560,7 @@ fn folder_form_with_file_references() {
         Ok(_) => unreachable!("a broken file loaded"),
         Err(e) => e,
     };
-    let d = find(&e, "IAM015");
+    let d = find(&e, Code::InvalidEffect);
     assert!(d.message.starts_with("policies/put.json: "), "{d}");
     assert_eq!(
         d.loc.pointer,
@@ -574,7 +575,7 @@ fn folder_form_with_file_references() {
         Ok(_) => unreachable!("a missing file loaded"),
         Err(e) => e,
     };
-    let d = find(&e, "IAM300");
+    let d = find(&e, Code::StoreFileUnreadable);
     assert!(d.message.contains("policies/boundary.json"), "{d}");
     assert_eq!(d.loc.pointer, "/policies/Boundary/file");
     assert_eq!(d.loc.line, 4);
@@ -586,14 +587,14 @@ fn folder_form_with_file_references() {
         Ok(_) => unreachable!(),
         Err(e) => e,
     };
-    assert_eq!(e[0].code, "IAM300");
+    assert_eq!(e[0].code, Code::StoreFileUnreadable);
     assert!(e[0].message.contains("nope.json"), "{}", e[0]);
 }
 
 #[test]
 fn file_reference_without_a_folder_or_absolute() {
     let text = r#"{"version":1,"policies":{"B":{"type":"boundary","file":"b.json"}}}"#;
-    let d = find(&errors(text), "IAM310").clone();
+    let d = find(&errors(text), Code::FileReferenceRefused).clone();
     assert_eq!(d.loc.pointer, "/policies/B/file");
     let dir = TempDir::new("absolute");
     let abs = dir.0.join("policies/b.json");
@@ -603,7 +604,9 @@ fn file_reference_without_a_folder_or_absolute() {
         serde_json::Value::String(abs.display().to_string())
     );
     let e = errors_in(&text, Some(&dir.0));
-    assert!(find(&e, "IAM310").message.contains("relative"));
+    assert!(find(&e, Code::FileReferenceRefused)
+        .message
+        .contains("relative"));
 }
 
 #[test]
@@ -614,7 +617,9 @@ fn file_size_bound() {
     let text = r#"{"version":1,"policies":{"B":{"type":"boundary","file":"policies/big.json"}}}"#;
     let e = errors_in(text, Some(&dir.0));
     assert!(
-        find(&e, "IAM003").message.contains("max_store_bytes"),
+        find(&e, Code::BoundExceeded)
+            .message
+            .contains("max_store_bytes"),
         "{}",
         show(&e)
     );
@@ -628,7 +633,7 @@ fn unknown_policy_name() {
   "policies": ["KinesisRaed", "kinesisread"]}}}}}"#
         .replace("DOC", DOC);
     let e = errors(&text);
-    let d = find(&e, "IAM304");
+    let d = find(&e, Code::UnknownPolicyName);
     assert_eq!(
         d.loc.pointer,
         "/accounts/111122223333/users/alice/policies/0"
@@ -636,7 +641,10 @@ fn unknown_policy_name() {
     assert_eq!((d.loc.line, d.loc.column), (4, 16));
     assert!(d.message.contains("KinesisRaed"), "{d}");
     // The other is a case slip, with a hint.
-    let hinted: Vec<&Diagnostic> = e.iter().filter(|d| d.code == "IAM304").collect();
+    let hinted: Vec<&Diagnostic> = e
+        .iter()
+        .filter(|d| d.code == Code::UnknownPolicyName)
+        .collect();
     assert_eq!(hinted.len(), 2);
     assert_eq!(
         hinted[1].loc.pointer,
@@ -658,7 +666,7 @@ fn wrong_policy_type() {
     let e = errors(&text);
     let wrong: Vec<(&str, u32)> = e
         .iter()
-        .filter(|d| d.code == "IAM305")
+        .filter(|d| d.code == Code::PolicyTypeMismatch)
         .map(|d| (d.loc.pointer.as_str(), d.loc.line))
         .collect();
     assert_eq!(
@@ -668,7 +676,7 @@ fn wrong_policy_type() {
             ("/accounts/111122223333/roles/r/boundary", 4)
         ]
     );
-    assert!(find(&e, "IAM305").message.contains("`scp`"));
+    assert!(find(&e, Code::PolicyTypeMismatch).message.contains("`scp`"));
 }
 
 #[test]
@@ -676,12 +684,12 @@ fn duplicate_key() {
     let text = "{\"version\": 1,\n\"accounts\": {\"111122223333\": {\"users\": {\n  \"a\": {},\n  \"a\": {}}}}}";
     let e = errors(text);
     assert_eq!(e.len(), 1);
-    assert_eq!(e[0].code, "IAM002");
+    assert_eq!(e[0].code, Code::DuplicateKey);
     assert_eq!(e[0].loc.line, 4);
     // Inside an inline document too.
     let text = "{\"version\": 1, \"policies\": {\"P\": {\"type\": \"identity\", \"document\":\n {\"Version\": \"2012-10-17\", \"Version\": \"2012-10-17\"}}}}";
     let e = errors(text);
-    assert_eq!((e[0].code, e[0].loc.line), ("IAM002", 2));
+    assert_eq!((e[0].code, e[0].loc.line), (Code::DuplicateKey, 2));
 }
 
 #[test]
@@ -692,7 +700,7 @@ fn unknown_fields() {
     let e = errors(text);
     let unknown: Vec<(&str, u32, u32)> = e
         .iter()
-        .filter(|d| d.code == "IAM302")
+        .filter(|d| d.code == Code::StoreUnknownField)
         .map(|d| (d.loc.pointer.as_str(), d.loc.line, d.loc.column))
         .collect();
     assert_eq!(
@@ -722,7 +730,7 @@ fn bad_policy_inside_is_re_pointed() {
                 {"Effect": "Permit", "Action": "kinesis:PutRecord", "Resource": "*"}]}}}}}}}"#;
     let e = errors(text);
     // Parser error: pointer = the document's + the policy's; line in the store.
-    let d = find(&e, "IAM015");
+    let d = find(&e, Code::InvalidEffect);
     assert_eq!(
         d.loc.pointer,
         "/accounts/111122223333/users/alice/inline/put/Statement/1/Effect"
@@ -731,7 +739,7 @@ fn bad_policy_inside_is_re_pointed() {
     // The parser failed, so the validator did not run; with a parsable policy it does.
     let text = text.replace("Permit", "Allow");
     let e = errors(&text);
-    let d = find(&e, "IAM101");
+    let d = find(&e, Code::PrincipalNotAllowed);
     assert_eq!(
         d.loc.pointer,
         "/accounts/111122223333/users/alice/inline/put/Statement/0/Principal"
@@ -758,13 +766,13 @@ fn kinesis_resource_policy_checked_against_its_arn() {
     // Valid for stream/a, not for stream/b: one error, pointing into the named document.
     let bad: Vec<&Diagnostic> = e.iter().filter(|d| d.is_error()).collect();
     assert_eq!(bad.len(), 1, "{}", show(&e));
-    assert_eq!(bad[0].code, "IAM116");
+    assert_eq!(bad[0].code, Code::KinesisResourceNotAttached);
     assert!(bad[0]
         .loc
         .pointer
         .starts_with("/policies/Shared/document/Statement/0/Resource"));
     assert!(bad[0].message.contains("stream/b"), "{}", bad[0]);
-    let w = find(&e, "IAM350");
+    let w = find(&e, Code::UnattachedKinesisPolicy);
     assert_eq!(
         (w.loc.pointer.as_str(), w.loc.line),
         ("/policies/Unused", 6)
@@ -775,7 +783,7 @@ fn kinesis_resource_policy_checked_against_its_arn() {
         r#"{{"version": 1, "policies": {{"Id": {{"type": "identity", "document": {DOC}}}}},
 "resources": {{"{STREAM}": {{"policy": "Id"}}}}}}"#
     );
-    assert!(find(&errors(&text), "IAM305")
+    assert!(find(&errors(&text), Code::PolicyTypeMismatch)
         .message
         .contains("kinesis-resource"));
 }
@@ -785,7 +793,7 @@ fn warnings_are_kept() {
     let text = r#"{"version": 1, "policies": {"P": {"type": "identity", "document":
 {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "kinesis:PutRecordz", "Resource": "*"}]}}}}"#;
     let s = Store::from_str(text, None).unwrap();
-    let w = find(s.warnings(), "IAM150");
+    let w = find(s.warnings(), Code::UnknownAction);
     assert!(
         w.loc
             .pointer
@@ -811,34 +819,52 @@ fn names_ids_arns_and_accounts() {
   "arn:aws:sts::111122223333:federated-user/f": {"user": "ghost"}},
 "resources": {"arn:aws:kinesis:us-east-2:1234:stream/s": {}, "not-an-arn": {}}}"#;
     let e = errors(text);
-    let got: Vec<(&str, &str)> = e.iter().map(|d| (d.code, d.loc.pointer.as_str())).collect();
+    let got: Vec<(Code, &str)> = e.iter().map(|d| (d.code, d.loc.pointer.as_str())).collect();
     let want = [
-        ("IAM301", "/version"),
-        ("IAM301", "/policies/P/type"),
-        ("IAM303", "/policies/Q"),
-        ("IAM307", "/organization/management_account"),
-        ("IAM301", "/organization/accounts/111122223333/scps/0"),
-        ("IAM307", "/accounts/1111"),
-        ("IAM309", "/accounts/111122223333/users/Alice"),
-        ("IAM301", "/accounts/111122223333/users/bad name"),
-        ("IAM301", "/accounts/111122223333/roles/r/id"),
-        ("IAM309", "/accounts/111122223333/roles/r/tags/team"),
-        ("IAM306", "/accounts/111122223333/users/alice/groups/0"),
-        ("IAM301", "/accounts/111122223333/users/alice/path"),
-        ("IAM308", "/sessions/arn:aws:iam::111122223333:user~1alice"),
+        (Code::StoreWrongType, "/version"),
+        (Code::StoreWrongType, "/policies/P/type"),
+        (Code::StoreMissingField, "/policies/Q"),
+        (Code::InvalidAccountId, "/organization/management_account"),
         (
-            "IAM301",
+            Code::StoreWrongType,
+            "/organization/accounts/111122223333/scps/0",
+        ),
+        (Code::InvalidAccountId, "/accounts/1111"),
+        (Code::CaseCollision, "/accounts/111122223333/users/Alice"),
+        (
+            Code::StoreWrongType,
+            "/accounts/111122223333/users/bad name",
+        ),
+        (Code::StoreWrongType, "/accounts/111122223333/roles/r/id"),
+        (
+            Code::CaseCollision,
+            "/accounts/111122223333/roles/r/tags/team",
+        ),
+        (
+            Code::UnknownGroupOrUser,
+            "/accounts/111122223333/users/alice/groups/0",
+        ),
+        (
+            Code::StoreWrongType,
+            "/accounts/111122223333/users/alice/path",
+        ),
+        (
+            Code::InvalidStoreArn,
+            "/sessions/arn:aws:iam::111122223333:user~1alice",
+        ),
+        (
+            Code::StoreWrongType,
             "/sessions/arn:aws:sts::111122223333:assumed-role~1r~1s/user",
         ),
         (
-            "IAM306",
+            Code::UnknownGroupOrUser,
             "/sessions/arn:aws:sts::111122223333:federated-user~1f/user",
         ),
         (
-            "IAM308",
+            Code::InvalidStoreArn,
             "/resources/arn:aws:kinesis:us-east-2:1234:stream~1s",
         ),
-        ("IAM308", "/resources/not-an-arn"),
+        (Code::InvalidStoreArn, "/resources/not-an-arn"),
     ];
     for w in want {
         assert!(got.contains(&w), "missing {w:?} in:\n{}", show(&e));
@@ -849,9 +875,9 @@ fn names_ids_arns_and_accounts() {
 #[test]
 fn version_is_required_and_store_must_be_an_object() {
     let e = errors("{}");
-    assert_eq!((e[0].code, e[0].loc.line), ("IAM303", 1));
-    assert_eq!(errors("[]")[0].code, "IAM301");
-    assert_eq!(errors("{\"version\": 1,}")[0].code, "IAM001");
+    assert_eq!((e[0].code, e[0].loc.line), (Code::StoreMissingField, 1));
+    assert_eq!(errors("[]")[0].code, Code::StoreWrongType);
+    assert_eq!(errors("{\"version\": 1,}")[0].code, Code::InvalidJson);
     assert!(Store::from_str(r#"{"version": 1}"#, None).is_ok());
 }
 
@@ -865,7 +891,7 @@ fn inline_document_size_is_its_source_text() {
   "Effect": "Allow", "Principal": {{"AWS": "444455556666"}}, "Action": "kinesis:GetRecords",
   "Resource": "{STREAM}"}}]}}}}}}}}"#
     );
-    assert!(find(&errors(&text), "IAM117")
+    assert!(find(&errors(&text), Code::KinesisPolicyTooLarge)
         .loc
         .pointer
         .ends_with("/policy"));
@@ -935,7 +961,7 @@ fn policy_and_statement_bounds() {
     };
     let e = load_bounded(&text, no_files(), bounds).err().unwrap();
     assert_eq!(e.len(), 1, "{}", show(&e));
-    assert_eq!(e[0].code, "IAM003");
+    assert_eq!(e[0].code, Code::BoundExceeded);
     assert!(e[0].message.contains("max_policies = 2"), "{}", e[0]);
     assert_eq!(
         (e[0].loc.pointer.as_str(), e[0].loc.line),
@@ -946,7 +972,9 @@ fn policy_and_statement_bounds() {
         statements: 2,
     };
     let e = load_bounded(&text, no_files(), bounds).err().unwrap();
-    assert!(find(&e, "IAM003").message.contains("max_statements = 2"));
+    assert!(find(&e, Code::BoundExceeded)
+        .message
+        .contains("max_statements = 2"));
     assert!(load_bounded(
         &text,
         no_files(),
@@ -1060,7 +1088,7 @@ fn file_references_stay_inside_the_store_folder() {
             serde_json::Value::String(rel.into())
         );
         let e = errors_in(&text, Some(&store_dir));
-        let d = find(&e, "IAM310");
+        let d = find(&e, Code::FileReferenceRefused);
         assert!(
             d.message.contains("inside the store's folder"),
             "{rel}: {d}"
@@ -1089,7 +1117,7 @@ fn file_references_stay_inside_the_store_folder() {
         let text =
             r#"{"version":1,"policies":{"B":{"type":"identity","file":"policies/link.json"}}}"#;
         let e = errors_in(text, Some(&store_dir));
-        assert!(find(&e, "IAM310")
+        assert!(find(&e, Code::FileReferenceRefused)
             .message
             .contains("inside the store's folder"));
         assert!(!show(&e).contains("TOPSECRET"), "{}", show(&e));

@@ -80,7 +80,7 @@ impl Store {
         policy: Option<Arc<PolicyDoc>>,
         tags: &Tags,
     ) -> Result<(), String> {
-        let caller = Caller::parse(arn)?;
+        let caller = Caller::parse(arn).map_err(|e| e.to_string())?;
         let key = session_key(&caller).ok_or_else(|| format!("`{arn}` is not a session ARN"))?;
         if let Some(p) = &policy {
             self.statements += p.policy.statements.len();

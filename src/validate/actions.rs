@@ -17,7 +17,7 @@
 
 use crate::ast::{Effect, PolicyType, Statement};
 use crate::catalog::{self, ActionInfo, ResourceRequirement};
-use crate::diag::{Diagnostic, Severity};
+use crate::diag::{Code, Diagnostic, Severity};
 
 use super::{action_name, at_item, list_names, nearest, Cx};
 
@@ -44,7 +44,7 @@ pub(super) fn check(cx: &Cx<'_>, out: &mut Vec<Diagnostic>) {
                 if wildcard {
                     out.push(
                         Diagnostic::new(
-                            "IAM152",
+                            Code::ActionPatternMatchesNothing,
                             Severity::Warning,
                             format!(
                                 "\"{}\" matches no {service} action, so it never matches a request",
@@ -73,7 +73,7 @@ pub(super) fn check(cx: &Cx<'_>, out: &mut Vec<Diagnostic>) {
                 };
                 out.push(
                     Diagnostic::new(
-                        "IAM150",
+                        Code::UnknownAction,
                         Severity::Warning,
                         format!(
                             "\"{}\" is not a known {service} action; IAM accepts it, but it never matches a request",
@@ -90,7 +90,7 @@ pub(super) fn check(cx: &Cx<'_>, out: &mut Vec<Diagnostic>) {
                 };
                 out.push(
                     Diagnostic::new(
-                        "IAM151",
+                        Code::UnknownService,
                         Severity::Warning,
                         format!(
                             "\"{service}\" in \"{}\" is not a known AWS service prefix",
@@ -158,7 +158,7 @@ fn not_granted_wildcard_only(cx: &Cx<'_>, out: &mut Vec<Diagnostic>) {
         }
         out.push(
             Diagnostic::new(
-                "IAM153",
+                Code::PatternMissesWildcardOnlyActions,
                 Severity::Warning,
                 format!(
                     "\"{}\" with only specific resources does not grant the wildcard-only {} {}: {} authorized against \"*\", and none of these resources is \"*\"",

@@ -18,7 +18,7 @@ use crate::ast::{
     Condition, Family, Parsed, PolicyType, SetQualifier, Statement, Template, TemplateMode, Version,
 };
 use crate::catalog::{self, KeyInfo, KeyType};
-use crate::diag::{Diagnostic, Severity};
+use crate::diag::{Code, Diagnostic, Severity};
 
 use super::{
     action_name, at, at_condition, at_item, list_names, nearest, policy_loc, principal_name, Cx,
@@ -42,7 +42,7 @@ pub(super) fn check(cx: &Cx<'_>, out: &mut Vec<Diagnostic>) {
     if policy.version == Version::Absent && cx.ty != PolicyType::Rcp {
         out.push(
             Diagnostic::new(
-                "IAM178",
+                Code::NoVersion,
                 Severity::Warning,
                 "the policy has no Version: the 2008-10-17 language applies (policy variables are literal text), and IAM's CreatePolicy rejects such a document",
                 policy_loc(""),
@@ -74,7 +74,7 @@ fn variables(cx: &Cx<'_>, stmt: &Statement, out: &mut Vec<Diagnostic>) {
         if has_variable(&a.raw) {
             out.push(
                 Diagnostic::new(
-                    "IAM176",
+                    Code::VariableNotAllowed,
                     Severity::Warning,
                     format!("\"{}\": {}", a.raw, literal(action_name(stmt))),
                     at_item(stmt, action_name(stmt), i, n),
@@ -95,7 +95,7 @@ fn variables(cx: &Cx<'_>, stmt: &Statement, out: &mut Vec<Diagnostic>) {
             if has_variable(t) {
                 out.push(
                     Diagnostic::new(
-                        "IAM176",
+                        Code::VariableNotAllowed,
                         Severity::Warning,
                         format!("\"{t}\": {}", literal(principal_name(stmt))),
                         at(stmt, principal_name(stmt)),
@@ -111,7 +111,7 @@ fn variables(cx: &Cx<'_>, stmt: &Statement, out: &mut Vec<Diagnostic>) {
         if has_variable(&c.key) {
             out.push(
                 Diagnostic::new(
-                    "IAM176",
+                    Code::VariableNotAllowed,
                     Severity::Warning,
                     format!("\"{}\": {}", c.key, literal("condition keys")),
                     at_condition(c),
@@ -128,7 +128,7 @@ fn variables(cx: &Cx<'_>, stmt: &Statement, out: &mut Vec<Diagnostic>) {
                 if catalog::condition_key(&k).is_some_and(|i| i.multi_valued) {
                     out.push(
                         Diagnostic::new(
-                            "IAM176",
+                            Code::VariableNotAllowed,
                             Severity::Warning,
                             format!("${{{k}}}: {k} is multi-valued, and only single-valued keys can be policy variables"),
                             loc.clone(),
@@ -177,7 +177,7 @@ fn variables(cx: &Cx<'_>, stmt: &Statement, out: &mut Vec<Diagnostic>) {
             if has_variable(&p.raw) {
                 out.push(
                     Diagnostic::new(
-                        "IAM177",
+                        Code::VariableInOldVersion,
                         Severity::Warning,
                         old(&p.raw),
                         at_item(stmt, element, i, n),
@@ -196,8 +196,13 @@ fn variables(cx: &Cx<'_>, stmt: &Statement, out: &mut Vec<Diagnostic>) {
         }
         if let Some(v) = c.values.iter().find(|v| has_variable(&v.raw)) {
             out.push(
-                Diagnostic::new("IAM177", Severity::Warning, old(&v.raw), at_condition(c))
-                    .with_help(help),
+                Diagnostic::new(
+                    Code::VariableInOldVersion,
+                    Severity::Warning,
+                    old(&v.raw),
+                    at_condition(c),
+                )
+                .with_help(help),
             );
         }
     }
@@ -269,7 +274,7 @@ fn key_rules(c: &Condition, out: &mut Vec<Diagnostic>) {
         Fit::Ok => {}
         Fit::TextOnly => out.push(
             Diagnostic::new(
-                "IAM172",
+                Code::StringOperatorOnTypedKey,
                 Severity::Warning,
                 format!(
                     "{} compares text or bytes, but {} is a {} key: the request value is compared as a string, not as {}",
@@ -289,7 +294,7 @@ fn key_rules(c: &Condition, out: &mut Vec<Diagnostic>) {
         ),
         Fit::Never => out.push(
             Diagnostic::error(
-                "IAM171",
+                Code::OperatorTypeMismatch,
                 format!(
                     "{} cannot compare {}, a {} key: the condition never matches{}",
                     op.name(),
@@ -312,7 +317,7 @@ fn key_rules(c: &Condition, out: &mut Vec<Diagnostic>) {
     match (info.multi_valued, op.qualifier) {
         (true, None) => out.push(
             Diagnostic::new(
-                "IAM174",
+                Code::MultiValuedKeyWithoutQualifier,
                 Severity::Warning,
                 format!(
                     "{} is multi-valued, but {} has no set qualifier: it does not match a request that carries several values",
@@ -328,7 +333,7 @@ fn key_rules(c: &Condition, out: &mut Vec<Diagnostic>) {
         ),
         (false, Some(q)) => out.push(
             Diagnostic::new(
-                "IAM175",
+                Code::QualifierOnSingleValuedKey,
                 Severity::Warning,
                 format!(
                     "{} is single-valued: the set qualifier of {} is not meant for it{}",
@@ -364,7 +369,7 @@ fn unknown_global(c: &Condition, out: &mut Vec<Diagnostic>) {
     };
     out.push(
         Diagnostic::new(
-            "IAM173",
+            Code::UnknownGlobalKey,
             Severity::Warning,
             format!(
                 "\"{}\" is not a global condition key; a request never carries it",
@@ -449,7 +454,13 @@ fn supported(c: &Condition, infos: &[&'static catalog::ActionInfo], out: &mut Ve
         )
     };
     out.push(
-        Diagnostic::new("IAM170", Severity::Warning, message, at_condition(c)).with_help(help),
+        Diagnostic::new(
+            Code::UnsupportedConditionKey,
+            Severity::Warning,
+            message,
+            at_condition(c),
+        )
+        .with_help(help),
     );
 }
 
@@ -472,7 +483,7 @@ fn null_contradictions(stmt: &Statement, out: &mut Vec<Diagnostic>) {
         if let Some(c) = needs_present {
             out.push(
                 Diagnostic::new(
-                    "IAM179",
+                    Code::NullContradiction,
                     Severity::Warning,
                     format!(
                         "\"Null\": {{\"{}\": \"true\"}} holds only when the key is absent, but {} on it holds only when it is present: the statement never matches",

@@ -2,7 +2,7 @@
 //! policies and RCPs (spec §1.4, §1.6, §1.8).
 
 use crate::ast::{Effect, Policy, PolicyType, PrincipalValue, Statement, Version};
-use crate::diag::Diagnostic;
+use crate::diag::{Code, Diagnostic};
 
 use super::{at, policy_loc, principal_name, type_phrase};
 
@@ -11,7 +11,7 @@ fn require_resource(stmt: &Statement, ty: PolicyType, out: &mut Vec<Diagnostic>)
     if stmt.resource.is_none() {
         out.push(
             Diagnostic::error(
-                "IAM102",
+                Code::ResourceMissing,
                 format!("Policy statement must contain resources: a statement of {} needs Resource or NotResource", type_phrase(ty)),
                 stmt.loc.clone(),
             )
@@ -25,7 +25,7 @@ fn require_principal(stmt: &Statement, ty: PolicyType, out: &mut Vec<Diagnostic>
     if stmt.principal.is_none() {
         out.push(
             Diagnostic::error(
-                "IAM104",
+                Code::PrincipalMissing,
                 format!("a statement of {} must specify a Principal", type_phrase(ty)),
                 stmt.loc.clone(),
             )
@@ -40,7 +40,7 @@ pub(super) fn check_iam(policy: &Policy, ty: PolicyType, out: &mut Vec<Diagnosti
         if stmt.principal.is_some() {
             out.push(
                 Diagnostic::error(
-                    "IAM101",
+                    Code::PrincipalNotAllowed,
                     format!("Policy document should not specify a principal: {} applies to the identity it is attached to", type_phrase(ty)),
                     at(stmt, principal_name(stmt)),
                 )
@@ -52,7 +52,7 @@ pub(super) fn check_iam(policy: &Policy, ty: PolicyType, out: &mut Vec<Diagnosti
             if !sid.chars().all(|c| c.is_ascii_alphanumeric()) {
                 out.push(
                     Diagnostic::error(
-                        "IAM103",
+                        Code::InvalidSid,
                         format!(
                             "Sid \"{sid}\" may contain only ASCII letters and digits in {}",
                             type_phrase(ty)
@@ -94,7 +94,7 @@ pub(super) fn check_rcp(policy: &Policy, out: &mut Vec<Diagnostic>) {
             "/Version"
         };
         out.push(Diagnostic::error(
-            "IAM109",
+            Code::RcpVersion,
             "an RCP must have \"Version\": \"2012-10-17\"",
             policy_loc(pointer),
         ));
@@ -106,7 +106,7 @@ pub(super) fn check_rcp(policy: &Policy, out: &mut Vec<Diagnostic>) {
             if p.negated || p.values.iter().any(|v| *v != PrincipalValue::Anyone) {
                 out.push(
                     Diagnostic::error(
-                        "IAM105",
+                        Code::RcpPrincipal,
                         "an RCP statement must have \"Principal\": \"*\" (NotPrincipal and named principals are not allowed)",
                         at(stmt, principal_name(stmt)),
                     )
@@ -116,7 +116,7 @@ pub(super) fn check_rcp(policy: &Policy, out: &mut Vec<Diagnostic>) {
         }
         if stmt.action.negated {
             out.push(Diagnostic::error(
-                "IAM107",
+                Code::RcpNotAction,
                 "an RCP statement may not use NotAction",
                 at(stmt, "NotAction"),
             ));
@@ -124,7 +124,7 @@ pub(super) fn check_rcp(policy: &Policy, out: &mut Vec<Diagnostic>) {
         match stmt.effect {
             Effect::Allow if !is_full_access(stmt) => out.push(
                 Diagnostic::error(
-                    "IAM106",
+                    Code::RcpAllow,
                     "an RCP statement must have \"Effect\": \"Deny\"; Allow is reserved for RCPFullAWSAccess (Allow \"*\" on \"*\")",
                     at(stmt, "Effect"),
                 ),
@@ -132,7 +132,7 @@ pub(super) fn check_rcp(policy: &Policy, out: &mut Vec<Diagnostic>) {
             Effect::Deny if !stmt.action.negated && stmt.action.patterns.iter().any(|a| a.raw == "*") => {
                 out.push(
                     Diagnostic::error(
-                        "IAM108",
+                        Code::RcpDenyAll,
                         "an RCP Deny statement may not have \"Action\": \"*\"",
                         at(stmt, "Action"),
                     )
@@ -147,6 +147,7 @@ pub(super) fn check_rcp(policy: &Policy, out: &mut Vec<Diagnostic>) {
 #[cfg(test)]
 mod tests {
     use crate::ast::PolicyType;
+    use crate::diag::Code;
     use crate::validate::tests::{assert_finding, check};
 
     fn stmt(members: &str) -> String {
@@ -165,7 +166,7 @@ mod tests {
     fn iam_types_forbid_principal() {
         for ty in IAM_TYPES {
             let f = check(&stmt(&format!(r#"{BASE},"Principal":"*""#)), ty, None);
-            assert_finding(&f, "IAM101", "/Statement/0/Principal");
+            assert_finding(&f, Code::PrincipalNotAllowed, "/Statement/0/Principal");
             let f = check(
                 &stmt(&format!(
                     r#"{BASE},"NotPrincipal":{{"AWS":"111122223333"}}"#
@@ -173,7 +174,7 @@ mod tests {
                 ty,
                 None,
             );
-            assert_finding(&f, "IAM101", "/Statement/0/NotPrincipal");
+            assert_finding(&f, Code::PrincipalNotAllowed, "/Statement/0/NotPrincipal");
             assert!(check(&stmt(BASE), ty, None).is_empty());
         }
     }
@@ -186,7 +187,11 @@ mod tests {
             PolicyType::Rcp,
             PolicyType::KinesisResource,
         ] {
-            assert_finding(&check(&no_resource, ty, None), "IAM102", "/Statement/0");
+            assert_finding(
+                &check(&no_resource, ty, None),
+                Code::ResourceMissing,
+                "/Statement/0",
+            );
         }
         for ty in IAM_TYPES {
             let f = check(
@@ -194,14 +199,14 @@ mod tests {
                 ty,
                 None,
             );
-            assert_finding(&f, "IAM102", "/Statement/0");
+            assert_finding(&f, Code::ResourceMissing, "/Statement/0");
             let f = check(
                 &stmt(r#""Effect":"Allow","Action":"kinesis:PutRecord","NotResource":"*""#),
                 ty,
                 None,
             );
             // Accepted; Allow with NotResource is only a security warning (IAM181).
-            assert!(f.iter().all(|d| d.code == "IAM181"), "{f:?}");
+            assert!(f.iter().all(|d| d.code == Code::AllowNotResource), "{f:?}");
         }
     }
 
@@ -209,7 +214,7 @@ mod tests {
     fn iam_sid_characters() {
         for ty in IAM_TYPES {
             let f = check(&stmt(&format!(r#"{BASE},"Sid":"read-only""#)), ty, None);
-            assert_finding(&f, "IAM103", "/Statement/0/Sid");
+            assert_finding(&f, Code::InvalidSid, "/Statement/0/Sid");
             assert!(check(&stmt(&format!(r#"{BASE},"Sid":"ReadOnly1""#)), ty, None).is_empty());
         }
         // Other types allow more characters.
@@ -224,7 +229,7 @@ mod tests {
     #[test]
     fn resource_policies_need_a_principal() {
         let f = check(&stmt(BASE), PolicyType::Resource, None);
-        assert_finding(&f, "IAM104", "/Statement/0");
+        assert_finding(&f, Code::PrincipalMissing, "/Statement/0");
         let f = check(
             &stmt(&format!(
                 r#"{BASE},"NotPrincipal":{{"AWS":"111122223333"}}"#
@@ -233,7 +238,7 @@ mod tests {
             None,
         );
         // Accepted; Allow with NotPrincipal is only a security warning (IAM182).
-        assert!(f.iter().all(|d| d.code == "IAM182"), "{f:?}");
+        assert!(f.iter().all(|d| d.code == Code::AllowNotPrincipal), "{f:?}");
         let f = check(
             &stmt(&format!(
                 r#"{BASE},"Principal":{{"Service":"s3.amazonaws.com"}}"#
@@ -258,37 +263,37 @@ mod tests {
                 r#""Principal":"*""#,
                 r#""Principal":{"AWS":"111122223333"}"#,
             )),
-            "IAM105",
+            Code::RcpPrincipal,
             "/Statement/0/Principal",
         );
         assert_finding(
             &rcp(&good.replace(r#""Principal":"*""#, r#""NotPrincipal":"*""#)),
-            "IAM105",
+            Code::RcpPrincipal,
             "/Statement/0/NotPrincipal",
         );
         assert_finding(
             &rcp(&good.replace("Deny", "Allow")),
-            "IAM106",
+            Code::RcpAllow,
             "/Statement/0/Effect",
         );
         assert_finding(
             &rcp(r#""Effect":"Allow","Principal":"*","Action":"*","Resource":"arn:aws:s3:::b""#),
-            "IAM106",
+            Code::RcpAllow,
             "/Statement/0/Effect",
         );
         assert_finding(
             &rcp(&good.replace(r#""Action""#, r#""NotAction""#)),
-            "IAM107",
+            Code::RcpNotAction,
             "/Statement/0/NotAction",
         );
         assert_finding(
             &rcp(&good.replace("kinesis:DeleteStream", "*")),
-            "IAM108",
+            Code::RcpDenyAll,
             "/Statement/0/Action",
         );
         assert_finding(
             &rcp(&good.replace(r#""Principal":"*","#, "")),
-            "IAM104",
+            Code::PrincipalMissing,
             "/Statement/0",
         );
 
@@ -297,12 +302,12 @@ mod tests {
             PolicyType::Rcp,
             None,
         );
-        assert_finding(&f, "IAM109", "/Version");
+        assert_finding(&f, Code::RcpVersion, "/Version");
         let f = check(
             &format!(r#"{{"Statement":[{{{good}}}]}}"#),
             PolicyType::Rcp,
             None,
         );
-        assert_finding(&f, "IAM109", "");
+        assert_finding(&f, Code::RcpVersion, "");
     }
 }

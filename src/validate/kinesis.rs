@@ -5,7 +5,7 @@
 use crate::arn::Arn;
 use crate::ast::{Policy, PrincipalValue, Statement};
 use crate::catalog::{self, ResourceType};
-use crate::diag::Diagnostic;
+use crate::diag::{Code, Diagnostic};
 
 use super::{at, at_item, policy_loc, principal_name};
 
@@ -65,7 +65,7 @@ pub(super) fn check_kinesis_resource(
     if policy.source_bytes > MAX_KINESIS_POLICY_BYTES {
         out.push(
             Diagnostic::error(
-                "IAM117",
+                Code::KinesisPolicyTooLarge,
                 format!(
                     "a Kinesis resource policy cannot exceed 20 KB; this one is {} bytes (limit taken as {MAX_KINESIS_POLICY_BYTES} bytes of source)",
                     policy.source_bytes
@@ -80,7 +80,7 @@ pub(super) fn check_kinesis_resource(
             let level = classify(arn);
             if level.is_none() {
                 out.push(Diagnostic::error(
-                    "IAM118",
+                    Code::KinesisAttachedTo,
                     format!("\"{arn}\" is neither a Kinesis stream ARN nor a consumer ARN, so it cannot carry a Kinesis resource policy"),
                     policy_loc(""),
                 ));
@@ -102,7 +102,7 @@ fn check_statement(
 ) {
     let not_supported = |element: &str| {
         Diagnostic::error(
-            "IAM113",
+            Code::KinesisNotElement,
             format!("{element} is not supported in a Kinesis resource policy"),
             at(stmt, element),
         )
@@ -112,7 +112,7 @@ fn check_statement(
     match &stmt.principal {
         None => out.push(
             Diagnostic::error(
-                "IAM104",
+                Code::PrincipalMissing,
                 "a Kinesis resource policy statement must specify a Principal",
                 stmt.loc.clone(),
             )
@@ -127,7 +127,7 @@ fn check_statement(
                     PrincipalValue::Anyone => {
                         out.push(
                             Diagnostic::error(
-                                "IAM111",
+                                Code::KinesisWildcardPrincipal,
                                 "wildcard (*) principals are not supported in a Kinesis resource policy",
                                 loc.clone(),
                             )
@@ -141,7 +141,7 @@ fn check_statement(
                 };
                 out.push(
                     Diagnostic::error(
-                        "IAM112",
+                        Code::KinesisPrincipalKind,
                         format!("{kind} are not supported in a Kinesis resource policy"),
                         loc.clone(),
                     )
@@ -155,7 +155,7 @@ fn check_statement(
     let mut levels: Vec<Level> = attached_level.into_iter().collect();
     match &stmt.resource {
         None => out.push(Diagnostic::error(
-            "IAM102",
+            Code::ResourceMissing,
             "Policy statement must contain resources: a Kinesis resource policy statement needs Resource",
             stmt.loc.clone(),
         )),
@@ -180,7 +180,7 @@ fn check_statement(
                     }
                 };
                 if let Some(msg) = problem {
-                    out.push(Diagnostic::error("IAM116", msg, loc));
+                    out.push(Diagnostic::error(Code::KinesisResourceNotAttached, msg, loc));
                 }
             }
         }
@@ -197,7 +197,7 @@ fn check_statement(
         if has_wildcard(&a.raw) {
             out.push(
                 Diagnostic::error(
-                    "IAM110",
+                    Code::KinesisWildcardAction,
                     format!("action \"{}\": wildcards are not supported for actions in a Kinesis resource policy", a.raw),
                     loc,
                 )
@@ -211,7 +211,7 @@ fn check_statement(
         let Some((canonical, level)) = shared else {
             out.push(
                 Diagnostic::error(
-                    "IAM114",
+                    Code::KinesisUnshareableAction,
                     format!(
                         "action \"{}\" cannot be shared through a Kinesis resource policy",
                         a.raw
@@ -230,7 +230,7 @@ fn check_statement(
         };
         if let Some(wrong) = levels.iter().find(|l| **l != level) {
             out.push(Diagnostic::error(
-                "IAM115",
+                Code::KinesisActionLevel,
                 format!(
                     "kinesis:{canonical} is shared on a {}, but this policy is on a {}",
                     level_name(level),
@@ -318,23 +318,27 @@ mod tests {
 
         assert_finding(
             &k(ACCT, r#""kinesis:*""#, &stream),
-            "IAM110",
+            Code::KinesisWildcardAction,
             "/Statement/0/Action",
         );
         assert_finding(
             &k(ACCT, r#"["kinesis:PutRecord","kinesis:Get*"]"#, &stream),
-            "IAM110",
+            Code::KinesisWildcardAction,
             "/Statement/0/Action/1",
         );
-        assert_finding(&k(ACCT, r#""*""#, &stream), "IAM110", "/Statement/0/Action");
+        assert_finding(
+            &k(ACCT, r#""*""#, &stream),
+            Code::KinesisWildcardAction,
+            "/Statement/0/Action",
+        );
         assert_finding(
             &k(r#""*""#, put, &stream),
-            "IAM111",
+            Code::KinesisWildcardPrincipal,
             "/Statement/0/Principal",
         );
         assert_finding(
             &k(r#"{"AWS":"*"}"#, put, &stream),
-            "IAM111",
+            Code::KinesisWildcardPrincipal,
             "/Statement/0/Principal",
         );
         for p in [
@@ -342,57 +346,65 @@ mod tests {
             r#"{"Federated":"cognito-identity.amazonaws.com"}"#,
             r#"{"CanonicalUser":"79a5"}"#,
         ] {
-            assert_finding(&k(p, put, &stream), "IAM112", "/Statement/0/Principal");
+            assert_finding(
+                &k(p, put, &stream),
+                Code::KinesisPrincipalKind,
+                "/Statement/0/Principal",
+            );
         }
         let f = kinesis(
             &policy(ACCT, put, &stream).replace("\"Principal\"", "\"NotPrincipal\""),
             Some(STREAM),
         );
-        assert_finding(&f, "IAM113", "/Statement/0/NotPrincipal");
+        assert_finding(&f, Code::KinesisNotElement, "/Statement/0/NotPrincipal");
         let f = kinesis(
             &policy(ACCT, put, &stream).replace("\"Action\"", "\"NotAction\""),
             Some(STREAM),
         );
-        assert_finding(&f, "IAM113", "/Statement/0/NotAction");
+        assert_finding(&f, Code::KinesisNotElement, "/Statement/0/NotAction");
         let f = kinesis(
             &policy(ACCT, put, &stream).replace("\"Resource\"", "\"NotResource\""),
             Some(STREAM),
         );
-        assert_finding(&f, "IAM113", "/Statement/0/NotResource");
+        assert_finding(&f, Code::KinesisNotElement, "/Statement/0/NotResource");
         assert_finding(
             &k(ACCT, r#""kinesis:DeleteStream""#, &stream),
-            "IAM114",
+            Code::KinesisUnshareableAction,
             "/Statement/0/Action",
         );
         assert_finding(
             &k(ACCT, r#""kinesis:PutRecordz""#, &stream),
-            "IAM114",
+            Code::KinesisUnshareableAction,
             "/Statement/0/Action",
         );
         assert_finding(
             &k(ACCT, r#""s3:GetObject""#, &stream),
-            "IAM114",
+            Code::KinesisUnshareableAction,
             "/Statement/0/Action",
         );
         assert_finding(
             &k(ACCT, r#""kinesis:SubscribeToShard""#, &stream),
-            "IAM115",
+            Code::KinesisActionLevel,
             "/Statement/0/Action",
         );
         let f = kinesis(
             &policy(ACCT, put, &format!("\"{CONSUMER}\"")),
             Some(CONSUMER),
         );
-        assert_finding(&f, "IAM115", "/Statement/0/Action");
+        assert_finding(&f, Code::KinesisActionLevel, "/Statement/0/Action");
         // Without attached_to the level comes from the Resource.
         let f = kinesis(&policy(ACCT, put, &format!("\"{CONSUMER}\"")), None);
-        assert_finding(&f, "IAM115", "/Statement/0/Action");
+        assert_finding(&f, Code::KinesisActionLevel, "/Statement/0/Action");
 
         let other = "\"arn:aws:kinesis:us-east-2:123456789012:stream/other\"";
-        assert_finding(&k(ACCT, put, other), "IAM116", "/Statement/0/Resource");
+        assert_finding(
+            &k(ACCT, put, other),
+            Code::KinesisResourceNotAttached,
+            "/Statement/0/Resource",
+        );
         assert_finding(
             &k(ACCT, put, &format!("[{stream},{other}]")),
-            "IAM116",
+            Code::KinesisResourceNotAttached,
             "/Statement/0/Resource/1",
         );
         assert_finding(
@@ -401,22 +413,30 @@ mod tests {
                 put,
                 "\"arn:aws:kinesis:us-east-2:123456789012:stream/*\"",
             ),
-            "IAM116",
+            Code::KinesisResourceNotAttached,
             "/Statement/0/Resource",
         );
-        assert_finding(&k(ACCT, put, "\"*\""), "IAM116", "/Statement/0/Resource");
+        assert_finding(
+            &k(ACCT, put, "\"*\""),
+            Code::KinesisResourceNotAttached,
+            "/Statement/0/Resource",
+        );
         let f = kinesis(&policy(ACCT, put, "\"arn:aws:s3:::bucket\""), None);
-        assert_finding(&f, "IAM116", "/Statement/0/Resource");
+        assert_finding(
+            &f,
+            Code::KinesisResourceNotAttached,
+            "/Statement/0/Resource",
+        );
         let f = kinesis(
             &policy(ACCT, put, "\"arn:aws:s3:::bucket\""),
             Some("arn:aws:s3:::bucket"),
         );
-        assert_finding(&f, "IAM118", "");
+        assert_finding(&f, Code::KinesisAttachedTo, "");
         let f = kinesis(
             &policy(ACCT, put, &stream).replace(r#""Principal":{"AWS":"210987654321"},"#, ""),
             Some(STREAM),
         );
-        assert_finding(&f, "IAM104", "/Statement/0");
+        assert_finding(&f, Code::PrincipalMissing, "/Statement/0");
     }
 
     #[test]
@@ -430,7 +450,11 @@ mod tests {
             &format!("\"{STREAM}\""),
         );
         assert!(big.len() > MAX_KINESIS_POLICY_BYTES);
-        assert_finding(&kinesis(&big, Some(STREAM)), "IAM117", "");
+        assert_finding(
+            &kinesis(&big, Some(STREAM)),
+            Code::KinesisPolicyTooLarge,
+            "",
+        );
         let small: Vec<String> = roles.into_iter().take(100).collect();
         let ok = policy(
             &format!(r#"{{"AWS":[{}]}}"#, small.join(",")),
@@ -455,9 +479,9 @@ mod tests {
         );
         assert_eq!(f.len(), 1);
         assert_eq!(f[0].severity, Severity::Warning);
-        assert_finding(&f, "IAM150", "/Statement/0/Action/1");
+        assert_finding(&f, Code::UnknownAction, "/Statement/0/Action/1");
         let f = check(&text(r#""kinesis:Put*z""#), PolicyType::Identity, None);
-        assert_finding(&f, "IAM152", "/Statement/0/Action");
+        assert_finding(&f, Code::ActionPatternMatchesNothing, "/Statement/0/Action");
         for fine in [
             r#""kinesis:putrecords""#,
             r#""kinesis:Put*""#,

@@ -89,7 +89,7 @@ impl<'t> Locator<'t> {
     /// Gives `d` the line and column of the element its pointer names. Parse errors
     /// (`IAM0xx`) keep the position the parser found, which is already exact.
     pub fn place(&self, d: &mut Diagnostic) {
-        if d.code.starts_with("IAM0") {
+        if d.code.is_parse() {
             return;
         }
         if let Some(s) = self.span(&d.loc.pointer) {

@@ -23,7 +23,8 @@
 //! # Codes
 //!
 //! One table for every code the validator gives; each is tested in `tests/check.rs` by a policy
-//! that triggers it and one that does not. [`CODES`] holds the same table as data. The parser's
+//! that triggers it and one that does not. [`Code`](crate::diag::Code) holds every code as data
+//! (a test checks that this table agrees with it). The parser's
 //! codes (`IAM0xx`) are listed in [`crate::parse::json::policy`], the store's (`IAM3xx`) in
 //! [`crate::store`].
 //!
@@ -57,6 +58,8 @@
 //! | `IAM161` | warning | resources | An ARN of another service than the statement's actions act on (`arn:aws:s3:::b` for `kinesis:PutRecord`). |
 //! | `IAM162` | warning | resources | An ARN of a resource type that no action of the statement takes (`SubscribeToShard` on a stream ARN). |
 //! | `IAM163` | warning | resources | A wildcard-only action (`kinesis:ListStreams`) with only specific resources: it is authorized against `"*"`, so it never matches. |
+//! | `IAM164` | warning | resources | A short ARN (fewer than six fields) in an identity policy, boundary, session policy or SCP: AWS completes it with `*` in every missing field; the finding shows the completed form. |
+//! | `IAM165` | error | resources | A short ARN (fewer than six fields) in a resource-based policy or RCP, where AWS's reading is not documented. |
 //! | `IAM170` | warning | conditions | A condition key that none of the statement's actions supports (`aws:RequestTag/…` on `PutRecord`, another service's key, an unknown Kinesis key). |
 //! | `IAM171` | error | conditions | An operator of the wrong type for its key (`NumericEquals` on `aws:username`, `IpAddress` on `aws:CurrentTime`): it can never match. |
 //! | `IAM172` | warning | conditions | A String (or `BinaryEquals`) operator on a key of another type (`StringEquals` on `aws:SourceIp`): it compares text, not addresses, dates or numbers. |
@@ -74,6 +77,7 @@
 //! | `IAM184` | security-warning | security | A wildcard stream pattern (`stream/*`) with actions that take consumers too (`TagResource`) but no consumer action: it also grants them on every consumer. |
 //! | `IAM185` | security-warning | security | A resource policy that grants write access (other than writing records) to principals of other accounts, or to everyone. |
 //! | `IAM186` | security-warning | security | `ForAllValues:` in an `Allow` without a `Null` guard: a request without the key passes. |
+//! | `IAM187` | security-warning | security | A wildcard in the resource type of an ARN (`…:111122223333:*/orders`), which IAM does not allow: it never matches in an Allow and matches as a glob in a Deny. |
 //! | `IAM190` | suggestion | redundancy | A statement made redundant by another statement of the same policy. |
 //! | `IAM191` | suggestion | redundancy | A statement that can never match a request (no action, resource and condition can meet). |
 //!
@@ -84,7 +88,6 @@
 //! is in the catalog, so a statement that names other services is not second-guessed.
 
 mod actions;
-mod codes;
 mod conditions;
 mod iam;
 mod kinesis;
@@ -96,7 +99,6 @@ mod sizes;
 
 #[cfg(feature = "cli")]
 pub(crate) use crate::parse::json::reader::value_end;
-pub use codes::{code_info, CodeInfo, CODES};
 pub use locate::{Locator, SourceSpan};
 
 use crate::ast::{ActionPattern, Loc, Policy, PolicyType, Statement};
@@ -355,6 +357,7 @@ fn list_names(names: &[String], max: usize) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::diag::Code;
     use crate::parse::{parse_policy, Limits};
 
     /// Parses (which must succeed) and checks.
@@ -371,7 +374,7 @@ mod tests {
         }
     }
 
-    pub(crate) fn assert_finding(found: &[Diagnostic], code: &str, pointer: &str) {
+    pub(crate) fn assert_finding(found: &[Diagnostic], code: Code, pointer: &str) {
         assert!(
             found
                 .iter()

@@ -16,7 +16,7 @@ use crate::ast::{
     Statement,
 };
 use crate::catalog::ResourceRequirement;
-use crate::diag::{Diagnostic, Severity};
+use crate::diag::{Code, Diagnostic, Severity};
 use crate::glob::Tok;
 
 use super::resources::{possible_types, shape};
@@ -61,7 +61,7 @@ pub(super) fn check(cx: &Cx<'_>, out: &mut Vec<Diagnostic>) {
             };
             out.push(
                 Diagnostic::new(
-                    "IAM190",
+                    Code::RedundantStatement,
                     Severity::Suggestion,
                     format!(
                         "{} is redundant: {} already {} everything it does",
@@ -268,7 +268,7 @@ fn never_match(cx: &Cx<'_>, out: &mut Vec<Diagnostic>) {
         };
         out.push(
             Diagnostic::new(
-                "IAM191",
+                Code::UnmatchableStatement,
                 Severity::Suggestion,
                 format!("{} can never match a request: {reason}", name(stmt, i)),
                 stmt.loc.clone(),

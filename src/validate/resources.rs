@@ -14,7 +14,7 @@
 use crate::arn::{is_account_id, Arn, ArnPattern};
 use crate::ast::{ArnForm, Effect, PolicyType, ResourcePattern, Statement};
 use crate::catalog::{self, ActionInfo, ResourceRequirement, ResourceType};
-use crate::diag::{Diagnostic, Severity};
+use crate::diag::{Code, Diagnostic, Severity};
 use crate::semantics::{resource_reading, ResourceReading};
 
 use super::{at_item, list_names, nearest, Cx};
@@ -234,7 +234,7 @@ pub(super) fn check(cx: &Cx<'_>, out: &mut Vec<Diagnostic>) {
             if let Some(why) = malformed_kinesis(&shape(p)) {
                 out.push(
                     Diagnostic::new(
-                        "IAM160",
+                        Code::MalformedKinesisArn,
                         Severity::Warning,
                         format!(
                             "\"{}\" is not a valid Kinesis ARN: {why}; it never matches",
@@ -299,7 +299,7 @@ fn form_finding(
             ) {
                 Some(
                     Diagnostic::new(
-                        "IAM164",
+                        Code::ShortArnIdentity,
                         Severity::Warning,
                         format!(
                             "\"{}\" is a short ARN (fewer than six fields); AWS completes it with * in every missing field, so it means \"{full}\" (read {reading} in {effect})",
@@ -312,7 +312,7 @@ fn form_finding(
             } else {
                 Some(
                     Diagnostic::new(
-                        "IAM165",
+                        Code::ShortArnResourcePolicy,
                         Severity::Error,
                         format!(
                             "\"{}\" is a short ARN (fewer than six fields); in a resource-based policy what AWS makes of it is not documented (iamc reads it {reading} in {effect})",
@@ -328,7 +328,7 @@ fn form_finding(
         }
         ArnForm::TypeWildcard => Some(
             Diagnostic::new(
-                "IAM187",
+                Code::WildcardResourceType,
                 Severity::SecurityWarning,
                 format!(
                     "\"{}\" has a wildcard in the resource type, which IAM does not allow; whether AWS refuses or ignores it is unverified, so iamc reads it {reading} in {effect}",
@@ -378,7 +378,7 @@ fn check_types(stmt: &Statement, infos: &[&'static ActionInfo], out: &mut Vec<Di
             if !services.iter().any(|s| s.eq_ignore_ascii_case(svc)) {
                 out.push(
                     Diagnostic::new(
-                        "IAM161",
+                        Code::ArnOfOtherService,
                         Severity::Warning,
                         format!(
                             "\"{}\" is a {svc} ARN, but the statement's actions ({}) act on {} resources; it never matches",
@@ -415,7 +415,7 @@ fn check_types(stmt: &Statement, infos: &[&'static ActionInfo], out: &mut Vec<Di
             .collect();
         out.push(
             Diagnostic::new(
-                "IAM162",
+                Code::ResourceTypeNotTaken,
                 Severity::Warning,
                 format!(
                     "\"{}\" is a {} ARN, but no action of this statement acts on a {}; it never matches",
@@ -447,7 +447,7 @@ fn wildcard_only(cx: &Cx<'_>, out: &mut Vec<Diagnostic>) {
         let names: Vec<String> = matched.iter().map(|m| m.full_name()).collect();
         out.push(
             Diagnostic::new(
-                "IAM163",
+                Code::WildcardOnlyActionOnResource,
                 Severity::Warning,
                 format!(
                     "{} acts on no resource: it is authorized against \"*\", so with only specific resources in Resource it never matches",

@@ -13,7 +13,7 @@
 use crate::arn::{is_account_id, ArnPattern};
 use crate::ast::{Effect, PolicyType, PrincipalValue, SetQualifier, Statement};
 use crate::catalog::{AccessLevel, ResourceType};
-use crate::diag::{Diagnostic, Severity};
+use crate::diag::{Code, Diagnostic, Severity};
 
 use super::resources::{possible_types, shape};
 use super::{at, at_condition, at_item, list_names, Cx};
@@ -26,7 +26,7 @@ pub(super) fn check(cx: &Cx<'_>, out: &mut Vec<Diagnostic>) {
         if stmt.action.negated {
             out.push(
                 Diagnostic::new(
-                    "IAM180",
+                    Code::AllowNotAction,
                     Severity::SecurityWarning,
                     "Allow with NotAction allows every action not listed, of every service, including actions AWS adds later",
                     at(stmt, "NotAction"),
@@ -38,7 +38,7 @@ pub(super) fn check(cx: &Cx<'_>, out: &mut Vec<Diagnostic>) {
             if r.negated {
                 out.push(
                     Diagnostic::new(
-                        "IAM181",
+                        Code::AllowNotResource,
                         Severity::SecurityWarning,
                         "Allow with NotResource allows the actions on every resource not listed, of every account and service",
                         at(stmt, "NotResource"),
@@ -51,7 +51,7 @@ pub(super) fn check(cx: &Cx<'_>, out: &mut Vec<Diagnostic>) {
             if p.negated && cx.ty.has_principal() {
                 out.push(
                     Diagnostic::new(
-                        "IAM182",
+                        Code::AllowNotPrincipal,
                         Severity::SecurityWarning,
                         "Allow with NotPrincipal allows every principal not listed, anonymous callers included",
                         at(stmt, "NotPrincipal"),
@@ -98,7 +98,7 @@ fn stream_patterns(
             if plain {
                 out.push(
                     Diagnostic::new(
-                        "IAM183",
+                        Code::StreamPrefixPattern,
                         Severity::SecurityWarning,
                         format!(
                             "\"{}\" matches every stream whose name starts with \"{prefix}\" (\"{prefix}-archive\", \"{prefix}2\", …) and all their consumers, not only the stream \"{prefix}\"",
@@ -135,7 +135,7 @@ fn stream_patterns(
         }
         out.push(
             Diagnostic::new(
-                "IAM184",
+                Code::StreamWildcardGrantsConsumers,
                 Severity::SecurityWarning,
                 format!(
                     "\"{}\" also matches the consumers of those streams, so {} {} allowed on every consumer too",
@@ -258,7 +258,7 @@ fn cross_account_write(
     }
     out.push(
         Diagnostic::new(
-            "IAM185",
+            Code::CrossAccountWrite,
             Severity::SecurityWarning,
             format!(
                 "this statement grants write access ({}) to principals of other accounts: {}",
@@ -289,7 +289,7 @@ fn for_all_values(stmt: &Statement, out: &mut Vec<Diagnostic>) {
         }
         out.push(
             Diagnostic::new(
-                "IAM186",
+                Code::ForAllValuesWithoutNull,
                 Severity::SecurityWarning,
                 format!(
                     "{} in an Allow also holds when the request has no {} at all, so such a request is allowed",

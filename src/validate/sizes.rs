@@ -15,7 +15,7 @@
 use serde_json::{json, Map, Value};
 
 use crate::ast::{Policy, PolicyType, PrincipalValue};
-use crate::diag::{Diagnostic, Severity};
+use crate::diag::{Code, Diagnostic, Severity};
 
 use super::{policy_loc, type_phrase, Cx};
 
@@ -44,7 +44,7 @@ pub(super) fn check(cx: &Cx<'_>, out: &mut Vec<Diagnostic>) {
     if size > limit {
         out.push(
             Diagnostic::error(
-                "IAM120",
+                Code::PolicyTooLarge,
                 format!(
                     "{} can be at most {limit} characters (whitespace not counted); this one is {size}",
                     capitalize(type_phrase(cx.ty))
@@ -56,7 +56,7 @@ pub(super) fn check(cx: &Cx<'_>, out: &mut Vec<Diagnostic>) {
     } else if cx.ty == PolicyType::Identity && size > MANAGED_POLICY_CHARS {
         out.push(
             Diagnostic::new(
-                "IAM121",
+                Code::ManagedPolicyTooLarge,
                 Severity::Warning,
                 format!(
                     "this identity policy is {size} characters (whitespace not counted): more than a managed policy ({MANAGED_POLICY_CHARS}) or a user's inline policies (2048) may hold; only a role's inline policies ({ROLE_INLINE_CHARS}) fit it"

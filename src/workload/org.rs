@@ -961,7 +961,8 @@ mod tests {
             .collect();
         assert!(errors.is_empty(), "{errors:?}");
         assert_eq!(store.stats().statements, org.summary.statements);
-        let authorizer = Authorizer::new(Arc::new(store), Semantics::default());
+        let authorizer =
+            Authorizer::new(Arc::new(store), Semantics::default()).expect("within the limits");
         let sem = Semantics::default();
         let mut mix = [0usize; 3];
         for r in org.requests() {

@@ -168,7 +168,8 @@ fn measure(
     let rss_after_load_bytes = rss_bytes();
     let statements = store.stats().statements;
     let t = Instant::now();
-    let authorizer = Authorizer::new(Arc::new(store), sem.clone());
+    let authorizer = Authorizer::new(Arc::new(store), sem.clone())
+        .map_err(|e| LoadError(format!("the engine was not built: {e}")))?;
     let build_ms = t.elapsed().as_secs_f64() * 1e3;
     let rss_after_build_bytes = rss_bytes();
     let requests: Vec<Request> = generated.requests();

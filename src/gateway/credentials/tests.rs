@@ -2,6 +2,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use super::*;
+use crate::diag::Code;
 
 const GOOD: &str = r#"{
   "version": 1,
@@ -33,7 +34,7 @@ const GOOD: &str = r#"{
 }"#;
 
 /// The errors of `text`, as (code, pointer, line).
-fn errors(text: &str) -> Vec<(&'static str, String, u32)> {
+fn errors(text: &str) -> Vec<(Code, String, u32)> {
     let found = Credentials::from_str(text).expect_err("an invalid file");
     found
         .into_iter()
@@ -109,13 +110,13 @@ fn iam400_file_unreadable_or_too_big() {
     let missing = dir.join("missing.json");
     let found = Credentials::load(&missing).unwrap_err();
     assert_eq!(found.len(), 1);
-    assert_eq!(found[0].code, IAM400);
+    assert_eq!(found[0].code, Code::CredentialsUnreadable);
     assert!(found[0].message.starts_with(&missing.display().to_string()));
 
     let bad = dir.join("bad.json");
     std::fs::write(&bad, one_key("{\"secret\": \"s\"}")).unwrap();
     let found = Credentials::load(&bad).unwrap_err();
-    assert_eq!(found[0].code, IAM403);
+    assert_eq!(found[0].code, Code::CredentialsMissingField);
     assert!(found[0].message.starts_with(&bad.display().to_string()));
 
     let good = dir.join("good.json");
@@ -124,75 +125,118 @@ fn iam400_file_unreadable_or_too_big() {
 
     let latin1 = dir.join("latin1.json");
     std::fs::write(&latin1, b"{\"version\": 1, \"keys\": {\xe9}}").unwrap();
-    assert_eq!(Credentials::load(&latin1).unwrap_err()[0].code, IAM400);
-    assert_eq!(Credentials::load(&dir).unwrap_err()[0].code, IAM400);
+    assert_eq!(
+        Credentials::load(&latin1).unwrap_err()[0].code,
+        Code::CredentialsUnreadable
+    );
+    assert_eq!(
+        Credentials::load(&dir).unwrap_err()[0].code,
+        Code::CredentialsUnreadable
+    );
     std::fs::remove_dir_all(&dir).unwrap();
 
     let huge = " ".repeat(MAX_CREDENTIALS_BYTES + 1);
-    assert_eq!(Credentials::from_str(&huge).unwrap_err()[0].code, IAM400);
+    assert_eq!(
+        Credentials::from_str(&huge).unwrap_err()[0].code,
+        Code::CredentialsUnreadable
+    );
 }
 
 #[test]
 fn syntax_errors_keep_the_reader_codes() {
     let found = Credentials::from_str("{\n  \"version\": 1,\n  \"keys\": {,}\n}").unwrap_err();
-    assert_eq!(found[0].code, "IAM001");
+    assert_eq!(found[0].code, Code::InvalidJson);
     assert_eq!(found[0].loc.line, 3);
     let found = Credentials::from_str("{\"version\": 1, \"keys\": {}, \"keys\": {}}").unwrap_err();
-    assert_eq!(found[0].code, "IAM002");
+    assert_eq!(found[0].code, Code::DuplicateKey);
 }
 
 #[test]
 fn iam401_wrong_types_and_values() {
     assert_eq!(
         errors("{\n  \"version\": 2,\n  \"keys\": {}\n}"),
-        [(IAM401, "/version".to_string(), 2)]
+        [(Code::CredentialsWrongType, "/version".to_string(), 2)]
     );
     assert_eq!(
         errors("{\n  \"version\": 1,\n  \"keys\": []\n}"),
-        [(IAM401, "/keys".to_string(), 3)]
+        [(Code::CredentialsWrongType, "/keys".to_string(), 3)]
     );
-    assert_eq!(errors("[]"), [(IAM401, String::new(), 1)]);
+    assert_eq!(
+        errors("[]"),
+        [(Code::CredentialsWrongType, String::new(), 1)]
+    );
     // A bad access key id, an empty secret, a bad token, a tag value of the wrong type:
     // all reported.
     let text = "{\n  \"version\": 1,\n  \"keys\": {\n    \"akia-lower\": {\n      \"secret\": \"\",\n      \"principal\": \"arn:aws:iam::111122223333:user/u\",\n      \"session_token\": \"has space\",\n      \"tags\": {\"a\": 1, \"\": \"x\"}\n    }\n  }\n}";
     assert_eq!(
         errors(text),
         [
-            (IAM401, "/keys/akia-lower".to_string(), 4),
-            (IAM401, "/keys/akia-lower/secret".to_string(), 5),
-            (IAM401, "/keys/akia-lower/session_token".to_string(), 7),
-            (IAM401, "/keys/akia-lower/tags/a".to_string(), 8),
-            (IAM401, "/keys/akia-lower/tags/".to_string(), 8),
+            (
+                Code::CredentialsWrongType,
+                "/keys/akia-lower".to_string(),
+                4
+            ),
+            (
+                Code::CredentialsWrongType,
+                "/keys/akia-lower/secret".to_string(),
+                5
+            ),
+            (
+                Code::CredentialsWrongType,
+                "/keys/akia-lower/session_token".to_string(),
+                7
+            ),
+            (
+                Code::CredentialsWrongType,
+                "/keys/akia-lower/tags/a".to_string(),
+                8
+            ),
+            (
+                Code::CredentialsWrongType,
+                "/keys/akia-lower/tags/".to_string(),
+                8
+            ),
         ]
     );
     assert_eq!(
         errors(&one_key(
             "{\"secret\": 5, \"principal\": \"arn:aws:iam::111122223333:user/u\"}"
         )),
-        [(IAM401, "/keys/AKIAPRODUCER00000001/secret".to_string(), 4)]
+        [(
+            Code::CredentialsWrongType,
+            "/keys/AKIAPRODUCER00000001/secret".to_string(),
+            4
+        )]
     );
     assert_eq!(
         errors(&one_key("[]")),
-        [(IAM401, "/keys/AKIAPRODUCER00000001".to_string(), 4)]
+        [(
+            Code::CredentialsWrongType,
+            "/keys/AKIAPRODUCER00000001".to_string(),
+            4
+        )]
     );
     assert_eq!(
             errors(&one_key(
                 "{\"secret\": \"s\", \"principal\": \"arn:aws:sts::111122223333:assumed-role/R/s\", \"session_policy\": \"{}\"}"
             )),
-            [(IAM401, "/keys/AKIAPRODUCER00000001/session_policy".to_string(), 4)]
+            [(Code::CredentialsWrongType, "/keys/AKIAPRODUCER00000001/session_policy".to_string(), 4)]
         );
 }
 
 #[test]
 fn iam402_unknown_fields() {
     let text = "{\n  \"version\": 1,\n  \"keys\": {},\n  \"extra\": true\n}";
-    assert_eq!(errors(text), [(IAM402, "/extra".to_string(), 4)]);
+    assert_eq!(
+        errors(text),
+        [(Code::CredentialsUnknownField, "/extra".to_string(), 4)]
+    );
     let found = Credentials::from_str(&one_key(
         "{\"secret\": \"s\", \"principal\": \"arn:aws:iam::111122223333:user/u\", \"Tags\": {}}",
     ))
     .unwrap_err();
     assert_eq!(found.len(), 1);
-    assert_eq!(found[0].code, IAM402);
+    assert_eq!(found[0].code, Code::CredentialsUnknownField);
     assert_eq!(found[0].loc.pointer, "/keys/AKIAPRODUCER00000001/Tags");
     assert_eq!(found[0].loc.line, 4);
     assert!(found[0].message.contains("did you mean `tags`"));
@@ -200,13 +244,27 @@ fn iam402_unknown_fields() {
 
 #[test]
 fn iam403_missing_fields() {
-    assert_eq!(errors("{\"keys\": {}}"), [(IAM403, String::new(), 1)]);
-    assert_eq!(errors("{\n\"version\": 1}"), [(IAM403, String::new(), 1)]);
+    assert_eq!(
+        errors("{\"keys\": {}}"),
+        [(Code::CredentialsMissingField, String::new(), 1)]
+    );
+    assert_eq!(
+        errors("{\n\"version\": 1}"),
+        [(Code::CredentialsMissingField, String::new(), 1)]
+    );
     assert_eq!(
         errors(&one_key("{}")),
         [
-            (IAM403, "/keys/AKIAPRODUCER00000001".to_string(), 4),
-            (IAM403, "/keys/AKIAPRODUCER00000001".to_string(), 4),
+            (
+                Code::CredentialsMissingField,
+                "/keys/AKIAPRODUCER00000001".to_string(),
+                4
+            ),
+            (
+                Code::CredentialsMissingField,
+                "/keys/AKIAPRODUCER00000001".to_string(),
+                4
+            ),
         ]
     );
 }
@@ -224,7 +282,7 @@ fn iam404_bad_principals() {
         assert_eq!(
             errors(&text),
             [(
-                IAM404,
+                Code::CredentialsBadPrincipal,
                 "/keys/AKIAPRODUCER00000001/principal".to_string(),
                 4
             )],
@@ -247,7 +305,7 @@ fn iam405_session_policy_on_a_user() {
     assert_eq!(
         errors(text),
         [(
-            IAM405,
+            Code::CredentialsSessionPolicy,
             "/keys/AKIAPRODUCER00000001/session_policy".to_string(),
             7
         )]
@@ -260,7 +318,7 @@ fn iam406_tag_keys_differ_only_in_case() {
     assert_eq!(
         errors(text),
         [(
-            IAM406,
+            Code::CredentialsTagCase,
             "/keys/AKIAPRODUCER00000001/tags/team".to_string(),
             9
         )]
@@ -273,10 +331,7 @@ fn session_policy_errors_are_repointed() {
     let found = errors(text);
     assert!(!found.is_empty());
     for (code, pointer, line) in &found {
-        assert!(
-            code.starts_with("IAM0") || code.starts_with("IAM1"),
-            "{code}"
-        );
+        assert!(matches!(&code.as_str()[..4], "IAM0" | "IAM1"), "{code}");
         assert!(
             pointer.starts_with("/keys/ASIASESSION000000001/session_policy/"),
             "{pointer}"
@@ -301,10 +356,18 @@ fn all_errors_are_collected_across_keys() {
     assert_eq!(
         found,
         [
-            (IAM403, "/keys/AKIAPRODUCER00000001".to_string(), 4),
-            (IAM402, "/keys/AKIAPRODUCER00000002/x".to_string(), 5),
             (
-                IAM404,
+                Code::CredentialsMissingField,
+                "/keys/AKIAPRODUCER00000001".to_string(),
+                4
+            ),
+            (
+                Code::CredentialsUnknownField,
+                "/keys/AKIAPRODUCER00000002/x".to_string(),
+                5
+            ),
+            (
+                Code::CredentialsBadPrincipal,
                 "/keys/AKIAPRODUCER00000002/principal".to_string(),
                 5
             ),

@@ -43,7 +43,7 @@ use crate::ast::{
     ResourcePattern, Statement, Template, TemplateMode, Version,
 };
 use crate::catalog;
-use crate::diag::Diagnostic;
+use crate::diag::{Code, Diagnostic};
 use crate::glob::Glob;
 use crate::parse::json::reader::{child_pointer, parse_json, JsonKey, JsonNode, JsonValue, Span};
 use crate::parse::Limits;
@@ -106,7 +106,7 @@ pub fn policy_from_node(
     };
     if source_bytes > limits.max_document_bytes {
         b.error(
-            "IAM003",
+            Code::BoundExceeded,
             format!(
                 "the policy is {source_bytes} bytes, more than the bound max_document_bytes = {}",
                 limits.max_document_bytes
@@ -125,7 +125,7 @@ pub fn policy_from_node(
             if errors.is_empty() {
                 // Every path that gives up reports why; this is only a safety net.
                 errors.push(Diagnostic::error(
-                    "IAM011",
+                    Code::WrongElementType,
                     "the document is not a valid policy",
                     loc("", node.span),
                 ));
@@ -179,14 +179,14 @@ struct Builder<'l> {
 }
 
 impl Builder<'_> {
-    fn error(&mut self, code: &'static str, msg: impl Into<String>, pointer: &str, span: Span) {
+    fn error(&mut self, code: Code, msg: impl Into<String>, pointer: &str, span: Span) {
         self.errors
             .push(Diagnostic::error(code, msg, loc(pointer, span)));
     }
 
     fn error_help(
         &mut self,
-        code: &'static str,
+        code: Code,
         msg: impl Into<String>,
         help: impl Into<String>,
         pointer: &str,
@@ -205,13 +205,13 @@ impl Builder<'_> {
             "{what} has {len} values, more than the bound max_list_items = {}",
             self.limits.max_list_items
         );
-        self.error("IAM003", msg, pointer, span);
+        self.error(Code::BoundExceeded, msg, pointer, span);
         false
     }
 
     fn wrong_type(&mut self, what: &str, expected: &str, node: &JsonNode, pointer: &str) {
         let msg = format!("{what} must be {expected}, found {}", node.kind_name());
-        self.error("IAM011", msg, pointer, node.span);
+        self.error(Code::WrongElementType, msg, pointer, node.span);
     }
 
     /// Rejects characters outside TAB, LF, CR and U+0020–U+00FF in every key and string.
@@ -219,7 +219,7 @@ impl Builder<'_> {
         let check = |b: &mut Self, s: &str, pointer: &str, span: Span| {
             if let Some(c) = s.chars().find(|c| !allowed_char(*c)) {
                 b.error_help(
-                    "IAM004",
+                    Code::InvalidCharacter,
                     format!(
                         "the character U+{:04X} is not allowed in a policy document",
                         u32::from(c)
@@ -267,7 +267,7 @@ impl Builder<'_> {
             None => format!("unknown {place} element \"{}\"", key.name),
         };
         self.error_help(
-            "IAM010",
+            Code::UnknownElement,
             msg,
             format!(
                 "element names are exact and case-sensitive; allowed: {}",
@@ -305,7 +305,7 @@ impl Builder<'_> {
                         None => format!("a {}", v.kind_name()),
                     };
                     self.error(
-                        "IAM012",
+                        Code::InvalidVersion,
                         format!("Version must be \"2012-10-17\" or \"2008-10-17\", found {found}"),
                         "/Version",
                         v.span,
@@ -328,7 +328,7 @@ impl Builder<'_> {
 
         let Some(st) = statement else {
             self.error(
-                "IAM013",
+                Code::MissingStatement,
                 "the policy has no Statement (it is required)",
                 "",
                 node.span,
@@ -341,7 +341,7 @@ impl Builder<'_> {
             JsonValue::Array(items) => {
                 if items.is_empty() {
                     self.error(
-                        "IAM013",
+                        Code::MissingStatement,
                         "Statement must hold at least one statement",
                         "/Statement",
                         st.span,
@@ -350,7 +350,7 @@ impl Builder<'_> {
                 }
                 if items.len() > self.limits.max_statements {
                     self.error(
-                        "IAM003",
+                        Code::BoundExceeded,
                         format!(
                             "the policy has {} statements, more than the bound max_statements = {}",
                             items.len(),
@@ -424,7 +424,7 @@ impl Builder<'_> {
                         let msg = format!(
                             "Statement IDs (Sid) in a policy must be unique: \"{s}\" is used twice (first at {first})"
                         );
-                        self.error("IAM014", msg, &here, v.span);
+                        self.error(Code::DuplicateSid, msg, &here, v.span);
                     } else {
                         sids.insert(s, here);
                     }
@@ -452,7 +452,7 @@ impl Builder<'_> {
                         "Effect is \"Allow\" or \"Deny\""
                     };
                     self.error_help(
-                        "IAM015",
+                        Code::InvalidEffect,
                         format!("Effect must be exactly \"Allow\" or \"Deny\", found \"{other}\""),
                         help,
                         &p("Effect"),
@@ -472,7 +472,7 @@ impl Builder<'_> {
             },
             None => {
                 self.error(
-                    "IAM015",
+                    Code::InvalidEffect,
                     "the statement has no Effect (it is required)",
                     ptr,
                     node.span,
@@ -485,7 +485,7 @@ impl Builder<'_> {
         let principal = match (el.get("Principal"), el.get("NotPrincipal")) {
             (Some(_), Some((k, _))) => {
                 self.error(
-                    "IAM020",
+                    Code::InvalidPrincipalElement,
                     "a statement may have Principal or NotPrincipal, not both",
                     &p("NotPrincipal"),
                     k.span,
@@ -501,7 +501,7 @@ impl Builder<'_> {
         let action = match (el.get("Action"), el.get("NotAction")) {
             (Some(_), Some((k, _))) => {
                 self.error(
-                    "IAM016",
+                    Code::InvalidActionElement,
                     "a statement may have Action or NotAction, not both",
                     &p("NotAction"),
                     k.span,
@@ -512,7 +512,7 @@ impl Builder<'_> {
             (None, Some((_, v))) => self.actions(v, &p("NotAction"), "NotAction", true),
             (None, None) => {
                 self.error(
-                    "IAM016",
+                    Code::InvalidActionElement,
                     "Policy statement must contain actions: Action or NotAction is required",
                     ptr,
                     node.span,
@@ -525,7 +525,7 @@ impl Builder<'_> {
         let resource = match (el.get("Resource"), el.get("NotResource")) {
             (Some(_), Some((k, _))) => {
                 self.error(
-                    "IAM018",
+                    Code::InvalidResourceElement,
                     "a statement may have Resource or NotResource, not both",
                     &p("NotResource"),
                     k.span,
@@ -562,7 +562,7 @@ impl Builder<'_> {
         node: &'n JsonNode,
         ptr: &str,
         element: &str,
-        empty_code: &'static str,
+        empty_code: Code,
     ) -> Option<Vec<Item<'n>>> {
         match &node.value {
             JsonValue::String(s) => Some(vec![Item {

@@ -16,7 +16,7 @@
 use std::collections::HashMap;
 
 use crate::ast::Loc;
-use crate::diag::Diagnostic;
+use crate::diag::{Code, Diagnostic};
 use crate::parse::Limits;
 
 /// A position in the source text.
@@ -144,7 +144,7 @@ pub fn child_pointer(parent: &str, token: &str) -> String {
 pub fn parse_json(text: &str, limits: &Limits) -> Result<JsonNode, Diagnostic> {
     if text.len() > limits.max_document_bytes {
         return Err(Diagnostic::error(
-            "IAM003",
+            Code::BoundExceeded,
             format!(
                 "the document is {} bytes, more than the bound max_document_bytes = {}",
                 text.len(),
@@ -250,7 +250,7 @@ impl Reader<'_> {
         }
     }
 
-    fn error_at(&self, span: Span, stack: &[Frame], code: &'static str, msg: String) -> Diagnostic {
+    fn error_at(&self, span: Span, stack: &[Frame], code: Code, msg: String) -> Diagnostic {
         Diagnostic::error(
             code,
             msg,
@@ -263,7 +263,12 @@ impl Reader<'_> {
     }
 
     fn syntax(&self, stack: &[Frame], msg: String) -> Diagnostic {
-        self.error_at(self.span(), stack, "IAM001", format!("invalid JSON: {msg}"))
+        self.error_at(
+            self.span(),
+            stack,
+            Code::InvalidJson,
+            format!("invalid JSON: {msg}"),
+        )
     }
 
     fn unexpected(&self, stack: &[Frame], expected: &str) -> Diagnostic {
@@ -279,7 +284,7 @@ impl Reader<'_> {
             return Err(self.error_at(
                 self.span(),
                 stack,
-                "IAM003",
+                Code::BoundExceeded,
                 format!(
                     "JSON nesting is deeper than the bound max_depth = {}",
                     self.max_depth
@@ -442,7 +447,7 @@ impl Reader<'_> {
         let name = self.string(stack)?;
         if let Some(first) = seen.and_then(|s| s.get(&name)) {
             return Err(Diagnostic::error(
-                "IAM002",
+                Code::DuplicateKey,
                 format!(
                     "duplicate key \"{name}\": first at line {}, column {}, again at line {}, column {} \
                      (duplicate keys are rejected, never \"last one wins\")",
@@ -532,7 +537,7 @@ impl Reader<'_> {
                 return Err(self.error_at(
                     esc_span,
                     stack,
-                    "IAM001",
+                    Code::InvalidJson,
                     format!("invalid JSON: \\u{hi:04X} is a high surrogate without a low surrogate after it"),
                 ));
             }
@@ -543,7 +548,7 @@ impl Reader<'_> {
                 return Err(self.error_at(
                     esc_span,
                     stack,
-                    "IAM001",
+                    Code::InvalidJson,
                     format!("invalid JSON: \\u{hi:04X} must be followed by a low surrogate, found \\u{lo:04X}"),
                 ));
             }
@@ -552,7 +557,7 @@ impl Reader<'_> {
             return Err(self.error_at(
                 esc_span,
                 stack,
-                "IAM001",
+                Code::InvalidJson,
                 format!("invalid JSON: \\u{hi:04X} is a low surrogate without a high surrogate before it"),
             ));
         } else {
@@ -562,7 +567,7 @@ impl Reader<'_> {
             self.error_at(
                 esc_span,
                 stack,
-                "IAM001",
+                Code::InvalidJson,
                 format!("invalid JSON: U+{code:04X} is not a character"),
             )
         })

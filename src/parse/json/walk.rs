@@ -7,7 +7,7 @@ use std::io::Read;
 use std::path::Path;
 
 use crate::ast::Loc;
-use crate::diag::Diagnostic;
+use crate::diag::{Code, Diagnostic};
 
 use super::reader::{child_pointer, JsonKey, JsonNode, JsonValue, Span};
 
@@ -49,9 +49,9 @@ pub(crate) fn read_bounded(path: &Path, max: usize) -> Result<String, ReadError>
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct Codes {
     /// A value of the wrong JSON type.
-    pub wrong_type: &'static str,
+    pub wrong_type: Code,
     /// A field the format does not have.
-    pub unknown_field: &'static str,
+    pub unknown_field: Code,
 }
 
 /// The members of an object, with its pointer.
@@ -114,7 +114,7 @@ impl Walker {
     }
 
     /// Reports an error at `pointer`.
-    pub fn error(&mut self, code: &'static str, msg: impl Into<String>, pointer: &str, span: Span) {
+    pub fn error(&mut self, code: Code, msg: impl Into<String>, pointer: &str, span: Span) {
         self.errors
             .push(Diagnostic::error(code, msg, loc(pointer, span)));
     }
@@ -122,7 +122,7 @@ impl Walker {
     /// Reports an error with a help text.
     pub fn error_help(
         &mut self,
-        code: &'static str,
+        code: Code,
         msg: impl Into<String>,
         help: impl Into<String>,
         pointer: &str,

@@ -18,7 +18,7 @@
 //! - Every value is a JSON string (IAM reads `10` and `"10"`, `true` and `"true"` alike).
 
 use crate::ast::Loc;
-use crate::diag::Diagnostic;
+use crate::diag::{Code, Diagnostic};
 use crate::parse::json::reader::child_pointer;
 use crate::parse::json::{JsonKey, JsonNode, JsonValue, Span as JsonSpan};
 
@@ -188,7 +188,7 @@ impl Lower<'_> {
                         let (l2, c2) = self.lines.line_col(c.key.span.start);
                         self.errors.push(
                             Diagnostic::error(
-                                "IAM002",
+                                Code::DuplicateKey,
                                 format!(
                                     "condition key `{}` appears twice under `{}` (first at line {line}, column {column})",
                                     c.key.text, op.text

@@ -75,7 +75,7 @@ lalrpop_util::lalrpop_mod!(
 use lalrpop_util::ParseError;
 
 use crate::ast::{Loc, Policy};
-use crate::diag::Diagnostic;
+use crate::diag::{Code, Diagnostic};
 use crate::parse::json::JsonNode;
 use crate::parse::{policy_from_node, Limits};
 
@@ -148,7 +148,7 @@ pub fn parse_text_policy(text: &str, limits: &Limits) -> Result<Policy, Vec<Diag
 pub fn parse_text(text: &str, limits: &Limits) -> Result<ParsedText, Vec<Diagnostic>> {
     if text.len() > limits.max_document_bytes {
         return Err(vec![Diagnostic::error(
-            "IAM003",
+            Code::BoundExceeded,
             format!(
                 "the document is {} bytes, more than the bound max_document_bytes = {}",
                 text.len(),
@@ -247,7 +247,7 @@ fn syntax_error(
 ) -> Diagnostic {
     let (line, column) = lines.line_col(offset);
     let d = Diagnostic::error(
-        "IAM005",
+        Code::TextSyntax,
         message,
         Loc {
             pointer: String::new(),

@@ -2,6 +2,7 @@
 //! the store's folder, and each parsed and validated for the type of its place.
 
 use super::*;
+use crate::diag::Code;
 
 impl Loader<'_> {
     /// `policies`.
@@ -23,8 +24,12 @@ impl Loader<'_> {
                 key: loc(&ptr, key.span),
             };
             if key.name.trim().is_empty() {
-                self.w
-                    .error("IAM301", "a policy name must not be empty", &ptr, key.span);
+                self.w.error(
+                    Code::StoreWrongType,
+                    "a policy name must not be empty",
+                    &ptr,
+                    key.span,
+                );
             }
             if let Some(f) = self
                 .w
@@ -33,7 +38,7 @@ impl Loader<'_> {
                 named.ty = match f.get("type") {
                     None => {
                         self.w.error_help(
-                            "IAM303",
+                            Code::StoreMissingField,
                             format!("policy `{}` has no `type` (it is required)", key.name),
                             types_help(),
                             &ptr,
@@ -46,7 +51,7 @@ impl Loader<'_> {
                 let (document, file) = (f.get("document"), f.get("file"));
                 match (&document, &file) {
                     (Some(_), Some((_, fptr))) => self.w.error(
-                        "IAM310",
+                        Code::FileReferenceRefused,
                         format!(
                             "policy `{}` has both `document` and `file`; give one",
                             key.name
@@ -55,7 +60,7 @@ impl Loader<'_> {
                         entry.span,
                     ),
                     (None, None) => self.w.error(
-                        "IAM303",
+                        Code::StoreMissingField,
                         format!(
                             "policy `{}` has neither `document` nor `file` (one is required)",
                             key.name
@@ -121,7 +126,7 @@ impl Loader<'_> {
             None => {
                 let names: Vec<&str> = allowed.iter().map(|t| t.as_str()).collect();
                 self.w.error(
-                    "IAM301",
+                    Code::StoreWrongType,
                     format!(
                         "unknown policy type `{name}`; expected one of: {}",
                         names.join(", ")
@@ -183,13 +188,13 @@ impl Loader<'_> {
             let msg = format!("unknown policy `{name}`: `policies` has no entry of that name");
             match near {
                 Some(n) => self.w.error_help(
-                    "IAM304",
+                    Code::UnknownPolicyName,
                     msg,
                     format!("did you mean `{n}`? policy names are exact"),
                     pointer,
                     span,
                 ),
-                None => self.w.error("IAM304", msg, pointer, span),
+                None => self.w.error(Code::UnknownPolicyName, msg, pointer, span),
             }
             return None;
         };
@@ -199,7 +204,7 @@ impl Loader<'_> {
         let origin = named.origin.clone();
         if ty != slot.ty {
             self.w.error(
-                "IAM305",
+                Code::PolicyTypeMismatch,
                 format!(
                     "policy `{name}` is a `{ty}` policy; this place needs a `{}` policy",
                     slot.ty
@@ -248,14 +253,19 @@ impl Loader<'_> {
         let base = match self.files {
             FileRefs::In(base) => base,
             FileRefs::Refused { why, help } => {
-                self.w
-                    .error_help("IAM310", format!("`{rel}`: {why}"), help, pointer, span);
+                self.w.error_help(
+                    Code::FileReferenceRefused,
+                    format!("`{rel}`: {why}"),
+                    help,
+                    pointer,
+                    span,
+                );
                 return None;
             }
         };
         if rel.is_empty() || Path::new(rel).is_absolute() {
             self.w.error(
-                "IAM310",
+                Code::FileReferenceRefused,
                 format!("`{rel}`: a file reference is a path relative to the store's folder"),
                 pointer,
                 span,
@@ -268,7 +278,7 @@ impl Loader<'_> {
             Ok(p) => p,
             Err(Escape::Outside) => {
                 self.w.error_help(
-                    "IAM310",
+                    Code::FileReferenceRefused,
                     format!("`{rel}`: a file reference must stay inside the store's folder"),
                     "write the path relative to the folder the store file is in, without `..` \
                      or symbolic links that lead out of it",
@@ -278,8 +288,12 @@ impl Loader<'_> {
                 return None;
             }
             Err(Escape::Io(msg)) => {
-                self.w
-                    .error("IAM300", format!("{rel}: {msg}"), pointer, span);
+                self.w.error(
+                    Code::StoreFileUnreadable,
+                    format!("{rel}: {msg}"),
+                    pointer,
+                    span,
+                );
                 return None;
             }
         };
@@ -335,7 +349,7 @@ impl Loader<'_> {
         if self.all.len() >= self.bounds.policies {
             self.bound_reported = true;
             self.w.error(
-                "IAM003",
+                Code::BoundExceeded,
                 format!(
                     "the store has more than the bound max_policies = {} policies",
                     self.bounds.policies
@@ -360,7 +374,7 @@ impl Loader<'_> {
         if self.statements > self.bounds.statements {
             self.bound_reported = true;
             self.w.error(
-                "IAM003",
+                Code::BoundExceeded,
                 format!(
                     "the store has more than the bound max_statements = {} statements in all",
                     self.bounds.statements

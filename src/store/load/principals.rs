@@ -1,6 +1,7 @@
 //! Reading the organization (SCP and RCP levels) and the accounts' users, groups and roles.
 
 use super::*;
+use crate::diag::Code;
 
 impl Loader<'_> {
     /// `organization`.
@@ -63,7 +64,7 @@ impl Loader<'_> {
             };
             if items.is_empty() {
                 self.w.error_help(
-                    "IAM301",
+                    Code::StoreWrongType,
                     format!("{} level {i} is empty", ty.as_str().to_uppercase()),
                     "each level (root, OU, account) holds at least one policy; an empty level \
                      would allow nothing",
@@ -154,7 +155,7 @@ impl Loader<'_> {
             let ptr = child_pointer(pointer, &key.name);
             if !valid_name(&key.name) {
                 self.w.error(
-                    "IAM301",
+                    Code::StoreWrongType,
                     format!(
                         "`{}` is not a valid {kind} name (1 to 128 letters, digits and +=,.@_-)",
                         key.name
@@ -166,7 +167,7 @@ impl Loader<'_> {
             }
             if let Some(other) = seen.insert(key.name.to_ascii_lowercase(), &key.name) {
                 self.w.error(
-                    "IAM309",
+                    Code::CaseCollision,
                     format!(
                         "{kind} names `{other}` and `{}` differ only in case; IAM names ignore case",
                         key.name
@@ -191,7 +192,7 @@ impl Loader<'_> {
         };
         if !valid_path(path) {
             self.w.error(
-                "IAM301",
+                Code::StoreWrongType,
                 format!("`{path}` is not an IAM path: it starts and ends with `/`, e.g. `/teams/`"),
                 &ptr,
                 v.span,
@@ -206,7 +207,7 @@ impl Loader<'_> {
         let id = self.w.string(v, &ptr, "`id`")?;
         if id.is_empty() || !id.bytes().all(|b| b.is_ascii_alphanumeric()) {
             self.w.error(
-                "IAM301",
+                Code::StoreWrongType,
                 format!("`{id}` is not a unique id (letters and digits, e.g. AIDA…, AROA…)"),
                 &ptr,
                 v.span,
@@ -241,7 +242,7 @@ impl Loader<'_> {
                     let dptr = child_pointer(&ptr, &key.name);
                     if key.name.trim().is_empty() {
                         self.w.error(
-                            "IAM301",
+                            Code::StoreWrongType,
                             "an inline policy name must not be empty",
                             &dptr,
                             key.span,
@@ -290,13 +291,17 @@ impl Loader<'_> {
         for (key, value) in members {
             let tptr = child_pointer(&ptr, &key.name);
             if key.name.is_empty() {
-                self.w
-                    .error("IAM301", "a tag key must not be empty", &tptr, key.span);
+                self.w.error(
+                    Code::StoreWrongType,
+                    "a tag key must not be empty",
+                    &tptr,
+                    key.span,
+                );
                 continue;
             }
             if let Some(other) = seen.insert(key.name.to_lowercase(), &key.name) {
                 self.w.error(
-                    "IAM309",
+                    Code::CaseCollision,
                     format!(
                         "tag keys `{other}` and `{}` differ only in case; condition keys ignore case",
                         key.name
@@ -369,7 +374,7 @@ impl Loader<'_> {
                     };
                     if account.group(g).is_none() {
                         self.w.error(
-                            "IAM306",
+                            Code::UnknownGroupOrUser,
                             format!(
                                 "unknown group `{g}`: account {} has no such group",
                                 account.id

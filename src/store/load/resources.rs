@@ -1,6 +1,7 @@
 //! Reading role and federated-user sessions, and resources with their policies and tags.
 
 use super::*;
+use crate::diag::Code;
 
 impl Loader<'_> {
     /// `sessions`.
@@ -19,11 +20,11 @@ impl Loader<'_> {
             let caller = Caller::parse(&key.name);
             let Some(skey) = caller.as_ref().ok().and_then(session_key) else {
                 let why = match &caller {
-                    Err(e) => e.clone(),
+                    Err(e) => e.to_string(),
                     Ok(_) => "not a session".to_string(),
                 };
                 self.w.error_help(
-                    "IAM308",
+                    Code::InvalidStoreArn,
                     format!("`{}` is not a session ARN: {why}", key.name),
                     "a `sessions` key is arn:aws:sts::ACCOUNT:assumed-role/ROLE/SESSION or \
                      arn:aws:sts::ACCOUNT:federated-user/NAME",
@@ -42,7 +43,7 @@ impl Loader<'_> {
                         Ok(Caller::FederatedUser { account, .. }) => {
                             if accounts.get(account).and_then(|a| a.user(name)).is_none() {
                                 self.w.error(
-                                    "IAM306",
+                                    Code::UnknownGroupOrUser,
                                     format!(
                                         "unknown user `{name}`: account {account} has no such user"
                                     ),
@@ -54,7 +55,7 @@ impl Loader<'_> {
                             }
                         }
                         _ => self.w.error(
-                            "IAM301",
+                            Code::StoreWrongType,
                             "`user` applies to federated-user sessions only (a role session's \
                              policies are its role's)",
                             &uptr,
@@ -85,7 +86,7 @@ impl Loader<'_> {
             };
             if let Some(old) = out.insert(skey, session) {
                 self.w.error(
-                    "IAM309",
+                    Code::CaseCollision,
                     format!(
                         "sessions `{}` and `{}` differ only in the case of the role name; role \
                          names ignore case",
@@ -114,7 +115,7 @@ impl Loader<'_> {
             let arn = key.name.as_str();
             if let Err(why) = check_resource_arn(arn) {
                 self.w.error(
-                    "IAM308",
+                    Code::InvalidStoreArn,
                     format!("`{arn}` is not a resource ARN: {why}"),
                     &ptr,
                     key.span,

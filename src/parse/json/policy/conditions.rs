@@ -1,12 +1,13 @@
 //! `Condition`: operators, keys and values, each value parsed for its operator (spec §1.9, §3).
 
 use super::*;
+use crate::diag::Code;
 
 impl Builder<'_> {
     pub(super) fn conditions(&mut self, node: &JsonNode, ptr: &str) -> Option<Vec<Condition>> {
         let JsonValue::Object(ops) = &node.value else {
             self.error_help(
-                "IAM022",
+                Code::InvalidConditionBlock,
                 format!("Condition must be an object, found {}", node.kind_name()),
                 "write {\"Operator\": {\"prefix:key\": value}}",
                 ptr,
@@ -22,7 +23,7 @@ impl Builder<'_> {
                 Ok(op) => op,
                 Err(msg) => {
                     self.error_help(
-                        "IAM023",
+                        Code::InvalidOperator,
                         msg,
                         "operator names are exact and case-sensitive, e.g. StringEquals, \
                          ForAnyValue:StringLike, ArnLikeIfExists",
@@ -34,7 +35,7 @@ impl Builder<'_> {
             };
             let JsonValue::Object(keys) = &op_node.value else {
                 self.error_help(
-                    "IAM022",
+                    Code::InvalidConditionBlock,
                     format!(
                         "the value of condition operator \"{}\" must be an object of key -> value, found {}",
                         op_key.name,
@@ -50,7 +51,7 @@ impl Builder<'_> {
                 let key_ptr = child_pointer(&op_ptr, &key.name);
                 if !is_condition_key(&key.name) {
                     self.error_help(
-                        "IAM024",
+                        Code::InvalidConditionKey,
                         format!(
                             "condition key \"{}\" must have the form prefix:name",
                             key.name
@@ -67,7 +68,7 @@ impl Builder<'_> {
                 for (raw, vptr, span) in raws {
                     match self.condition_value(op, &raw) {
                         Ok(parsed) => values.push(ConditionValue { raw, parsed }),
-                        Err(msg) => self.error("IAM025", msg, &vptr, span),
+                        Err(msg) => self.error(Code::InvalidConditionValue, msg, &vptr, span),
                     }
                 }
                 out.push(Condition {
@@ -104,7 +105,7 @@ impl Builder<'_> {
         }
         let JsonValue::Array(items) = &node.value else {
             self.error(
-                "IAM022",
+                Code::InvalidConditionBlock,
                 format!("{EXPECTED}; found {}", node.kind_name()),
                 ptr,
                 node.span,
@@ -113,7 +114,7 @@ impl Builder<'_> {
         };
         if items.is_empty() {
             self.error(
-                "IAM022",
+                Code::InvalidConditionBlock,
                 format!("{EXPECTED}; found an empty array"),
                 ptr,
                 node.span,
@@ -129,7 +130,7 @@ impl Builder<'_> {
             match scalar(item) {
                 Some(s) => out.push((s, iptr, item.span)),
                 None => self.error(
-                    "IAM022",
+                    Code::InvalidConditionBlock,
                     format!("{EXPECTED}; found {}", item.kind_name()),
                     &iptr,
                     item.span,

@@ -2,6 +2,7 @@
 
 use super::*;
 use crate::arn::{ArnField, ArnPattern};
+use crate::diag::Code;
 
 impl Builder<'_> {
     pub(super) fn actions(
@@ -11,13 +12,13 @@ impl Builder<'_> {
         element: &str,
         negated: bool,
     ) -> Option<ActionElement> {
-        let items = self.string_list(node, ptr, element, "IAM016")?;
+        let items = self.string_list(node, ptr, element, Code::InvalidActionElement)?;
         let items_len = items.len();
         let mut patterns = Vec::with_capacity(items_len);
         for item in items {
             match parse_action(item.text) {
                 Ok(a) => patterns.push(a),
-                Err(msg) => self.error("IAM017", msg, &item.pointer, item.span),
+                Err(msg) => self.error(Code::InvalidAction, msg, &item.pointer, item.span),
             }
         }
         (patterns.len() == items_len).then_some(ActionElement { negated, patterns })
@@ -30,12 +31,12 @@ impl Builder<'_> {
         element: &str,
         negated: bool,
     ) -> Option<ResourceElement> {
-        let items = self.string_list(node, ptr, element, "IAM018")?;
+        let items = self.string_list(node, ptr, element, Code::InvalidResourceElement)?;
         let mut patterns = Vec::with_capacity(items.len());
         for item in &items {
             match parse_resource(item.text, self.version) {
                 Ok(r) => patterns.push(r),
-                Err(msg) => self.error("IAM019", msg, &item.pointer, item.span),
+                Err(msg) => self.error(Code::InvalidResource, msg, &item.pointer, item.span),
             }
         }
         (patterns.len() == items.len()).then_some(ResourceElement { negated, patterns })
@@ -57,7 +58,7 @@ impl Builder<'_> {
             }
             JsonValue::String(s) => {
                 self.error_help(
-                    "IAM020",
+                    Code::InvalidPrincipalElement,
                     format!("{element} must be \"*\" or an object such as {{\"AWS\": ...}}, found \"{s}\""),
                     format!("write {{\"AWS\": \"{s}\"}} for an AWS account or ARN"),
                     ptr,
@@ -78,7 +79,7 @@ impl Builder<'_> {
         };
         if members.is_empty() {
             self.error(
-                "IAM020",
+                Code::InvalidPrincipalElement,
                 format!("{element} must name at least one principal"),
                 ptr,
                 node.span,
@@ -98,7 +99,7 @@ impl Builder<'_> {
                     None => format!("unknown principal type \"{}\"", k.name),
                 };
                 self.error_help(
-                    "IAM021",
+                    Code::InvalidPrincipal,
                     msg,
                     "principal types are AWS, Service, Federated and CanonicalUser (exact case)",
                     &kptr,
@@ -106,14 +107,15 @@ impl Builder<'_> {
                 );
                 continue;
             }
-            let Some(items) = self.string_list(v, &kptr, element, "IAM020") else {
+            let Some(items) = self.string_list(v, &kptr, element, Code::InvalidPrincipalElement)
+            else {
                 continue;
             };
             for item in items {
                 match principal_value(&k.name, item.text) {
                     Ok(pv) => values.push(pv),
                     Err((msg, help)) => {
-                        self.error_help("IAM021", msg, help, &item.pointer, item.span)
+                        self.error_help(Code::InvalidPrincipal, msg, help, &item.pointer, item.span)
                     }
                 }
             }

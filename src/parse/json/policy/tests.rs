@@ -2,6 +2,7 @@
 
 use super::*;
 use crate::ast::Piece;
+use crate::diag::Code;
 
 fn parse(text: &str) -> Result<Policy, Vec<Diagnostic>> {
     parse_policy(text, &Limits::default())
@@ -39,7 +40,7 @@ fn with(extra: &str) -> String {
     ))
 }
 
-fn assert_error(text: &str, code: &str, pointer: &str) {
+fn assert_error(text: &str, code: Code, pointer: &str) {
     let e = errors(text);
     assert!(
         e.iter().any(|d| d.code == code && d.loc.pointer == pointer),
@@ -51,7 +52,7 @@ fn assert_error(text: &str, code: &str, pointer: &str) {
     );
     assert!(e
         .iter()
-        .all(|d| d.is_error() && d.loc.line > 0 || d.code == "IAM003"));
+        .all(|d| d.is_error() && d.loc.line > 0 || d.code == Code::BoundExceeded));
 }
 
 const BASE: &str = r#""Effect":"Allow","Action":"kinesis:PutRecord","Resource":"*""#;
@@ -87,24 +88,28 @@ fn minimal_policies() {
 
 #[test]
 fn document_shape() {
-    assert_error("[]", "IAM011", "");
-    assert_error(r#"{"Version":"2012-10-17"}"#, "IAM013", "");
-    assert_error(r#"{"Statement":[]}"#, "IAM013", "/Statement");
-    assert_error(r#"{"Statement":"x"}"#, "IAM011", "/Statement");
-    assert_error(r#"{"Statement":[1]}"#, "IAM011", "/Statement/0");
+    assert_error("[]", Code::WrongElementType, "");
+    assert_error(r#"{"Version":"2012-10-17"}"#, Code::MissingStatement, "");
+    assert_error(r#"{"Statement":[]}"#, Code::MissingStatement, "/Statement");
+    assert_error(r#"{"Statement":"x"}"#, Code::WrongElementType, "/Statement");
+    assert_error(
+        r#"{"Statement":[1]}"#,
+        Code::WrongElementType,
+        "/Statement/0",
+    );
     assert_error(
         &format!(r#"{{"Statement":[{{{BASE}}}],"Id":5}}"#),
-        "IAM011",
+        Code::WrongElementType,
         "/Id",
     );
     assert_error(
         &stmt(BASE).replace("2012-10-17", "2013-01-01"),
-        "IAM012",
+        Code::InvalidVersion,
         "/Version",
     );
     assert_error(
         &stmt(BASE).replace("\"2012-10-17\"", "2012"),
-        "IAM012",
+        Code::InvalidVersion,
         "/Version",
     );
 }
@@ -114,17 +119,17 @@ fn unknown_elements_with_suggestions() {
     let e = errors(&stmt(
         r#""Effect":"Allow","Actions":"kinesis:PutRecord","Resource":"*""#,
     ));
-    let d = e.iter().find(|d| d.code == "IAM010");
+    let d = e.iter().find(|d| d.code == Code::UnknownElement);
     assert!(d.is_some_and(|d| d.loc.pointer == "/Statement/0/Actions"
         && d.message.contains("did you mean \"Action\"")));
     // Missing Action is reported too: all errors are collected.
     assert!(e
         .iter()
-        .any(|d| d.code == "IAM016" && d.loc.pointer == "/Statement/0"));
+        .any(|d| d.code == Code::InvalidActionElement && d.loc.pointer == "/Statement/0"));
     let e = errors(&format!(
         r#"{{"Statment":[{{{BASE}}}],"Statement":[{{{BASE}}}]}}"#
     ));
-    assert!(e.iter().any(|d| d.code == "IAM010"
+    assert!(e.iter().any(|d| d.code == Code::UnknownElement
         && d.loc.pointer == "/Statment"
         && d.message.contains("\"Statement\"")));
     let e = errors(&stmt(
@@ -132,12 +137,12 @@ fn unknown_elements_with_suggestions() {
     ));
     assert!(e
         .iter()
-        .any(|d| d.code == "IAM010" && d.message.contains("\"Effect\"")));
-    assert!(e.iter().any(|d| d.code == "IAM015"));
+        .any(|d| d.code == Code::UnknownElement && d.message.contains("\"Effect\"")));
+    assert!(e.iter().any(|d| d.code == Code::InvalidEffect));
     let e = errors(&with(r#""Frobnicate":1"#));
     assert!(e
         .iter()
-        .any(|d| d.code == "IAM010" && !d.message.contains("did you mean")));
+        .any(|d| d.code == Code::UnknownElement && !d.message.contains("did you mean")));
     assert_eq!(suggest("Conditions", STATEMENT_ELEMENTS), Some("Condition"));
     assert_eq!(
         suggest("notresource", STATEMENT_ELEMENTS),
@@ -147,15 +152,19 @@ fn unknown_elements_with_suggestions() {
 
 #[test]
 fn characters_outside_latin1_rejected() {
-    assert_error(&with(r#""Sid":"caf\u2019""#), "IAM004", "/Statement/0/Sid");
+    assert_error(
+        &with(r#""Sid":"caf\u2019""#),
+        Code::InvalidCharacter,
+        "/Statement/0/Sid",
+    );
     assert_error(
         &with(r#""Condition":{"StringEquals":{"aws:username":["a","😀"]}}"#),
-        "IAM004",
+        Code::InvalidCharacter,
         "/Statement/0/Condition/StringEquals/aws:username/1",
     );
     assert_error(
         &with(r#""Condition":{"StringEquals":{"aws:user\u0001":"a"}}"#),
-        "IAM004",
+        Code::InvalidCharacter,
         "/Statement/0/Condition/StringEquals/aws:user\u{1}",
     );
     // Latin-1, TAB and newlines are fine.
@@ -173,10 +182,14 @@ fn sid_rules() {
     assert_eq!(e.len(), 1);
     assert_eq!(
         (e[0].code, e[0].loc.pointer.as_str()),
-        ("IAM014", "/Statement/2/Sid")
+        (Code::DuplicateSid, "/Statement/2/Sid")
     );
     assert!(e[0].message.contains("/Statement/0/Sid"));
-    assert_error(&with(r#""Sid":1"#), "IAM011", "/Statement/0/Sid");
+    assert_error(
+        &with(r#""Sid":1"#),
+        Code::WrongElementType,
+        "/Statement/0/Sid",
+    );
     assert_eq!(
         ok(&with(r#""Sid":"A b-c""#)).statements[0].sid.as_deref(),
         Some("A b-c")
@@ -187,20 +200,20 @@ fn sid_rules() {
 fn effect_rules() {
     assert_error(
         &stmt(r#""Action":"kinesis:PutRecord","Resource":"*""#),
-        "IAM015",
+        Code::InvalidEffect,
         "/Statement/0",
     );
     let e = errors(&stmt(
         r#""Effect":"allow","Action":"kinesis:PutRecord","Resource":"*""#,
     ));
-    assert!(e.iter().any(|d| d.code == "IAM015"
+    assert!(e.iter().any(|d| d.code == Code::InvalidEffect
         && d.loc.pointer == "/Statement/0/Effect"
         && d.help
             .as_deref()
             .is_some_and(|h| h.contains("case-sensitive"))));
     assert_error(
         &stmt(r#""Effect":true,"Action":"kinesis:PutRecord","Resource":"*""#),
-        "IAM011",
+        Code::WrongElementType,
         "/Statement/0/Effect",
     );
     assert_eq!(
@@ -212,16 +225,20 @@ fn effect_rules() {
 #[test]
 fn action_rules() {
     let s = |a: &str| stmt(&format!(r#""Effect":"Allow","Action":{a},"Resource":"*""#));
-    assert_error(&s(r#"[]"#), "IAM016", "/Statement/0/Action");
-    assert_error(&s(r#"5"#), "IAM011", "/Statement/0/Action");
+    assert_error(
+        &s(r#"[]"#),
+        Code::InvalidActionElement,
+        "/Statement/0/Action",
+    );
+    assert_error(&s(r#"5"#), Code::WrongElementType, "/Statement/0/Action");
     assert_error(
         &s(r#"["kinesis:PutRecord", 5]"#),
-        "IAM011",
+        Code::WrongElementType,
         "/Statement/0/Action/1",
     );
     assert_error(
         &with(r#""NotAction":"s3:*""#),
-        "IAM016",
+        Code::InvalidActionElement,
         "/Statement/0/NotAction",
     );
     for bad in [
@@ -239,7 +256,7 @@ fn action_rules() {
     ] {
         assert_error(
             &s(&format!(r#"["kinesis:GetRecords", "{bad}"]"#)),
-            "IAM017",
+            Code::InvalidAction,
             "/Statement/0/Action/1",
         );
     }
@@ -261,13 +278,17 @@ fn resource_rules() {
             r#""Effect":"Allow","Action":"kinesis:PutRecord","Resource":{r}"#
         ))
     };
-    assert_error(&s("[]"), "IAM018", "/Statement/0/Resource");
+    assert_error(
+        &s("[]"),
+        Code::InvalidResourceElement,
+        "/Statement/0/Resource",
+    );
     assert_error(
         &with(r#""NotResource":"*""#),
-        "IAM018",
+        Code::InvalidResourceElement,
         "/Statement/0/NotResource",
     );
-    assert_error(&s("{}"), "IAM011", "/Statement/0/Resource");
+    assert_error(&s("{}"), Code::WrongElementType, "/Statement/0/Resource");
     for bad in [
         "stream/x",
         "ARN:aws:kinesis:us-east-1:1:stream/x",
@@ -282,7 +303,7 @@ fn resource_rules() {
     ] {
         assert_error(
             &s(&format!(r#"["*", "{bad}"]"#)),
-            "IAM019",
+            Code::InvalidResource,
             "/Statement/0/Resource/1",
         );
     }
@@ -346,40 +367,52 @@ fn principal_rules() {
 
     assert_error(
         &with(r#""Principal":"*","NotPrincipal":"*""#),
-        "IAM020",
+        Code::InvalidPrincipalElement,
         "/Statement/0/NotPrincipal",
     );
-    assert_error(&p(r#""111122223333""#), "IAM020", "/Statement/0/Principal");
-    assert_error(&p("{}"), "IAM020", "/Statement/0/Principal");
-    assert_error(&p(r#"{"AWS":[]}"#), "IAM020", "/Statement/0/Principal/AWS");
-    assert_error(&p("[]"), "IAM011", "/Statement/0/Principal");
+    assert_error(
+        &p(r#""111122223333""#),
+        Code::InvalidPrincipalElement,
+        "/Statement/0/Principal",
+    );
+    assert_error(
+        &p("{}"),
+        Code::InvalidPrincipalElement,
+        "/Statement/0/Principal",
+    );
+    assert_error(
+        &p(r#"{"AWS":[]}"#),
+        Code::InvalidPrincipalElement,
+        "/Statement/0/Principal/AWS",
+    );
+    assert_error(&p("[]"), Code::WrongElementType, "/Statement/0/Principal");
     let e = errors(&p(r#"{"aws":"111122223333"}"#));
-    assert!(e.iter().any(|d| d.code == "IAM021"
+    assert!(e.iter().any(|d| d.code == Code::InvalidPrincipal
         && d.loc.pointer == "/Statement/0/Principal/aws"
         && d.message.contains("\"AWS\"")));
     assert_error(
         &p(r#"{"AWS":["111122223333","arn:aws:iam::111122223333:user/*"]}"#),
-        "IAM021",
+        Code::InvalidPrincipal,
         "/Statement/0/Principal/AWS/1",
     );
     assert_error(
         &p(r#"{"AWS":"1234"}"#),
-        "IAM021",
+        Code::InvalidPrincipal,
         "/Statement/0/Principal/AWS",
     );
     assert_error(
         &p(r#"{"AWS":"AIDA"}"#),
-        "IAM021",
+        Code::InvalidPrincipal,
         "/Statement/0/Principal/AWS",
     );
     assert_error(
         &p(r#"{"AWS":"alice"}"#),
-        "IAM021",
+        Code::InvalidPrincipal,
         "/Statement/0/Principal/AWS",
     );
     assert_error(
         &p(r#"{"Service":"*"}"#),
-        "IAM021",
+        Code::InvalidPrincipal,
         "/Statement/0/Principal/Service",
     );
 }
@@ -387,66 +420,74 @@ fn principal_rules() {
 #[test]
 fn condition_shapes() {
     let c = |v: &str| with(&format!(r#""Condition":{v}"#));
-    assert_error(&c("[]"), "IAM022", "/Statement/0/Condition");
-    assert_error(&c("null"), "IAM022", "/Statement/0/Condition");
+    assert_error(
+        &c("[]"),
+        Code::InvalidConditionBlock,
+        "/Statement/0/Condition",
+    );
+    assert_error(
+        &c("null"),
+        Code::InvalidConditionBlock,
+        "/Statement/0/Condition",
+    );
     assert_error(
         &c(r#"{"StringEquals":[{"aws:username":"a"}]}"#),
-        "IAM022",
+        Code::InvalidConditionBlock,
         "/Statement/0/Condition/StringEquals",
     );
     assert_error(
         &c(r#"{"StringEquals":{"aws:username":null}}"#),
-        "IAM022",
+        Code::InvalidConditionBlock,
         "/Statement/0/Condition/StringEquals/aws:username",
     );
     assert_error(
         &c(r#"{"StringEquals":{"aws:username":{"a":"b"}}}"#),
-        "IAM022",
+        Code::InvalidConditionBlock,
         "/Statement/0/Condition/StringEquals/aws:username",
     );
     assert_error(
         &c(r#"{"StringEquals":{"aws:username":[]}}"#),
-        "IAM022",
+        Code::InvalidConditionBlock,
         "/Statement/0/Condition/StringEquals/aws:username",
     );
     assert_error(
         &c(r#"{"StringEquals":{"aws:username":["a",["b"]]}}"#),
-        "IAM022",
+        Code::InvalidConditionBlock,
         "/Statement/0/Condition/StringEquals/aws:username/1",
     );
     assert_error(
         &c(r#"{"StringEqualz":{}}"#),
-        "IAM023",
+        Code::InvalidOperator,
         "/Statement/0/Condition/StringEqualz",
     );
     assert_error(
         &c(r#"{"stringequals":{"aws:username":"a"}}"#),
-        "IAM023",
+        Code::InvalidOperator,
         "/Statement/0/Condition/stringequals",
     );
     assert_error(
         &c(r#"{"NullIfExists":{"aws:username":"true"}}"#),
-        "IAM023",
+        Code::InvalidOperator,
         "/Statement/0/Condition/NullIfExists",
     );
     assert_error(
         &c(r#"{"StringEquals":{"username":"a"}}"#),
-        "IAM024",
+        Code::InvalidConditionKey,
         "/Statement/0/Condition/StringEquals/username",
     );
     assert_error(
         &c(r#"{"StringEquals":{"aws:":"a"}}"#),
-        "IAM024",
+        Code::InvalidConditionKey,
         "/Statement/0/Condition/StringEquals/aws:",
     );
     assert_error(
         &c(r#"{"StringEquals":{"a/b~c:d":1.5e}}"#),
-        "IAM001",
+        Code::InvalidJson,
         "/Statement/0/Condition/StringEquals/a~1b~0c:d",
     );
     assert_error(
         &c(r#"{"StringEquals":{"a/b~c":"x"}}"#),
-        "IAM024",
+        Code::InvalidConditionKey,
         "/Statement/0/Condition/StringEquals/a~1b~0c",
     );
 
@@ -471,7 +512,7 @@ fn condition_shapes() {
     // Duplicate condition keys are caught by the reader.
     assert_error(
         &c(r#"{"StringEquals":{"k:a":"x","k:a":"y"}}"#),
-        "IAM002",
+        Code::DuplicateKey,
         "/Statement/0/Condition/StringEquals/k:a",
     );
 }
@@ -493,7 +534,7 @@ fn condition_values_by_family() {
         ("Bool", r#""yes""#),
     ];
     for (op, v) in bad {
-        assert_error(&c(op, v), "IAM025", &ptr(op));
+        assert_error(&c(op, v), Code::InvalidConditionValue, &ptr(op));
     }
     let e = errors(&c("NumericEquals", r#""${aws:x}""#));
     assert!(
@@ -504,7 +545,7 @@ fn condition_values_by_family() {
     );
     assert_error(
         &c("IpAddress", r#"["10.0.0.0/8","x"]"#),
-        "IAM025",
+        Code::InvalidConditionValue,
         &format!("{}/1", ptr("IpAddress")),
     );
 
@@ -550,7 +591,7 @@ fn condition_values_by_family() {
     assert!(!t.has_variables());
     // In 2008 a Bool value with `${` is plain text, so it must be a boolean.
     let e = errors(&c("Bool", r#""${aws:SecureTransport}""#).replace("2012-10-17", "2008-10-17"));
-    assert_eq!(e[0].code, "IAM025");
+    assert_eq!(e[0].code, Code::InvalidConditionValue);
 }
 
 #[test]
@@ -565,7 +606,7 @@ fn bounds_are_errors() {
         Err(e) => e,
         Ok(_) => unreachable!("too many statements"),
     };
-    assert!(e[0].code == "IAM003" && e[0].message.contains("max_statements = 2"));
+    assert!(e[0].code == Code::BoundExceeded && e[0].message.contains("max_statements = 2"));
     assert!(parse_policy(
         &format!(r#"{{"Statement":[{{{BASE}}},{{{BASE}}}]}}"#),
         &limits
@@ -581,7 +622,7 @@ fn bounds_are_errors() {
             Ok(_) => unreachable!("too many values"),
         };
         assert!(
-            e[0].code == "IAM003" && e[0].message.contains("max_list_items = 2"),
+            e[0].code == Code::BoundExceeded && e[0].message.contains("max_list_items = 2"),
             "{}",
             e[0]
         );
@@ -594,7 +635,7 @@ fn bounds_are_errors() {
         max_document_bytes: 10,
         ..Limits::default()
     };
-    assert!(policy_from_node(&node, 11, &small).is_err_and(|e| e[0].code == "IAM003"));
+    assert!(policy_from_node(&node, 11, &small).is_err_and(|e| e[0].code == Code::BoundExceeded));
 }
 
 #[test]
@@ -615,7 +656,7 @@ fn embedded_policy_pointers_are_relative() {
         Err(e) => e,
         Ok(_) => unreachable!("bad action"),
     };
-    assert_eq!(e[0].code, "IAM017");
+    assert_eq!(e[0].code, Code::InvalidAction);
     assert_eq!(e[0].loc.pointer, "/Statement/0/Action");
     assert_eq!(e[0].loc.line, 2);
 }
@@ -626,8 +667,16 @@ fn errors_are_collected_and_sorted() {
             {"Effect":"allow","Action":"x","Resource":"y"},
             {"Effect":"Allow","Action":"kinesis:PutRecord","Resource":"*","Condition":{"Nope":{}}}]}"#;
     let e = errors(text);
-    let codes: Vec<&str> = e.iter().map(|d| d.code).collect();
-    assert_eq!(codes, ["IAM015", "IAM017", "IAM019", "IAM023"]);
+    let codes: Vec<&str> = e.iter().map(|d| d.code.as_str()).collect();
+    assert_eq!(
+        codes,
+        [
+            Code::InvalidEffect,
+            Code::InvalidAction,
+            Code::InvalidResource,
+            Code::InvalidOperator
+        ]
+    );
     assert!(e
         .windows(2)
         .all(|w| (w[0].loc.line, w[0].loc.column) <= (w[1].loc.line, w[1].loc.column)));

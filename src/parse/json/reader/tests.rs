@@ -1,6 +1,7 @@
 //! Tests of `reader`.
 
 use super::*;
+use crate::diag::Code;
 
 fn parse(text: &str) -> Result<JsonNode, Diagnostic> {
     parse_json(text, &Limits::default())
@@ -93,7 +94,7 @@ fn syntax_errors_have_code_and_place() {
     ];
     for (text, pointer, line, column) in cases {
         let d = err(text);
-        assert_eq!(d.code, "IAM001", "{text:?}: {d}");
+        assert_eq!(d.code, Code::InvalidJson, "{text:?}: {d}");
         assert_eq!(d.loc.pointer, *pointer, "{text:?}: {d}");
         assert_eq!(
             (d.loc.line, d.loc.column),
@@ -124,7 +125,7 @@ fn valid_edge_cases() {
 #[test]
 fn duplicate_keys_rejected_at_any_level() {
     let d = err("{\"a\": 1, \"b\": {\"k\": 1, \"k\": 2}}");
-    assert_eq!(d.code, "IAM002");
+    assert_eq!(d.code, Code::DuplicateKey);
     assert_eq!(d.loc.pointer, "/b/k");
     assert_eq!((d.loc.line, d.loc.column), (1, 24));
     assert!(
@@ -132,10 +133,10 @@ fn duplicate_keys_rejected_at_any_level() {
         "{d}"
     );
     let d = err("{\"a\": 1, \"a\": 1}");
-    assert_eq!((d.code, d.loc.pointer.as_str()), ("IAM002", "/a"));
+    assert_eq!((d.code, d.loc.pointer.as_str()), (Code::DuplicateKey, "/a"));
     // Escapes are decoded before comparing.
     let d = err("{\"a\": 1, \"\\u0061\": 1}");
-    assert_eq!(d.code, "IAM002");
+    assert_eq!(d.code, Code::DuplicateKey);
     // The same key in different objects is fine.
     assert!(parse("[{\"a\": 1}, {\"a\": 1}]").is_ok());
 }
@@ -151,7 +152,7 @@ fn depth_is_bounded_without_recursion() {
         Err(d) => d,
         Ok(_) => unreachable!("too deep"),
     };
-    assert_eq!(d.code, "IAM003");
+    assert_eq!(d.code, Code::BoundExceeded);
     assert!(d.message.contains("max_depth = 3"), "{d}");
     assert_eq!(d.loc.pointer, "/0/0/0");
     // Far deeper than any call stack would allow, with the bound lifted: still no overflow.
@@ -167,8 +168,8 @@ fn depth_is_bounded_without_recursion() {
         Err(d) => unreachable!("{d}"),
     }
     let unclosed = "[".repeat(200_000);
-    assert!(parse_json(&unclosed, &limits).is_err_and(|d| d.code == "IAM001"));
-    assert_eq!(err(&"[".repeat(100)).code, "IAM003");
+    assert!(parse_json(&unclosed, &limits).is_err_and(|d| d.code == Code::InvalidJson));
+    assert_eq!(err(&"[".repeat(100)).code, Code::BoundExceeded);
 }
 
 #[test]
@@ -182,7 +183,7 @@ fn size_is_bounded() {
         Err(d) => d,
         Ok(_) => unreachable!("too big"),
     };
-    assert_eq!(d.code, "IAM003");
+    assert_eq!(d.code, Code::BoundExceeded);
     assert!(d.message.contains("max_document_bytes = 4"), "{d}");
 }
 
@@ -240,7 +241,7 @@ proptest::proptest! {
         match serde_json::from_str::<serde_json::Value>(&text) {
             Ok(theirs) => match ours {
                 Ok(node) => proptest::prop_assert_eq!(node.to_serde(), theirs),
-                Err(d) => proptest::prop_assert!(d.code == "IAM002" || d.code == "IAM003", "{}", d),
+                Err(d) => proptest::prop_assert!(d.code == Code::DuplicateKey || d.code == Code::BoundExceeded, "{}", d),
             },
             Err(_) => proptest::prop_assert!(ours.is_err()),
         }
