@@ -1,5 +1,9 @@
 //! Building an engine: the configuration (semantics, limits), the typed errors a build can
 //! fail with, and the running totals that keep every build and update inside the limits.
+//!
+//! | code | meaning |
+//! | --- | --- |
+//! | `IAM360` | the engine would pass one of its [`EngineLimits`] (a [`BuildError`]) |
 
 use std::sync::Arc;
 
@@ -95,6 +99,7 @@ impl BuildError {
 /// let tiny = EngineLimits { max_statements: 0, ..EngineLimits::default() };
 /// let err = EngineBuilder::new().limits(tiny).authorizer(store).unwrap_err();
 /// assert!(matches!(err, BuildError::TooManyStatements { limit: 0, .. }));
+/// assert_eq!(err.to_diagnostic().code.as_str(), "IAM360");
 /// ```
 #[derive(Clone, Debug, Default)]
 pub struct EngineBuilder {

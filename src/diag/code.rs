@@ -273,7 +273,7 @@ mod tests {
                     "redundancy",
                 ],
                 "IAM2" => &["eval"],
-                "IAM3" => &["store"],
+                "IAM3" => &["store", "engine"],
                 "IAM4" => &["credentials"],
                 _ => &[],
             };
@@ -310,6 +310,7 @@ mod tests {
             ("store", include_str!("../store/mod.rs")),
             ("eval", include_str!("../eval/decision.rs")),
             ("credentials", include_str!("../gateway/credentials.rs")),
+            ("engine", include_str!("../compile/builder.rs")),
         ] {
             // A table may name codes of other families too (the store's repeats the reader's).
             documented.extend(
