@@ -195,7 +195,7 @@ impl<'a> Arn<'a> {
     /// the text before the first `/` or `:` of the resource. `None` when the resource has
     /// neither (IAM `root`). For services whose resources are not typed (S3's
     /// `bucket/key`) this is just the first segment; see
-    /// [`catalog::resources_are_typed`](crate::catalog::resources_are_typed).
+    /// `catalog::resources_are_typed` (crate-internal).
     pub fn resource_type(&self) -> Option<&'a str> {
         self.type_split().map(|(ty, _)| ty)
     }

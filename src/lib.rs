@@ -5,7 +5,7 @@ mod authorizer;
 
 pub mod arn;
 pub mod ast;
-pub mod catalog;
+pub(crate) mod catalog;
 #[cfg(feature = "cli")]
 pub mod cli;
 pub mod compile;
@@ -13,7 +13,7 @@ pub mod diag;
 pub mod eval;
 #[cfg(feature = "gateway")]
 pub mod gateway;
-pub mod glob;
+pub(crate) mod glob;
 pub mod parse;
 pub mod request;
 #[cfg(feature = "server")]

@@ -59,15 +59,6 @@ impl KeyInfo {
         self.name.ends_with('/')
     }
 
-    /// The name as an action's key list writes it: `aws:ResourceTag/${TagKey}` for a prefix.
-    pub fn catalog_name(&self) -> String {
-        if self.is_prefix() {
-            format!("{}${{TagKey}}", self.name)
-        } else {
-            self.name.to_string()
-        }
-    }
-
     /// The type with `ArrayOf` for a multi-valued key, as the SAR writes it.
     pub fn type_name(&self) -> String {
         if self.multi_valued {

@@ -228,11 +228,6 @@ pub fn service_key(key: &str) -> Option<&'static KeyInfo> {
     keys::find(keys::SERVICE_KEYS, key)
 }
 
-/// Every service condition key the catalog knows.
-pub fn service_keys() -> &'static [KeyInfo] {
-    keys::SERVICE_KEYS
-}
-
 /// A condition key the catalog knows: global or of a catalog service.
 pub fn condition_key(key: &str) -> Option<&'static KeyInfo> {
     global_key(key).or_else(|| service_key(key))

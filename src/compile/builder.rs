@@ -25,7 +25,7 @@ pub struct EngineLimits {
     pub max_sets: usize,
     /// Statements across the distinct compiled sets.
     pub max_statements: usize,
-    /// Approximate heap bytes of the compiled indexes ([`CompiledSet::index_bytes`]).
+    /// Approximate heap bytes of the compiled indexes.
     pub max_index_bytes: usize,
 }
 

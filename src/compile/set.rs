@@ -385,11 +385,6 @@ impl CompiledSet {
         self.entries.len()
     }
 
-    /// Whether the set has no statements.
-    pub fn is_empty(&self) -> bool {
-        self.entries.is_empty()
-    }
-
     /// Approximate heap bytes of the indexes.
     pub fn index_bytes(&self) -> usize {
         self.entries.capacity() * std::mem::size_of::<Entry>()

@@ -1,7 +1,7 @@
 //! Stage 1: source text -> AST, with located errors.
 //!
 //! The IAM JSON front end lives in [`json`]: a span-preserving JSON reader
-//! ([`json::reader`]) and the builder that turns its tree into a [`crate::ast::Policy`]
+//! (`json::reader`) and the builder that turns its tree into a [`crate::ast::Policy`]
 //! ([`json::policy`]). The text front end lives in [`text`]: a logos lexer and a lalrpop parser
 //! (`grammar/policy.lalrpop`) whose tree is lowered to the same JSON structure and built by the
 //! same builder. Every input is bounded by [`Limits`].

@@ -282,6 +282,18 @@ mod tests {
         Running::start(listener, addr, Plain, LIMITS, handler)
     }
 
+    /// The counter once it reaches `want`, or after 5 s: `answered` runs after the answer is
+    /// on its way, so the client may read it first.
+    async fn settled(counter: &std::sync::atomic::AtomicUsize, want: usize) -> usize {
+        for _ in 0..500 {
+            if counter.load(Ordering::Relaxed) >= want {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+        }
+        counter.load(Ordering::Relaxed)
+    }
+
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn a_panic_answers_500_and_the_connection_keeps_serving() {
         let echo = Arc::new(Echo::default());
@@ -294,7 +306,7 @@ mod tests {
                 (200, "/after".to_string())
             ]
         );
-        assert_eq!(echo.answered.load(Ordering::Relaxed), 2);
+        assert_eq!(settled(&echo.answered, 2).await, 2);
         running.shutdown().await;
 
         let in_task = Arc::new(EchoInTask::default());
@@ -302,7 +314,7 @@ mod tests {
         let got = twice(running.local_addr(), "/panic", "/after").await;
         assert_eq!(got[0], (500, "500: handler bug".to_string()));
         assert_eq!(got[1], (200, "/after".to_string()));
-        assert_eq!(in_task.0.answered.load(Ordering::Relaxed), 2);
+        assert_eq!(settled(&in_task.0.answered, 2).await, 2);
         running.shutdown().await;
     }
 

@@ -90,7 +90,7 @@
 //! links are resolved, and a file that lies outside is refused (`IAM310`) without being read,
 //! so no error ever quotes it. [`Store::from_str`] reads store text, with an optional base
 //! folder for `file` references; [`Store::from_str_with`] can refuse them with a reason. The store is read with the span-preserving
-//! reader ([`crate::parse::json::reader`]), so a duplicate key anywhere is an error and every
+//! reader (`crate::parse::json::reader`), so a duplicate key anywhere is an error and every
 //! error has a JSON pointer and a line and column. Every policy is parsed and validated for the
 //! type of its place ([`crate::validate::check_policy`]); a Kinesis resource policy is checked
 //! against the ARN it is attached to. Loading collects **all** errors.
