@@ -298,36 +298,12 @@ fn run_inner(args: &Args) -> Result<Report, LoadError> {
         }] += 1;
     }
     let budget = Duration::from_secs_f64(args.seconds.max(0.1));
-    // Per-decision latencies, each decision timed on its own.
-    let mut samples: Vec<u64> = Vec::new();
-    let start = Instant::now();
-    'outer: loop {
-        for r in &requests {
-            let t = Instant::now();
-            let d = engine.authorize_with(&mut scratch, r);
-            let ns = t.elapsed().as_nanos();
-            std::hint::black_box(d);
-            samples.push(u64::try_from(ns).unwrap_or(u64::MAX));
-            if start.elapsed() > budget && samples.len() >= requests.len() {
-                break 'outer;
-            }
-        }
-    }
-    samples.sort_unstable();
-    let pct = |p: f64| -> f64 {
-        let i = ((samples.len() as f64 - 1.0) * p).round() as usize;
-        samples.get(i).copied().unwrap_or(0) as f64
-    };
-    // Throughput on one thread, without timing each call.
-    let mut n = 0usize;
-    let start = Instant::now();
-    while start.elapsed() < budget {
-        for r in &requests {
-            std::hint::black_box(engine.authorize_with(&mut scratch, r));
-        }
-        n += requests.len();
-    }
-    let throughput_1 = n as f64 / start.elapsed().as_secs_f64();
+    let lat = Latencies::measure(&requests, budget, |r| {
+        engine.authorize_with(&mut scratch, r)
+    });
+    let throughput_1 = throughput(&requests, budget, |r| {
+        engine.authorize_with(&mut scratch, r)
+    });
     // All cores: the batch API over a Zipf-drawn stream (mix M4).
     let idx = workload::zipf_indices(requests.len(), args.batch, 1.0, 4);
     let stream: Vec<Request> = idx
@@ -368,9 +344,9 @@ fn run_inner(args: &Args) -> Result<Report, LoadError> {
         compile_ms: compile.as_secs_f64() * 1e3,
         index_bytes: stats.index_bytes,
         rss_delta_bytes: rss_delta,
-        mean_ns: samples.iter().sum::<u64>() as f64 / samples.len().max(1) as f64,
-        p50_ns: pct(0.5),
-        p99_ns: pct(0.99),
+        mean_ns: lat.mean(),
+        p50_ns: lat.percentile(0.5),
+        p99_ns: lat.percentile(0.99),
         throughput_1,
         throughput_n,
         threads: rayon::current_num_threads(),
@@ -484,4 +460,61 @@ fn render(r: &Report) -> String {
         ));
     }
     s
+}
+
+/// Per-decision latencies, each decision timed on its own, sorted.
+pub(crate) struct Latencies(Vec<u64>);
+
+impl Latencies {
+    /// Decides `requests` over and over for at least `budget` (and at least once each).
+    pub(crate) fn measure<D>(
+        requests: &[Request],
+        budget: Duration,
+        mut decide: impl FnMut(&Request) -> D,
+    ) -> Latencies {
+        let mut samples: Vec<u64> = Vec::new();
+        let start = Instant::now();
+        'outer: loop {
+            for r in requests {
+                let t = Instant::now();
+                let d = decide(r);
+                let ns = t.elapsed().as_nanos();
+                std::hint::black_box(d);
+                samples.push(u64::try_from(ns).unwrap_or(u64::MAX));
+                if start.elapsed() > budget && samples.len() >= requests.len() {
+                    break 'outer;
+                }
+            }
+        }
+        samples.sort_unstable();
+        Latencies(samples)
+    }
+
+    /// The `p` quantile (0.5 for the median), in nanoseconds.
+    pub(crate) fn percentile(&self, p: f64) -> f64 {
+        let i = ((self.0.len() as f64 - 1.0) * p).round() as usize;
+        self.0.get(i).copied().unwrap_or(0) as f64
+    }
+
+    /// The mean, in nanoseconds.
+    pub(crate) fn mean(&self) -> f64 {
+        self.0.iter().sum::<u64>() as f64 / self.0.len().max(1) as f64
+    }
+}
+
+/// Decisions per second on one thread over `budget`, without timing each call.
+pub(crate) fn throughput<D>(
+    requests: &[Request],
+    budget: Duration,
+    mut decide: impl FnMut(&Request) -> D,
+) -> f64 {
+    let mut n = 0usize;
+    let start = Instant::now();
+    while start.elapsed() < budget {
+        for r in requests {
+            std::hint::black_box(decide(r));
+        }
+        n += requests.len();
+    }
+    n as f64 / start.elapsed().as_secs_f64()
 }

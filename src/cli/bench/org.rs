@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use serde::Serialize;
 
-use super::{rss_bytes, Args};
+use super::{rss_bytes, throughput, Args, Latencies};
 use crate::cli::load::LoadError;
 use crate::eval::{reference, Outcome};
 use crate::request::Request;
@@ -183,34 +183,8 @@ fn measure(
         outcomes[outcome_index(authorizer.authorize(r).decision)] += 1;
     }
     let budget = Duration::from_secs_f64(args.seconds.max(0.1));
-    let mut samples: Vec<u64> = Vec::new();
-    let start = Instant::now();
-    'outer: loop {
-        for r in &requests {
-            let t = Instant::now();
-            let d = authorizer.authorize(r);
-            let ns = t.elapsed().as_nanos();
-            std::hint::black_box(d);
-            samples.push(u64::try_from(ns).unwrap_or(u64::MAX));
-            if start.elapsed() > budget && samples.len() >= requests.len() {
-                break 'outer;
-            }
-        }
-    }
-    samples.sort_unstable();
-    let pct = |p: f64| -> f64 {
-        let i = ((samples.len() as f64 - 1.0) * p).round() as usize;
-        samples.get(i).copied().unwrap_or(0) as f64
-    };
-    let mut n = 0usize;
-    let start = Instant::now();
-    while start.elapsed() < budget {
-        for r in &requests {
-            std::hint::black_box(authorizer.authorize(r));
-        }
-        n += requests.len();
-    }
-    let throughput_1 = n as f64 / start.elapsed().as_secs_f64();
+    let lat = Latencies::measure(&requests, budget, |r| authorizer.authorize(r));
+    let throughput_1 = throughput(&requests, budget, |r| authorizer.authorize(r));
     let idx = zipf_indices(requests.len(), args.batch, 1.0, 4);
     let stream: Vec<Request> = idx
         .iter()
@@ -268,9 +242,9 @@ fn measure(
         rss_after_load_bytes,
         rss_after_build_bytes,
         rss_peak_bytes: peak_rss_bytes(),
-        mean_ns: samples.iter().sum::<u64>() as f64 / samples.len().max(1) as f64,
-        p50_ns: pct(0.5),
-        p99_ns: pct(0.99),
+        mean_ns: lat.mean(),
+        p50_ns: lat.percentile(0.5),
+        p99_ns: lat.percentile(0.99),
         throughput_1,
         throughput_n,
         threads: rayon::current_num_threads(),
