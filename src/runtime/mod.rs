@@ -269,6 +269,8 @@ mod tests {
         let mut out = Vec::new();
         for path in [first, second] {
             let req = Request::get(path).body(Full::new(Bytes::new())).unwrap();
+            // The connection takes the next request only once the last answer is done.
+            send.ready().await.unwrap();
             let resp = send.send_request(req).await.unwrap();
             let status = resp.status().as_u16();
             let body = resp.into_body().collect().await.unwrap().to_bytes();
