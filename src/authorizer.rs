@@ -7,10 +7,10 @@ use std::sync::Arc;
 
 use crate::ast::PolicyType;
 use crate::compile::{BuildError, Engine, EngineBuilder, EngineStats, Scratch};
-use crate::eval::{Decision, Inputs, PolicyDoc};
+use crate::eval::{Decision, Inputs, Outcome, PolicyDoc};
 use crate::request::Request;
 use crate::semantics::Semantics;
-use crate::store::Store;
+use crate::store::{PrepareIndex, Store};
 
 /// A store and its compiled engine: immutable, `Send + Sync`, cheap to share behind an `Arc`.
 /// An update ([`Authorizer::with_resource_policy`]) builds a new one that shares every
@@ -44,6 +44,8 @@ use crate::store::Store;
 #[derive(Clone, Debug)]
 pub struct Authorizer {
     store: Arc<Store>,
+    /// The store's principal and resource layers, so completing a request copies no tag.
+    layers: Arc<PrepareIndex>,
     engine: Arc<Engine>,
 }
 
@@ -51,7 +53,12 @@ impl EngineBuilder {
     /// Compiles `store` into an [`Authorizer`].
     pub fn authorizer(&self, store: Arc<Store>) -> Result<Authorizer, BuildError> {
         let engine = Arc::new(Engine::from_store(&store, self, None)?);
-        Ok(Authorizer { store, engine })
+        let layers = Arc::new(store.prepare_index());
+        Ok(Authorizer {
+            store,
+            layers,
+            engine,
+        })
     }
 
     /// Compiles `store` into an [`Authorizer`], reusing every compiled set of `previous`
@@ -64,7 +71,12 @@ impl EngineBuilder {
         store: Arc<Store>,
     ) -> Result<Authorizer, BuildError> {
         let engine = Arc::new(Engine::from_store(&store, self, Some(&previous.engine))?);
-        Ok(Authorizer { store, engine })
+        let layers = Arc::new(store.prepare_index());
+        Ok(Authorizer {
+            store,
+            layers,
+            engine,
+        })
     }
 }
 
@@ -85,6 +97,7 @@ impl Authorizer {
     pub fn from_inputs(inputs: &Inputs, sem: Semantics) -> Result<Authorizer, BuildError> {
         Ok(Authorizer {
             store: Arc::new(Store::default()),
+            layers: Arc::default(),
             engine: Arc::new(Engine::from_inputs(inputs, sem)?),
         })
     }
@@ -116,19 +129,48 @@ impl Authorizer {
 
     /// [`Authorizer::authorize`] with caller-owned scratch space (one per thread).
     pub fn authorize_with(&self, scratch: &mut Scratch, req: &Request) -> Decision {
-        self.decide(scratch, &self.prepare(req.clone()))
+        self.authorize_prepared(scratch, &self.prepare(req.clone()))
+    }
+
+    /// The outcome of [`Authorizer::authorize`] alone: evaluation stops at the first matching
+    /// Deny and records nothing (no determining statements, missing keys or errors), so it
+    /// costs less. For front ends that only need to let a request through or not.
+    pub fn decide(&self, req: &Request) -> Outcome {
+        self.decide_with(&mut Scratch::default(), req)
+    }
+
+    /// [`Authorizer::decide`] with caller-owned scratch space (one per thread).
+    pub fn decide_with(&self, scratch: &mut Scratch, req: &Request) -> Outcome {
+        self.engine
+            .decide_with(scratch, &self.prepare(req.clone()).0)
+    }
+
+    /// The outcome of a request this authorizer's store has completed.
+    pub fn decide_prepared(&self, scratch: &mut Scratch, req: &Prepared) -> Outcome {
+        self.engine.decide_with(scratch, &req.0)
+    }
+
+    /// The outcomes of many requests, decided on all cores, into `out` (in request order; it
+    /// must be as long as `reqs`, else only the shorter prefix is decided).
+    pub fn decide_batch(&self, reqs: &[Request], out: &mut [Outcome]) {
+        use rayon::prelude::*;
+        reqs.par_iter()
+            .zip(out.par_iter_mut())
+            .for_each_init(Scratch::default, |scratch, (r, o)| {
+                *o = self.decide_with(scratch, r)
+            });
     }
 
     /// Completes `req` from the store: derived keys, principal tags, `aws:userid`, resource
     /// tags ([`Store::prepare`]). For front ends that show the completed request (an
     /// explanation, a log line) as well as decide it.
     pub fn prepare(&self, mut req: Request) -> Prepared {
-        self.store.prepare(&mut req);
+        self.store.complete(&mut req, Some(&self.layers));
         Prepared(req)
     }
 
     /// Decides a request this authorizer's store has completed.
-    pub fn decide(&self, scratch: &mut Scratch, req: &Prepared) -> Decision {
+    pub fn authorize_prepared(&self, scratch: &mut Scratch, req: &Prepared) -> Decision {
         self.engine.authorize_with(scratch, &req.0)
     }
 
@@ -143,10 +185,12 @@ impl Authorizer {
     }
 
     /// Decides many prepared requests on all cores; the result is in request order.
-    pub fn decide_batch(&self, reqs: &[&Prepared]) -> Vec<Decision> {
+    pub fn authorize_prepared_batch(&self, reqs: &[&Prepared]) -> Vec<Decision> {
         use rayon::prelude::*;
         reqs.par_iter()
-            .map_init(Scratch::default, |scratch, r| self.decide(scratch, r))
+            .map_init(Scratch::default, |scratch, r| {
+                self.authorize_prepared(scratch, r)
+            })
             .collect()
     }
 
@@ -162,8 +206,10 @@ impl Authorizer {
         let engine = Arc::new(self.engine.with_resource_policy(arn, policy.clone())?);
         let mut store = (*self.store).clone();
         store.set_resource_policy(arn, ty, policy);
+        // Tags are unchanged, and so are their layers (a new resource entry has no tags).
         Ok(Authorizer {
             store: Arc::new(store),
+            layers: Arc::clone(&self.layers),
             engine,
         })
     }

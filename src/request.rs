@@ -4,6 +4,7 @@ use serde::Serialize;
 use std::collections::BTreeMap;
 use std::fmt;
 use std::net::IpAddr;
+use std::sync::Arc;
 
 use crate::arn::ArnPattern;
 use crate::ast::Instant;
@@ -207,10 +208,25 @@ fn json_kind(v: &serde_json::Value) -> &'static str {
 }
 
 /// The request context: condition keys and their values. Key names ignore case (spec §3.13).
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+///
+/// Keys set on the context itself come first; below them a context may have shared layers
+/// (see [`Context::push_layer`]): the keys a store adds for a principal or a resource, built
+/// once and shared by every request that names it, so completing a request copies nothing.
+/// A key is read from the first place that has it, as if the layers' keys had been added with
+/// [`Context::insert_default`].
+#[derive(Clone, Debug, Default)]
 pub struct Context {
     entries: BTreeMap<String, (String, ContextValue)>,
+    layers: Vec<Arc<Context>>,
 }
+
+impl PartialEq for Context {
+    fn eq(&self, other: &Context) -> bool {
+        self.iter().eq(other.iter())
+    }
+}
+
+impl Eq for Context {}
 
 impl Context {
     /// An empty context.
@@ -234,6 +250,13 @@ impl Context {
         Ok(ctx)
     }
 
+    /// The (key as given, value) of a lower-cased key, wherever it is.
+    fn entry(&self, key_lc: &str) -> Option<&(String, ContextValue)> {
+        self.entries
+            .get(key_lc)
+            .or_else(|| self.layers.iter().find_map(|l| l.entry(key_lc)))
+    }
+
     /// Sets a key, replacing any value under the same key ignoring case.
     pub fn insert(&mut self, key: &str, value: ContextValue) {
         self.entries
@@ -244,7 +267,7 @@ impl Context {
     /// are ambiguous, spec §3.13).
     pub fn insert_new(&mut self, key: &str, value: ContextValue) -> Result<(), RequestError> {
         let lc = key.to_lowercase();
-        if let Some((old, _)) = self.entries.get(&lc) {
+        if let Some((old, _)) = self.entry(&lc) {
             return Err(RequestError::KeyCase {
                 old: old.clone(),
                 key: key.to_string(),
@@ -257,14 +280,22 @@ impl Context {
     /// Sets a key only when it is absent.
     pub fn insert_default(&mut self, key: &str, value: ContextValue) {
         let lc = key.to_lowercase();
-        self.entries
-            .entry(lc)
-            .or_insert_with(|| (key.to_string(), value));
+        if self.entry(&lc).is_none() {
+            self.entries.insert(lc, (key.to_string(), value));
+        }
+    }
+
+    /// Adds a shared layer below everything the context has: its keys count where the context
+    /// lacks them (as [`Context::insert_default`] of each, without copying).
+    pub fn push_layer(&mut self, layer: Arc<Context>) {
+        if !layer.is_empty() {
+            self.layers.push(layer);
+        }
     }
 
     /// Looks a key up by its lower-cased name.
     pub fn get_lc(&self, key_lc: &str) -> Option<&ContextValue> {
-        self.entries.get(key_lc).map(|(_, v)| v)
+        self.entry(key_lc).map(|(_, v)| v)
     }
 
     /// Looks a key up, ignoring case.
@@ -281,19 +312,49 @@ impl Context {
         }
     }
 
+    /// Every (lower-cased key, (key as given, value)), each key once (where it is read from),
+    /// ordered by lower-cased key.
+    fn merged(&self) -> BTreeMap<&str, &(String, ContextValue)> {
+        let mut out: BTreeMap<&str, &(String, ContextValue)> = BTreeMap::new();
+        for (k, e) in &self.entries {
+            out.insert(k, e);
+        }
+        for l in &self.layers {
+            for (k, e) in l.merged() {
+                out.entry(k).or_insert(e);
+            }
+        }
+        out
+    }
+
     /// Every (key as given, value), ordered by lower-cased key.
     pub fn iter(&self) -> impl Iterator<Item = (&str, &ContextValue)> {
-        self.entries.values().map(|(k, v)| (k.as_str(), v))
+        let all: Vec<(&str, &ContextValue)> = if self.layers.is_empty() {
+            self.entries
+                .values()
+                .map(|(k, v)| (k.as_str(), v))
+                .collect()
+        } else {
+            self.merged()
+                .into_values()
+                .map(|(k, v)| (k.as_str(), v))
+                .collect()
+        };
+        all.into_iter()
     }
 
     /// Number of keys.
     pub fn len(&self) -> usize {
-        self.entries.len()
+        if self.layers.is_empty() {
+            self.entries.len()
+        } else {
+            self.merged().len()
+        }
     }
 
     /// Whether there are no keys.
     pub fn is_empty(&self) -> bool {
-        self.entries.is_empty()
+        self.entries.is_empty() && self.layers.iter().all(|l| l.is_empty())
     }
 
     /// The context as a JSON object.

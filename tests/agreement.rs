@@ -1,6 +1,7 @@
 //! Two engines, one truth: over generated policy sets and requests, the compiled engine, its
 //! batch path and the reference evaluator give the same decision, the same determining
-//! statements, missing keys, blocking layer and errors.
+//! statements, missing keys, blocking layer and errors; the outcome-only fast paths (compiled,
+//! batched, reference) give the same outcome.
 //!
 //! `cargo test` runs 20,000 requests (2,000 random policy sets x 10 requests). Set
 //! `IAMC_AGREEMENT_CASES=10000000` for a long run; `IAMC_AGREEMENT_SEED` starts elsewhere.
@@ -32,6 +33,9 @@ fn compiled_batch_and_reference_agree() {
         let (inputs, reqs) = gen::case(seed, per_set as usize);
         let engine = Engine::from_inputs(&inputs, sem.clone()).unwrap();
         let batch = engine.authorize_batch(&reqs);
+        let mut fast = vec![iamc::Outcome::ImplicitDeny; reqs.len()];
+        engine.decide_batch(&reqs, &mut fast);
+        let mut scratch = iamc::compile::Scratch::default();
         for (i, r) in reqs.iter().enumerate() {
             let want = reference::evaluate(&inputs, r, &sem);
             let got = engine.authorize(r);
@@ -43,6 +47,20 @@ fn compiled_batch_and_reference_agree() {
                 batch.get(i),
                 Some(&want),
                 "batch != reference for seed {seed}, request {i}"
+            );
+            assert_eq!(
+                engine.decide_with(&mut scratch, r),
+                want.decision,
+                "compiled outcome != reference for seed {seed}, request {i}: {r:?}"
+            );
+            assert_eq!(
+                reference::outcome(&inputs, r, &sem),
+                want.decision,
+                "reference outcome != reference for seed {seed}, request {i}: {r:?}"
+            );
+            assert_eq!(
+                fast[i], want.decision,
+                "outcome batch != reference for seed {seed}, request {i}"
             );
             *outcomes.entry(want.decision).or_insert(0u64) += 1;
         }
@@ -100,12 +118,16 @@ fn check_store(
         all.push(r);
     }
     let batch = auth.authorize_batch(&all);
+    let mut fast = vec![iamc::Outcome::ImplicitDeny; all.len()];
+    auth.decide_batch(&all, &mut fast);
     for (i, r) in all.iter().enumerate() {
         let mut p = r.clone();
         store.prepare(&mut p);
         let want = reference::evaluate(&store.inputs_for(&p), &p, &Semantics::default());
         assert_eq!(auth.authorize(r), want, "request {i}: {r:?}");
         assert_eq!(batch[i], want, "batch, request {i}");
+        assert_eq!(auth.decide(r), want.decision, "outcome, request {i}: {r:?}");
+        assert_eq!(fast[i], want.decision, "outcome batch, request {i}");
     }
 }
 

@@ -1,20 +1,22 @@
 //! Runs every decision case of the shared conformance corpus and of the project's own corpus
 //! (tests/corpus) through every engine path, and fails on any mismatch:
 //!
-//! - the reference evaluator;
-//! - the compiled engine over the case's inputs, one request at a time and batched;
+//! - the reference evaluator, full and outcome-only;
+//! - the compiled engine over the case's inputs, one request at a time and batched, full and
+//!   outcome-only;
 //! - the [`Authorizer`] (the store-backed engine) over a store built from the case (for callers
-//!   a store can describe: users, roles and role sessions), one at a time and batched.
+//!   a store can describe: users, roles and role sessions), one at a time and batched, full and
+//!   outcome-only.
 
 mod common;
 
 use std::sync::Arc;
 
-use iamc::compile::Engine;
+use iamc::compile::{Engine, Scratch};
 use iamc::eval::reference;
 use iamc::semantics::Semantics;
 use iamc::store::Store;
-use iamc::Authorizer;
+use iamc::{Authorizer, Outcome};
 
 #[test]
 fn every_decision_case_passes_every_engine_path() {
@@ -54,6 +56,16 @@ fn every_decision_case_passes_every_engine_path() {
         check("compiled", compiled.decision, String::new());
         let batch = engine.authorize_batch(std::slice::from_ref(&c.request));
         check("batch", batch[0].decision, String::new());
+        check(
+            "reference outcome",
+            reference::outcome(&c.inputs, &c.request, &sem),
+            String::new(),
+        );
+        check(
+            "compiled outcome",
+            engine.decide_with(&mut Scratch::default(), &c.request),
+            String::new(),
+        );
 
         let Some(json) = common::case_store(c) else {
             not_in_a_store.push(format!("{} {}", c.file, c.id));
@@ -81,6 +93,10 @@ fn every_decision_case_passes_every_engine_path() {
         );
         let batch = auth.authorize_batch(std::slice::from_ref(&c.request));
         check("store batch", batch[0].decision, String::new());
+        check("store outcome", auth.decide(&c.request), String::new());
+        let mut fast = [Outcome::ImplicitDeny];
+        auth.decide_batch(std::slice::from_ref(&c.request), &mut fast);
+        check("store outcome batch", fast[0], String::new());
         through_store += 1;
     }
     assert!(

@@ -495,7 +495,7 @@ fn batch(store: Store, requests: &str, args: &Args) -> Result<ExitCode, LoadErro
             .iter()
             .filter_map(|r| r.as_ref().ok().map(|(_, req)| req))
             .collect();
-        let mut decisions = authorizer.decide_batch(&reqs).into_iter();
+        let mut decisions = authorizer.authorize_prepared_batch(&reqs).into_iter();
         for item in chunk {
             let v = match item {
                 Ok((id, req)) => {

@@ -9,8 +9,8 @@ use super::builder::{BuildError, Counter, EngineBuilder, EngineLimits, Totals};
 use super::set::{CompiledSet, Scratch};
 use super::store_sets::StoreSets;
 use crate::ast::Effect;
-use crate::eval::flow::{self, Hit, Layers, Matcher, Source};
-use crate::eval::{Decision, Inputs, PolicyDoc};
+use crate::eval::flow::{self, Hit, Layers, Matcher, Mode, Source};
+use crate::eval::{Decision, Inputs, Outcome, PolicyDoc};
 use crate::request::Request;
 use crate::semantics::Semantics;
 use crate::store::Store;
@@ -260,6 +260,16 @@ impl Engine {
     /// Decides one request with caller-owned scratch space (reuse it across calls on one
     /// thread).
     pub fn authorize_with(&self, scratch: &mut Scratch, req: &Request) -> Decision {
+        self.run(scratch, req, Mode::Full)
+    }
+
+    /// The outcome of [`Engine::authorize_with`] alone: evaluation stops at the first
+    /// matching Deny and records nothing, so it costs less.
+    pub fn decide_with(&self, scratch: &mut Scratch, req: &Request) -> Outcome {
+        self.run(scratch, req, Mode::Outcome).decision
+    }
+
+    fn run(&self, scratch: &mut Scratch, req: &Request, mode: Mode) -> Decision {
         scratch.generation = scratch.generation.wrapping_add(1);
         let mut src = Indexed { scratch };
         match &self.policies {
@@ -269,40 +279,63 @@ impl Engine {
                 session,
                 scps,
                 sides,
-            } => flow::decide(&mut src, req, &self.sem, |resource| {
-                let side = if sides.is_empty() {
-                    None
-                } else {
-                    sides.get(resource)
-                };
-                Layers {
-                    identity: identity.as_deref(),
-                    boundary: boundary.as_deref(),
-                    session: session.as_deref(),
-                    scps: scps.iter().map(|s| &**s).collect(),
-                    resource_policy: side.and_then(|s| s.policy.as_deref()),
-                    rcps: side
-                        .map(|s| s.rcps.iter().map(|s| &**s).collect())
-                        .unwrap_or_default(),
-                }
-            }),
+            } => flow::run(
+                &mut src,
+                req,
+                &self.sem,
+                |resource| {
+                    let side = if sides.is_empty() {
+                        None
+                    } else {
+                        sides.get(resource)
+                    };
+                    Layers {
+                        identity: identity.as_deref(),
+                        boundary: boundary.as_deref(),
+                        session: session.as_deref(),
+                        scps: scps.iter().map(|s| &**s).collect(),
+                        resource_policy: side.and_then(|s| s.policy.as_deref()),
+                        rcps: side
+                            .map(|s| s.rcps.iter().map(|s| &**s).collect())
+                            .unwrap_or_default(),
+                    }
+                },
+                mode,
+            ),
             Policies::Store(sets) => {
                 let cs = sets.caller(&req.caller);
                 // The resource side of `Store::resource_side`: the resource's policy and the
                 // RCP levels of its account.
-                flow::decide(&mut src, req, &self.sem, |resource| Layers {
-                    identity: cs.identity,
-                    boundary: cs.boundary,
-                    session: cs.session,
-                    scps: cs.scps.iter().map(|s| &**s).collect(),
-                    resource_policy: sets.resource_policy(resource),
-                    rcps: req
-                        .resource_account(resource)
-                        .map(|a| sets.rcps(a).iter().map(|s| &**s).collect())
-                        .unwrap_or_default(),
-                })
+                flow::run(
+                    &mut src,
+                    req,
+                    &self.sem,
+                    |resource| Layers {
+                        identity: cs.identity,
+                        boundary: cs.boundary,
+                        session: cs.session,
+                        scps: cs.scps.iter().map(|s| &**s).collect(),
+                        resource_policy: sets.resource_policy(resource),
+                        rcps: req
+                            .resource_account(resource)
+                            .map(|a| sets.rcps(a).iter().map(|s| &**s).collect())
+                            .unwrap_or_default(),
+                    },
+                    mode,
+                )
             }
         }
+    }
+
+    /// The outcomes of many requests, decided on all cores, into `out` (in request order;
+    /// it must be as long as `reqs`, else only the shorter prefix is decided).
+    pub fn decide_batch(&self, reqs: &[Request], out: &mut [Outcome]) {
+        use rayon::prelude::*;
+        reqs.par_iter()
+            .zip(out.par_iter_mut())
+            .for_each_init(Scratch::default, |scratch, (r, o)| {
+                *o = self.decide_with(scratch, r)
+            });
     }
 
     /// Decides many requests on all cores; the result is in request order.

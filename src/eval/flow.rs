@@ -38,6 +38,8 @@ pub struct Matcher<'a> {
     pub action_lc: String,
     /// Where the colon of `action_lc` is.
     colon: Option<usize>,
+    /// Whether errors are recorded ([`Mode::Full`]).
+    record: bool,
 }
 
 impl<'a> Matcher<'a> {
@@ -55,6 +57,7 @@ impl<'a> Matcher<'a> {
             errors: Vec::new(),
             colon: action_lc.find(':'),
             action_lc,
+            record: true,
         }
     }
 
@@ -109,7 +112,9 @@ impl<'a> Matcher<'a> {
             }
         }
         if let Some(e) = error {
-            self.errors.push(e);
+            if self.record {
+                self.errors.push(e);
+            }
             // INVARIANT: fail closed: an Allow whose condition cannot be evaluated does not
             // match; a Deny does.
             if stmt.effect == Effect::Allow {
@@ -206,6 +211,16 @@ pub fn wildcard_only_reason(action: &str, d: &Decision, sem: &Semantics) -> Opti
 /// One (action, resource) pair's result.
 pub type Part = (Outcome, Vec<StatementRef>, Option<Layer>);
 
+/// How much of a decision to work out.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Mode {
+    /// The whole [`Decision`]: every determining statement, missing keys, errors, notes.
+    Full,
+    /// The [`Outcome`] only: evaluation stops at the first matching Deny, and nothing is
+    /// recorded. The outcome is the one [`Mode::Full`] gives (the agreement tests check it).
+    Outcome,
+}
+
 /// Decides a request (spec §5.3–§5.6): resolves wildcard-only and multi-resource actions, decides
 /// each (action, resource) pair with [`decide_one`] and combines the results.
 /// `layers_for(resource)` gives the policy sets that apply to one resource.
@@ -218,7 +233,36 @@ pub fn decide<'s, S: Source>(
 where
     S::Set: 's,
 {
+    run(src, req, sem, layers_for, Mode::Full)
+}
+
+/// The outcome of [`decide`], worked out with early exits and no bookkeeping
+/// ([`Mode::Outcome`]).
+pub fn outcome<'s, S: Source>(
+    src: &mut S,
+    req: &Request,
+    sem: &Semantics,
+    layers_for: impl Fn(&str) -> Layers<'s, S::Set>,
+) -> Outcome
+where
+    S::Set: 's,
+{
+    run(src, req, sem, layers_for, Mode::Outcome).decision
+}
+
+/// [`decide`] or [`outcome`], by `mode`.
+pub fn run<'s, S: Source>(
+    src: &mut S,
+    req: &Request,
+    sem: &Semantics,
+    layers_for: impl Fn(&str) -> Layers<'s, S::Set>,
+    mode: Mode,
+) -> Decision
+where
+    S::Set: 's,
+{
     let mut m = Matcher::new(req, sem);
+    m.record = mode == Mode::Full;
     let mut notes = Vec::new();
     let info = catalog::lookup_lc(&m.action_lc);
     let wildcard_only = info.is_some_and(|i| i.resources == ResourceRequirement::WildcardOnly)
@@ -230,7 +274,7 @@ where
         // Spec §2.2 rule 7: the action is authorized against `*`. A resource the request names
         // is still checked by Deny statements (the safe reading, see `Semantics`).
         let named = req.resources().find(|r| *r != "*");
-        if let Some(n) = &named {
+        if let Some(n) = named.filter(|_| mode == Mode::Full) {
             notes.push(format!(
                 "{} is a wildcard-only action: Allow statements are matched against `*`; \
                  Deny statements also against {n}",
@@ -244,7 +288,7 @@ where
 
     let mut parts: Vec<Part> = targets
         .iter()
-        .map(|&(r, d)| decide_one(src, &mut m, &layers_for(r), r, d))
+        .map(|&(r, d)| decide_one(src, &mut m, &layers_for(r), r, d, mode))
         .collect();
 
     // Multi-resource actions need a resource of every type (spec §2.2 rule 9).
@@ -257,7 +301,7 @@ where
                 .filter(|t| !have.contains(&Some(**t)))
                 .map(|t| t.as_str())
                 .collect();
-            if !lacking.is_empty() {
+            if !lacking.is_empty() && mode == Mode::Full {
                 m.errors.push(EvalError::new(
                     Code::EvalMissingResourceType,
                     format!(
@@ -271,12 +315,24 @@ where
                         lacking.join(", ")
                     ),
                 ));
+            }
+            if !lacking.is_empty() {
                 parts.push((Outcome::ImplicitDeny, Vec::new(), Some(Layer::Request)));
             }
         }
     }
 
     let (decision, determining, blocked_by) = combine(parts);
+    if mode == Mode::Outcome {
+        return Decision {
+            decision,
+            determining: Vec::new(),
+            blocked_by,
+            missing_keys: Vec::new(),
+            errors: Vec::new(),
+            notes: Vec::new(),
+        };
+    }
     m.missing.sort();
     m.missing.dedup();
     Decision {
@@ -341,7 +397,9 @@ pub fn decide_one<S: Source>(
     layers: &Layers<'_, S::Set>,
     resource: &str,
     deny_resource: Option<&str>,
+    mode: Mode,
 ) -> Part {
+    let full = mode == Mode::Full;
     let req = m.req;
     let caller = &req.caller;
     // Anonymous callers and service principals have no identity-side policies (spec §5.6).
@@ -371,13 +429,17 @@ pub fn decide_one<S: Source>(
 
     // 1. Explicit deny anywhere (spec §5.3 step 1).
     // INVARIANT: an explicit Deny in any applicable policy beats every Allow.
+    // Without bookkeeping, the first matching Deny settles it.
     let mut denies = Vec::new();
     for set in sets {
         denies.extend(
-            src.hits(m, set, Effect::Deny, resource, deny_resource, false)
+            src.hits(m, set, Effect::Deny, resource, deny_resource, !full)
                 .into_iter()
                 .map(|h| h.stmt),
         );
+        if !full && !denies.is_empty() {
+            break;
+        }
     }
     if !denies.is_empty() {
         return (Outcome::ExplicitDeny, denies, None);
@@ -395,7 +457,11 @@ pub fn decide_one<S: Source>(
         Some(p) => src.hits(m, p, Effect::Allow, resource, None, false),
         None => Vec::new(),
     };
-    let rp_refs: Vec<StatementRef> = rp_hits.iter().map(|h| h.stmt.clone()).collect();
+    let rp_refs: Vec<StatementRef> = if full {
+        rp_hits.iter().map(|h| h.stmt.clone()).collect()
+    } else {
+        Vec::new()
+    };
     let has = |c: GrantClass| rp_hits.iter().any(|h| h.class == Some(c));
 
     if !iam_caller {

@@ -4,7 +4,7 @@
 
 use std::sync::Arc;
 
-use super::decision::{Decision, PolicyDoc};
+use super::decision::{Decision, Outcome, PolicyDoc};
 use super::flow::{self, Hit, Layers, Matcher, Source};
 use super::inputs::Inputs;
 use crate::ast::Effect;
@@ -51,7 +51,16 @@ impl Source for Scan {
 
 /// Decides `req` against `inputs` (spec §5.3–§5.6).
 pub fn evaluate(inputs: &Inputs, req: &Request, sem: &Semantics) -> Decision {
-    flow::decide(&mut Scan, req, sem, |resource| {
+    flow::decide(&mut Scan, req, sem, |resource| layers(inputs, resource))
+}
+
+/// The outcome of [`evaluate`] alone, with the fast path's early exits.
+pub fn outcome(inputs: &Inputs, req: &Request, sem: &Semantics) -> Outcome {
+    flow::outcome(&mut Scan, req, sem, |resource| layers(inputs, resource))
+}
+
+fn layers<'a>(inputs: &'a Inputs, resource: &str) -> Layers<'a, [Arc<PolicyDoc>]> {
+    {
         let side = inputs.side(resource);
         Layers {
             identity: Some(inputs.identity.as_slice()),
@@ -65,5 +74,5 @@ pub fn evaluate(inputs: &Inputs, req: &Request, sem: &Semantics) -> Decision {
                 .map(|s| s.rcps.iter().map(Vec::as_slice).collect())
                 .unwrap_or_default(),
         }
-    })
+    }
 }

@@ -271,7 +271,7 @@ async fn kinesis(state: &State, peer: SocketAddr, req: HttpRequest<Incoming>) ->
         let request = live.authorizer.prepare(request);
         let decision = live
             .authorizer
-            .decide(&mut crate::compile::Scratch::default(), &request);
+            .authorize_prepared(&mut crate::compile::Scratch::default(), &request);
         if decision.decision != Outcome::Allow {
             state.counters.denied.fetch_add(1, Ordering::Relaxed);
             return aws_error(

@@ -51,8 +51,8 @@ thread_local! {
 
 fn decide_with_local_scratch(authorizer: &Authorizer, req: &Prepared) -> Decision {
     SCRATCH.with(|s| match s.try_borrow_mut() {
-        Ok(mut scratch) => authorizer.decide(&mut scratch, req),
-        Err(_) => authorizer.decide(&mut Scratch::default(), req),
+        Ok(mut scratch) => authorizer.authorize_prepared(&mut scratch, req),
+        Err(_) => authorizer.authorize_prepared(&mut Scratch::default(), req),
     })
 }
 

@@ -150,8 +150,10 @@
 //! or its account has RCPs (not in the management account).
 
 mod load;
+mod prepare;
 mod update;
 pub(crate) use load::{resolve_inside, Escape};
+pub(crate) use prepare::PrepareIndex;
 #[cfg(test)]
 mod tests;
 
@@ -163,7 +165,7 @@ use std::sync::Arc;
 use crate::ast::{Loc, PolicyType};
 use crate::diag::Diagnostic;
 use crate::eval::{Inputs, PolicyDoc, ResourceSide};
-use crate::request::{Caller, ContextValue, Request, Scalar};
+use crate::request::{Caller, Request};
 
 /// Largest store file, and largest file a store refers to, in bytes (64 MiB).
 pub const MAX_STORE_BYTES: usize = 64 * 1024 * 1024;
@@ -376,7 +378,7 @@ pub struct StoreStats {
 
 /// The key of a session ARN in [`Store::sessions`]: the ARN with the role name lower-cased
 /// (role names ignore case). `None` for callers that are not sessions.
-fn session_key(caller: &Caller) -> Option<String> {
+pub(crate) fn session_key(caller: &Caller) -> Option<String> {
     match caller {
         Caller::RoleSession {
             partition,
@@ -590,77 +592,7 @@ impl Store {
     ///
     /// Keys the request already has (in any case) are kept.
     pub fn prepare(&self, req: &mut Request) {
-        if let Caller::RoleSession {
-            account,
-            role_name,
-            role_path,
-            ..
-        } = &mut req.caller
-        {
-            if let Some(role) = self
-                .accounts
-                .get(account.as_str())
-                .and_then(|a| a.role(role_name))
-            {
-                role_path.clone_from(&role.path);
-            }
-        }
-        req.derive_keys();
-
-        let one = |s: &str| ContextValue::One(Scalar::string(s));
-        let mut add: Vec<(String, ContextValue)> = Vec::new();
-        let tags = |t: &Tags, add: &mut Vec<(String, ContextValue)>| {
-            for (k, v) in t {
-                add.push((format!("aws:PrincipalTag/{k}"), one(v)));
-            }
-        };
-        let caller = &req.caller;
-        let account = caller.account().and_then(|a| self.accounts.get(a));
-        let session = session_key(caller).and_then(|k| self.sessions.get(&k));
-        // Session tags come first: `insert_default` keeps the first value of a key.
-        if let Some(s) = session {
-            tags(&s.tags, &mut add);
-        }
-        match caller {
-            Caller::User { path_name, .. } => {
-                if let Some(user) = account.and_then(|a| a.user_at(path_name)) {
-                    tags(&user.tags, &mut add);
-                    if let Some(id) = &user.id {
-                        add.push(("aws:userid".into(), one(id)));
-                    }
-                }
-            }
-            Caller::Role { path_name, .. } => {
-                if let Some(role) = account.and_then(|a| a.role_at(path_name)) {
-                    tags(&role.tags, &mut add);
-                }
-            }
-            Caller::RoleSession {
-                role_name, session, ..
-            } => {
-                if let Some(role) = account.and_then(|a| a.role(role_name)) {
-                    tags(&role.tags, &mut add);
-                    if let Some(id) = &role.id {
-                        add.push(("aws:userid".into(), one(&format!("{id}:{session}"))));
-                    }
-                }
-            }
-            Caller::FederatedUser { .. } => {
-                let user = session.and_then(|s| s.user.as_deref());
-                if let Some(user) = account.and_then(|a| a.user(user?)) {
-                    tags(&user.tags, &mut add);
-                }
-            }
-            Caller::Root { .. } | Caller::Anonymous | Caller::Service { .. } => {}
-        }
-        if let Some(r) = self.resources.get(req.resource.as_str()) {
-            for (k, v) in &r.tags {
-                add.push((format!("aws:ResourceTag/{k}"), one(v)));
-            }
-        }
-        for (k, v) in add {
-            req.context.insert_default(&k, v);
-        }
+        self.complete(req, None);
     }
 
     /// Every policy of the store once (named policies once however often they are attached),

@@ -9,6 +9,7 @@ use std::path::{Path, PathBuf};
 use super::*;
 use crate::eval::reference::evaluate;
 use crate::eval::Outcome;
+use crate::request::{ContextValue, Scalar};
 use crate::semantics::Semantics;
 
 const ACCT: &str = "111122223333";
@@ -1128,4 +1129,58 @@ fn file_references_stay_inside_the_store_folder() {
     // A file inside the folder still loads.
     let text = r#"{"version":1,"policies":{"B":{"type":"identity","file":"policies/ok.json"}}}"#;
     assert!(Store::from_str(text, Some(&store_dir)).is_ok());
+}
+
+/// The layers an `Authorizer` keeps complete a request exactly as the store does, for every
+/// kind of caller, names in another case (which the index does not have and the store
+/// resolves), unknown principals, tagged and untagged resources, and keys the request gives.
+#[test]
+fn prepare_index_completes_requests_as_the_store_does() {
+    let s = store();
+    let idx = s.prepare_index();
+    let callers = [
+        "arn:aws:iam::111122223333:user/div/alice",
+        "arn:aws:iam::111122223333:user/div/ALICE",
+        "arn:aws:iam::111122223333:user/alice",
+        "arn:aws:iam::111122223333:role/teams/KCL-App",
+        "arn:aws:iam::111122223333:role/teams/kcl-app",
+        "arn:aws:sts::111122223333:assumed-role/KCL-App/s1",
+        "arn:aws:sts::111122223333:assumed-role/kcl-app/s1",
+        "arn:aws:sts::111122223333:assumed-role/kcl-app/never-seen",
+        "arn:aws:sts::111122223333:assumed-role/nobody/s1",
+        "arn:aws:sts::111122223333:federated-user/bob",
+        "arn:aws:iam::111122223333:root",
+        "arn:aws:iam::444455556666:user/mallory",
+    ];
+    let resources = [
+        STREAM,
+        "arn:aws:kinesis:us-east-1:111122223333:stream/untagged",
+    ];
+    let mut compared = 0;
+    for c in callers {
+        for r in resources {
+            for given in [false, true] {
+                let mut req = request(c, "kinesis:GetRecords", r);
+                if given {
+                    req.context.insert(
+                        "aws:PrincipalTag/TEAM",
+                        ContextValue::One(Scalar::string("given")),
+                    );
+                }
+                let mut by_store = req.clone();
+                s.prepare(&mut by_store);
+                let mut by_index = req;
+                s.complete(&mut by_index, Some(&idx));
+                assert_eq!(by_index, by_store, "{c} on {r}");
+                assert_eq!(by_index.context.len(), by_store.context.len());
+                assert_eq!(by_index.context.to_json(), by_store.context.to_json());
+                compared += 1;
+            }
+        }
+    }
+    // The tagged principals did get layers (the comparison is not between two empty sets).
+    let mut alice = request(callers[0], "kinesis:GetRecords", STREAM);
+    s.complete(&mut alice, Some(&idx));
+    assert_eq!(text(&alice, "aws:PrincipalTag/team"), Some("data"));
+    assert_eq!(compared, callers.len() * resources.len() * 2);
 }

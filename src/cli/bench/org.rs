@@ -1,7 +1,8 @@
 //! `iamc bench --workload org`: the generated organization store ([`crate::workload::org`]),
 //! measured the way a deployment meets it: the store is written to a folder and loaded from
 //! there (parse and validate), the engine is built from it, and every decision goes through
-//! [`Authorizer::authorize`] (the store completes the request, then the engine decides).
+//! [`Authorizer::authorize_with`] (the store completes the request, then the engine decides),
+//! and again through [`Authorizer::decide_with`], the outcome-only fast path.
 
 use std::path::Path;
 use std::sync::Arc;
@@ -54,6 +55,16 @@ pub struct OrgReport {
     pub throughput_1: f64,
     /// Decisions per second on all cores (`Authorizer::authorize_batch`, Zipf stream).
     pub throughput_n: f64,
+    /// Single thread, outcome only (`Authorizer::decide_with`): nanoseconds per decision.
+    pub outcome_mean_ns: f64,
+    /// Median.
+    pub outcome_p50_ns: f64,
+    /// 99th percentile.
+    pub outcome_p99_ns: f64,
+    /// Outcomes per second on one thread.
+    pub outcome_throughput_1: f64,
+    /// Outcomes per second on all cores (`Authorizer::decide_batch`, the same Zipf stream).
+    pub outcome_throughput_n: f64,
     /// Threads used for `throughput_n`.
     pub threads: usize,
     /// Decisions: allow / explicit deny / implicit deny.
@@ -183,8 +194,20 @@ fn measure(
         outcomes[outcome_index(authorizer.authorize(r).decision)] += 1;
     }
     let budget = Duration::from_secs_f64(args.seconds.max(0.1));
-    let lat = Latencies::measure(&requests, budget, |r| authorizer.authorize(r));
-    let throughput_1 = throughput(&requests, budget, |r| authorizer.authorize(r));
+    // Caller-owned scratch, one per thread, as the library's docs ask.
+    let mut scratch = crate::compile::Scratch::default();
+    let lat = Latencies::measure(&requests, budget, |r| {
+        authorizer.authorize_with(&mut scratch, r)
+    });
+    let throughput_1 = throughput(&requests, budget, |r| {
+        authorizer.authorize_with(&mut scratch, r)
+    });
+    let fast = Latencies::measure(&requests, budget, |r| {
+        authorizer.decide_with(&mut scratch, r)
+    });
+    let outcome_throughput_1 = throughput(&requests, budget, |r| {
+        authorizer.decide_with(&mut scratch, r)
+    });
     let idx = zipf_indices(requests.len(), args.batch, 1.0, 4);
     let stream: Vec<Request> = idx
         .iter()
@@ -194,6 +217,11 @@ fn measure(
     let decisions = authorizer.authorize_batch(&stream);
     let throughput_n = decisions.len() as f64 / start.elapsed().as_secs_f64();
     drop(decisions);
+    let mut out = vec![Outcome::ImplicitDeny; stream.len()];
+    let start = Instant::now();
+    authorizer.decide_batch(&stream, &mut out);
+    let outcome_throughput_n = out.len() as f64 / start.elapsed().as_secs_f64();
+    drop(out);
     drop(stream);
 
     // The reference evaluator on a fixed subset (benchmark rule 5), and the correctness gate.
@@ -247,6 +275,11 @@ fn measure(
         p99_ns: lat.percentile(0.99),
         throughput_1,
         throughput_n,
+        outcome_mean_ns: fast.mean(),
+        outcome_p50_ns: fast.percentile(0.5),
+        outcome_p99_ns: fast.percentile(0.99),
+        outcome_throughput_1,
+        outcome_throughput_n,
         threads: rayon::current_num_threads(),
         outcomes,
         reference_mean_ns,
@@ -286,13 +319,22 @@ pub fn render(r: &OrgReport) -> String {
         mib(r.rss_peak_bytes)
     ));
     s.push_str(&format!(
-        "  per decision (1 thread, Authorizer::authorize): mean {:.0} ns   p50 {:.0} ns   p99 {:.0} ns\n",
+        "  per decision (1 thread, Authorizer::authorize_with): mean {:.0} ns   p50 {:.0} ns   p99 {:.0} ns\n",
         r.mean_ns, r.p50_ns, r.p99_ns
     ));
     s.push_str(&format!(
         "  throughput: {:.3} M/s on 1 thread, {:.3} M/s on {} threads (authorize_batch, Zipf stream)\n",
         r.throughput_1 / 1e6,
         r.throughput_n / 1e6,
+        r.threads
+    ));
+    s.push_str(&format!(
+        "  outcome only (Authorizer::decide_with): mean {:.0} ns   p50 {:.0} ns   p99 {:.0} ns; {:.3} M/s on 1 thread, {:.3} M/s on {} threads (decide_batch)\n",
+        r.outcome_mean_ns,
+        r.outcome_p50_ns,
+        r.outcome_p99_ns,
+        r.outcome_throughput_1 / 1e6,
+        r.outcome_throughput_n / 1e6,
         r.threads
     ));
     if let Some(refns) = r.reference_mean_ns {
