@@ -152,6 +152,7 @@
 mod load;
 mod update;
 pub(crate) use load::{resolve_inside, Escape};
+pub use update::SessionError;
 #[cfg(test)]
 mod tests;
 
