@@ -206,10 +206,11 @@ fn report(e: &Event<'_>) {
                 trigger.as_str(),
                 findings.len()
             );
-            for f in findings.iter().take(20) {
-                let _ = writeln!(err, "  {f}");
+            if findings.is_empty() {
+                Ok(())
+            } else {
+                writeln!(err, "{}", crate::diag::Listed(findings))
             }
-            Ok(())
         }
         Event::Error(m) => writeln!(err, "iamc serve: {m}"),
     };

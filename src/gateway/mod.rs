@@ -25,7 +25,8 @@
 //!
 //! The store (`--store`) and the credentials file are reloaded on `SIGHUP`
 //! ([`Config::reload_on_sighup`]) and by [`Gateway::reload`]; a file that fails
-//! validation is refused and the old one keeps serving. Resource policies set through the API
+//! validation is refused and the old one keeps serving. The warnings of the files that go live
+//! (at the start and at each reload) are printed on standard error. Resource policies set through the API
 //! live in the database; a resource whose policy the store file sets cannot be changed through
 //! the API (`InvalidArgumentException`), so the two never disagree.
 //!
@@ -68,6 +69,7 @@ use hyper::Uri;
 use hyper_util::rt::TokioExecutor;
 
 use crate::ast::PolicyType;
+use crate::diag::{Diagnostic, Listed};
 use crate::eval::PolicyDoc;
 use crate::runtime::signal::Sighup;
 use crate::runtime::{ConnLimits, Engine, Plain, Running};
@@ -309,23 +311,43 @@ fn build_live(
 }
 
 fn load_files(config: &Config) -> Result<(Store, Credentials), GatewayError> {
-    let show = |what: &str, path: &std::path::Path, errs: Vec<crate::diag::Diagnostic>| {
-        let errs: Vec<String> = errs
-            .iter()
-            .filter(|d| d.severity == crate::diag::Severity::Error)
-            .take(20)
-            .map(|d| format!("  {d}"))
-            .collect();
+    let show = |what: &str, path: &std::path::Path, mut found: Vec<Diagnostic>| {
+        found.retain(Diagnostic::is_error);
         GatewayError(format!(
             "the {what} {} is invalid:\n{}",
             path.display(),
-            errs.join("\n")
+            Listed(&found)
         ))
     };
     let store = Store::load(&config.store).map_err(|e| show("store", &config.store, e))?;
     let creds = Credentials::load(&config.credentials)
         .map_err(|e| show("credentials file", &config.credentials, e))?;
     Ok((store, creds))
+}
+
+/// Prints on standard error the findings that are not errors (warnings, security warnings,
+/// suggestions) of the store and credentials files `live` was loaded from, as `iamc serve`
+/// prints a refused store's findings.
+fn report_warnings(config: &Config, live: &Live) {
+    let files = [
+        ("store", &config.store, live.base.warnings()),
+        (
+            "credentials file",
+            &config.credentials,
+            live.credentials.warnings(),
+        ),
+    ];
+    for (what, path, found) in files {
+        if !found.is_empty() {
+            let n = found.len();
+            eprintln!(
+                "iamc gateway: the {what} {}: {n} warning{}\n{}",
+                path.display(),
+                if n == 1 { "" } else { "s" },
+                Listed(found)
+            );
+        }
+    }
 }
 
 fn read_overlay(db: &PolicyDb) -> Result<Overlay, GatewayError> {
@@ -374,7 +396,8 @@ const CONN_LIMITS: ConnLimits = ConnLimits {
 
 impl Gateway {
     /// Loads the store and credentials, opens the database, compiles, binds and starts
-    /// serving. Call within a multi-threaded Tokio runtime.
+    /// serving; the files' warnings are printed on standard error. Call within a
+    /// multi-threaded Tokio runtime.
     pub async fn start(config: Config) -> Result<Gateway, GatewayError> {
         let (store, creds) = load_files(&config)?;
         let db = PolicyDb::open(&config.db).map_err(|e| GatewayError(e.to_string()))?;
@@ -387,6 +410,7 @@ impl Gateway {
             config.semantics.clone(),
             None,
         )?;
+        report_warnings(&config, &live);
         let (listener, addr) = crate::runtime::bind(config.listen)
             .await
             .map_err(GatewayError)?;
@@ -428,8 +452,8 @@ impl Gateway {
         self.state.live.load().version
     }
 
-    /// Reloads the store and credentials files (as `SIGHUP` does). On error the old ones keep
-    /// serving. Returns the new version.
+    /// Reloads the store and credentials files (as `SIGHUP` does) and prints their warnings on
+    /// standard error. On error the old ones keep serving. Returns the new version.
     pub async fn reload(&self) -> Result<u64, GatewayError> {
         reload(&self.state).await
     }
@@ -454,7 +478,8 @@ async fn reload(state: &State) -> Result<u64, GatewayError> {
         state.config.semantics.clone(),
         None,
     );
-    writer.commit(next.map(Arc::new))?;
+    let live = writer.commit(next.map(Arc::new))?;
+    report_warnings(&state.config, &live);
     Ok(version)
 }
 
