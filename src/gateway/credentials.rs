@@ -224,11 +224,6 @@ impl Credentials {
         self.keys.len()
     }
 
-    /// Whether there are no access keys.
-    pub fn is_empty(&self) -> bool {
-        self.keys.is_empty()
-    }
-
     /// The warnings found while reading (from the checks of session policies).
     pub fn warnings(&self) -> &[Diagnostic] {
         &self.warnings

@@ -6,9 +6,9 @@
 //! AWS SDK that does not use CBOR) point their endpoint at the gateway and change nothing
 //! else. For each request the gateway
 //!
-//! 1. verifies its AWS Signature Version 4 against the credentials file ([`sigv4`],
-//!    [`credentials`]); an unsigned request is anonymous;
-//! 2. maps the operation to its IAM action(s) and resource ARN(s) ([`ops`]);
+//! 1. verifies its AWS Signature Version 4 against the credentials file (`sigv4`,
+//!    `credentials`); an unsigned request is anonymous;
+//! 2. maps the operation to its IAM action(s) and resource ARN(s) (`ops`);
 //! 3. decides every check with the compiled engine over the policy store, with the context AWS
 //!    gives (`aws:SourceIp`, `aws:SecureTransport`, `aws:CurrentTime`, `aws:EpochTime`,
 //!    `aws:RequestedRegion`, `aws:PrincipalTag/*`, `aws:RequestTag/*`, `aws:TagKeys`,
@@ -16,7 +16,7 @@
 //!    naming the principal, the action, the resource and the reason;
 //! 4. serves `PutResourcePolicy`, `GetResourcePolicy` and `DeleteResourcePolicy` itself: a
 //!    policy is checked with the Kinesis resource-policy rules ([`crate::validate`]), written to
-//!    the SQLite database ([`db`]) and only then acknowledged, and the next request is decided
+//!    the SQLite database (`db`) and only then acknowledged, and the next request is decided
 //!    with it;
 //! 5. forwards everything else to the upstream unchanged, except that ARNs of the gateway's
 //!    account are rewritten to the upstream's account and back (a local Kinesis such as
@@ -51,12 +51,15 @@
 //! What is not done: `SubscribeToShard`'s event stream is buffered, not streamed; CBOR bodies are refused
 //! (`SerializationException`).
 
-pub mod credentials;
-pub mod db;
-pub mod ops;
+pub(crate) mod credentials;
+pub(crate) mod db;
+pub(crate) mod ops;
 mod proxy;
-pub mod sigv4;
-pub mod upstream_sign;
+pub(crate) mod sigv4;
+pub(crate) mod upstream_sign;
+
+pub use ops::Place;
+pub use upstream_sign::{NoEnvCredentials, UpstreamSigner};
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
@@ -79,7 +82,7 @@ use crate::{Authorizer, BuildError, EngineBuilder};
 
 use credentials::Credentials;
 use db::PolicyDb;
-use ops::{IteratorCache, Place};
+use ops::IteratorCache;
 
 /// How the gateway runs.
 #[derive(Clone, Debug)]
@@ -111,8 +114,8 @@ pub struct Config {
     /// The evaluation semantics.
     pub semantics: Semantics,
     /// Signs forwarded requests with the gateway's credentials; `None` passes the client's
-    /// signature through ([`upstream_sign`]).
-    pub upstream_signer: Option<upstream_sign::UpstreamSigner>,
+    /// signature through ([`UpstreamSigner`]).
+    pub upstream_signer: Option<UpstreamSigner>,
     /// Reload the store and credentials files on `SIGHUP` (Unix), as [`Gateway::reload`] does;
     /// each reload is reported on standard error.
     pub reload_on_sighup: bool,
@@ -422,9 +425,8 @@ impl Gateway {
             .pool_idle_timeout(Duration::from_secs(30))
             .build(connector);
         let verify = sigv4::VerifyOptions {
-            service: "kinesis".into(),
-            region: config.place.region.clone(),
             max_skew: config.max_skew,
+            ..sigv4::VerifyOptions::kinesis(config.place.region.clone())
         };
         let state = Arc::new(State {
             config,
