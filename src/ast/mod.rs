@@ -4,6 +4,7 @@
 //! that follows the grammar of spec §1. Values are pre-parsed for their operator (numbers, dates,
 //! CIDRs, base64), so evaluation never meets an unparsable policy value.
 
+mod doc;
 pub mod template;
 pub mod value;
 
@@ -12,6 +13,7 @@ use std::fmt;
 
 use crate::diag::Code;
 use crate::glob::Glob;
+pub use doc::{Inputs, PolicyDoc, ResourceSide};
 pub use template::{Piece, Template, TemplateMode};
 pub use value::{Cidr, Decimal, Instant};
 

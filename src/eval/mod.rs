@@ -5,9 +5,10 @@ pub(crate) mod condition;
 pub mod decision;
 pub(crate) mod explain;
 pub(crate) mod flow;
-pub mod inputs;
 pub(crate) mod matching;
 pub mod reference;
 
-pub use decision::{Decision, EvalError, Layer, Outcome, PolicyDoc, StatementRef};
-pub use inputs::{Inputs, ResourceSide};
+// `PolicyDoc` and `Inputs` moved down to `ast` (evaluation, compilation and the store share
+// them); re-exported here so that `eval::PolicyDoc` and `eval::Inputs` keep working.
+pub use crate::ast::{Inputs, PolicyDoc, ResourceSide};
+pub use decision::{Decision, EvalError, Layer, Outcome, StatementRef};

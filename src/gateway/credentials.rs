@@ -58,9 +58,8 @@ use std::fmt;
 use std::path::Path;
 use std::sync::Arc;
 
-use crate::ast::{Loc, PolicyType};
+use crate::ast::{Loc, PolicyDoc, PolicyType};
 use crate::diag::{Code, Diagnostic};
-use crate::eval::PolicyDoc;
 use crate::parse::json::reader::{
     child_pointer, parse_json, value_end, JsonKey, JsonNode, JsonValue, Span,
 };

@@ -71,9 +71,8 @@ use std::time::Duration;
 use hyper::Uri;
 use hyper_util::rt::TokioExecutor;
 
-use crate::ast::PolicyType;
+use crate::ast::{PolicyDoc, PolicyType};
 use crate::diag::{Diagnostic, Listed};
-use crate::eval::PolicyDoc;
 use crate::runtime::signal::Sighup;
 use crate::runtime::{ConnLimits, Engine, Plain, Running};
 use crate::semantics::Semantics;

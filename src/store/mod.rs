@@ -161,9 +161,8 @@ use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::Arc;
 
-use crate::ast::{Loc, PolicyType};
+use crate::ast::{Inputs, Loc, PolicyDoc, PolicyType, ResourceSide};
 use crate::diag::Diagnostic;
-use crate::eval::{Inputs, PolicyDoc, ResourceSide};
 use crate::request::{Caller, ContextValue, Request, Scalar};
 
 /// Largest store file, and largest file a store refers to, in bytes (64 MiB).

@@ -6,9 +6,8 @@ use std::sync::Arc;
 
 use super::{session_key, Resource, Session, Store, Tags};
 use crate::arn::ArnPattern;
-use crate::ast::PolicyType;
+use crate::ast::{PolicyDoc, PolicyType};
 use crate::diag::Code;
-use crate::eval::PolicyDoc;
 use crate::request::{Caller, CallerError};
 
 /// Why [`Store::set_session`] refused an ARN.
