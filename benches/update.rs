@@ -14,8 +14,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use criterion::{criterion_group, criterion_main, Criterion};
-use iamc::ast::PolicyType;
-use iamc::eval::PolicyDoc;
+use iamc::ast::{PolicyDoc, PolicyType};
 use iamc::parse::{parse_policy, Limits};
 use iamc::{Authorizer, Semantics, Store};
 use serde_json::{json, Value};

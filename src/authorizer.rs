@@ -6,8 +6,9 @@
 use std::sync::Arc;
 
 use crate::ast::PolicyType;
+use crate::ast::{Inputs, PolicyDoc};
 use crate::compile::{BuildError, Engine, EngineBuilder, EngineStats, Scratch};
-use crate::eval::{Decision, Inputs, Outcome, PolicyDoc};
+use crate::eval::{Decision, Outcome};
 use crate::request::Request;
 use crate::semantics::Semantics;
 use crate::store::{PrepareIndex, Store};

@@ -136,6 +136,31 @@ impl miette::Diagnostic for Diagnostic {
     }
 }
 
+/// How many findings a [`Listed`] shows; the rest are counted.
+#[cfg(feature = "server")]
+const LISTED: usize = 20;
+
+/// Findings as the servers print them on standard error (a refused store, the gateway's
+/// warnings): one per line, indented by two spaces, the first 20, then how many more there are.
+#[cfg(feature = "server")]
+pub(crate) struct Listed<'a>(pub(crate) &'a [Diagnostic]);
+
+#[cfg(feature = "server")]
+impl fmt::Display for Listed<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (i, d) in self.0.iter().take(LISTED).enumerate() {
+            if i > 0 {
+                f.write_str("\n")?;
+            }
+            write!(f, "  {d}")?;
+        }
+        if self.0.len() > LISTED {
+            write!(f, "\n  … and {} more", self.0.len() - LISTED)?;
+        }
+        Ok(())
+    }
+}
+
 /// Levenshtein distance over characters, for did-you-mean suggestions (callers bound the
 /// lengths: the cost is the product of the two).
 pub(crate) fn edit_distance(a: &str, b: &str) -> usize {

@@ -192,8 +192,7 @@ fn store_engine_agrees_with_the_reference_on_the_gateway_store() {
 /// an authorizer built from scratch over the updated store, and as the reference.
 #[test]
 fn incremental_resource_policy_updates_agree_with_a_full_build() {
-    use iamc::ast::PolicyType;
-    use iamc::eval::PolicyDoc;
+    use iamc::ast::{PolicyDoc, PolicyType};
     use iamc::parse::{parse_policy, Limits};
     use iamc::Authorizer;
     use std::sync::Arc;

@@ -1,8 +1,9 @@
 //! The gateway through its library API, over real loopback HTTP, for what needs no upstream:
 //! requests the gateway refuses itself (protocol errors, signatures, bounds, slow bodies), its
-//! status route, a refused start, and a reload. The upstream is a closed port, so a request
-//! that got as far as forwarding would answer `ServiceUnavailable`, which the tests rule out.
-//! The whole path to kinesalite with boto3 is `tests/gateway_e2e.rs`.
+//! status route, a refused start, and a reload; and the `iamc gateway` binary's report of its
+//! files' warnings. The upstream is a closed port, so a request that got as far as forwarding
+//! would answer `ServiceUnavailable`, which the tests rule out. The whole path to kinesalite
+//! with boto3 is `tests/gateway_e2e.rs`.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
@@ -280,5 +281,105 @@ async fn a_bad_file_stops_the_start_and_a_bad_reload_keeps_the_old_store() {
     std::fs::copy(fixtures().join("store.json"), d.join("store.json")).unwrap();
     assert_eq!(gw.reload().await.unwrap(), 2);
     gw.shutdown().await;
+    let _ = std::fs::remove_dir_all(&d);
+}
+
+/// Every line `iamc gateway` writes on standard error until one contains `until` (bounded).
+fn stderr_until(rx: &std::sync::mpsc::Receiver<String>, until: &str) -> Vec<String> {
+    let start = std::time::Instant::now();
+    let mut said = Vec::new();
+    while start.elapsed() < Duration::from_secs(60) {
+        if let Ok(line) = rx.recv_timeout(Duration::from_millis(100)) {
+            let done = line.contains(until);
+            said.push(line);
+            if done {
+                return said;
+            }
+        }
+    }
+    panic!("iamc gateway did not say {until:?}: {said:?}");
+}
+
+/// `iamc gateway` prints the warnings of its store and of its credentials file (here a
+/// session policy's unknown action) when they go live: at the start and at each reload.
+#[test]
+fn the_gateway_binary_prints_the_files_warnings_at_start_and_reload() {
+    use std::io::BufRead;
+    let d = dir("warnings");
+    let creds = std::fs::read_to_string(d.join("credentials.json")).unwrap();
+    let typo = r#""Action": ["kinesis:DescribeStreamSummary", "kinesis:DescribeStreamSumary"]"#;
+    let creds = creds.replace(r#""Action": "kinesis:DescribeStreamSummary""#, typo);
+    assert!(creds.contains("DescribeStreamSumary"));
+    std::fs::write(d.join("credentials.json"), creds).unwrap();
+    /// The gateway process, killed on drop (a failed assertion included).
+    struct Child(std::process::Child);
+    impl Drop for Child {
+        fn drop(&mut self) {
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+        }
+    }
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_iamc"))
+        .arg("gateway")
+        .args(["--store", d.join("store.json").to_str().unwrap()])
+        .args([
+            "--credentials",
+            d.join("credentials.json").to_str().unwrap(),
+        ])
+        .args(["--db", d.join("gateway.db").to_str().unwrap()])
+        .args(["--upstream", &format!("http://127.0.0.1:{}", closed_port())])
+        .args(["--account", "111122223333", "--listen", "127.0.0.1:0"])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stderr = child.stderr.take().unwrap();
+    let child = Child(child);
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in std::io::BufReader::new(stderr)
+            .lines()
+            .map_while(Result::ok)
+        {
+            let _ = tx.send(line);
+        }
+    });
+    let check = |said: &[String]| {
+        let at = |head: &str| {
+            said.iter()
+                .position(|l| l.starts_with("iamc gateway: the ") && l.contains(head))
+                .unwrap_or_else(|| panic!("no {head:?} line: {said:#?}"))
+        };
+        let creds = at("credentials.json: 1 warning");
+        let finding = said.get(creds + 1).map(String::as_str).unwrap_or_default();
+        assert!(
+            finding.starts_with("  warning[IAM150]")
+                && finding.contains("kinesis:DescribeStreamSumary")
+                && finding.contains("/keys/ASIAREADERLIMITED001/session_policy/"),
+            "{said:#?}"
+        );
+        // The store's own warnings (two IAM153 in the fixture) come first.
+        let store = at("store.json: 2 warnings");
+        assert!(store < creds, "{said:#?}");
+        assert!(
+            said.get(store + 1)
+                .is_some_and(|l| l.starts_with("  warning[IAM153]")),
+            "{said:#?}"
+        );
+    };
+    let said = stderr_until(&rx, "store version 1 live");
+    check(&said);
+    #[cfg(unix)]
+    {
+        let ok = std::process::Command::new("kill")
+            .args(["-HUP", &child.0.id().to_string()])
+            .status()
+            .unwrap()
+            .success();
+        assert!(ok);
+        let said = stderr_until(&rx, "store version 2 live (sighup)");
+        check(&said);
+    }
+    drop(child);
     let _ = std::fs::remove_dir_all(&d);
 }

@@ -4,9 +4,9 @@
 
 use std::sync::Arc;
 
-use iamc::ast::PolicyType;
+use iamc::ast::{Inputs, PolicyDoc, PolicyType, ResourceSide};
 use iamc::diag::Code;
-use iamc::eval::{reference, Decision, Inputs, Layer, Outcome, PolicyDoc, ResourceSide};
+use iamc::eval::{reference, Decision, Layer, Outcome};
 use iamc::parse::{parse_policy, Limits};
 use iamc::request::{Caller, ContextValue, Request, Scalar};
 use iamc::semantics::{NotPrincipalModel, Semantics};

@@ -4,13 +4,16 @@
 //! that follows the grammar of spec §1. Values are pre-parsed for their operator (numbers, dates,
 //! CIDRs, base64), so evaluation never meets an unparsable policy value.
 
+mod doc;
 pub mod template;
 pub mod value;
 
 use serde::Serialize;
 use std::fmt;
 
+use crate::diag::Code;
 use crate::glob::Glob;
+pub use doc::{Inputs, PolicyDoc, ResourceSide};
 pub use template::{Piece, Template, TemplateMode};
 pub use value::{Cidr, Decimal, Instant};
 
@@ -422,6 +425,26 @@ impl OperatorBase {
     }
 }
 
+/// Why a name is not a condition operator ([`Operator::parse`]).
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum OperatorError {
+    /// Not a known operator, with or without its qualifier and suffix (the name as written).
+    #[error("unknown condition operator `{0}`")]
+    Unknown(String),
+    /// `NullIfExists`.
+    #[error("`Null` cannot take the `IfExists` suffix")]
+    NullIfExists,
+    /// `ForAllValues:Null` or `ForAnyValue:Null`.
+    #[error("`Null` cannot take a set qualifier (`ForAllValues:`/`ForAnyValue:`)")]
+    NullQualifier,
+}
+
+impl OperatorError {
+    /// The diagnostic code of every operator error.
+    pub const CODE: Code = Code::InvalidOperator;
+}
+
 /// A full condition operator: `[ForAllValues:|ForAnyValue:]Base[IfExists]`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
 pub struct Operator {
@@ -435,7 +458,7 @@ pub struct Operator {
 
 impl Operator {
     /// Parses an operator name exactly as written (names are case-sensitive).
-    pub fn parse(name: &str) -> Result<Operator, String> {
+    pub fn parse(name: &str) -> Result<Operator, OperatorError> {
         let (qualifier, rest) = if let Some(r) = name.strip_prefix("ForAllValues:") {
             (Some(SetQualifier::ForAllValues), r)
         } else if let Some(r) = name.strip_prefix("ForAnyValue:") {
@@ -447,15 +470,13 @@ impl Operator {
             Some(b) => (true, b),
             None => (false, rest),
         };
-        let base = OperatorBase::from_name(base)
-            .ok_or_else(|| format!("unknown condition operator `{name}`"))?;
+        let base =
+            OperatorBase::from_name(base).ok_or_else(|| OperatorError::Unknown(name.into()))?;
         if base == OperatorBase::Null && if_exists {
-            return Err("`Null` cannot take the `IfExists` suffix".into());
+            return Err(OperatorError::NullIfExists);
         }
         if base == OperatorBase::Null && qualifier.is_some() {
-            return Err(
-                "`Null` cannot take a set qualifier (`ForAllValues:`/`ForAnyValue:`)".into(),
-            );
+            return Err(OperatorError::NullQualifier);
         }
         Ok(Operator {
             base,

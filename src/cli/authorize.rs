@@ -10,10 +10,10 @@ use std::time::SystemTime;
 use serde_json::{json, Value};
 
 use super::load::{self, LoadError};
-use crate::ast::PolicyType;
+use crate::ast::{Inputs, PolicyDoc, PolicyType, ResourceSide};
 use crate::eval::explain::{explain, StatementTrace};
 use crate::eval::flow::wildcard_only_reason;
-use crate::eval::{reference, Decision, Inputs, Outcome, PolicyDoc, ResourceSide};
+use crate::eval::{reference, Decision, Outcome};
 use crate::request::{Caller, Context, ContextValue, Request, RequestJson, Scalar};
 use crate::semantics::Semantics;
 use crate::store::Store;

@@ -232,7 +232,7 @@ fn run_org(args: &Args) -> ExitCode {
 
 enum Subject {
     Store(Arc<Store>),
-    Fixed(crate::eval::Inputs),
+    Fixed(crate::ast::Inputs),
 }
 
 fn run_inner(args: &Args) -> Result<Report, LoadError> {
@@ -322,7 +322,7 @@ fn run_inner(args: &Args) -> Result<Report, LoadError> {
             Subject::Fixed(i) => i.clone(),
         };
         // A fixed subset, so that a slow reference stays bounded (benchmark rule 5).
-        let subset: Vec<(crate::eval::Inputs, &Request)> = requests
+        let subset: Vec<(crate::ast::Inputs, &Request)> = requests
             .iter()
             .take(1000)
             .map(|r| (inputs_of(r), r))

@@ -132,7 +132,9 @@ fn config(args: &Args) -> Result<Config, super::ConfigError> {
     c.max_skew = Duration::from_secs(args.max_skew);
     c.upstream_timeout = Duration::from_secs(args.upstream_timeout.max(1));
     if args.sign_upstream {
-        c.upstream_signer = Some(crate::gateway::upstream_sign::UpstreamSigner::from_env()?);
+        c.upstream_signer = Some(
+            crate::gateway::upstream_sign::UpstreamSigner::from_env().map_err(|e| e.to_string())?,
+        );
     }
     Ok(c)
 }

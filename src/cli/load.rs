@@ -3,9 +3,8 @@
 use std::path::Path;
 use std::sync::Arc;
 
-use crate::ast::PolicyType;
+use crate::ast::{PolicyDoc, PolicyType};
 use crate::diag::Diagnostic;
-use crate::eval::PolicyDoc;
 use crate::parse::json::reader::{parse_json, JsonValue};
 use crate::parse::{policy_from_node, Limits};
 

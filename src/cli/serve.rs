@@ -156,7 +156,7 @@ fn config(args: &Args) -> Result<Config, super::ConfigError> {
         ..LogConfig::new(p.clone())
     });
     if let Some(p) = &args.envoy_mapping {
-        c.envoy = Some(Mapping::load(p)?);
+        c.envoy = Some(Mapping::load(p).map_err(|e| e.to_string())?);
     }
     if let Some(p) = &args.admin_token_file {
         // Bounded, and never quoted in an error.
@@ -206,10 +206,11 @@ fn report(e: &Event<'_>) {
                 trigger.as_str(),
                 findings.len()
             );
-            for f in findings.iter().take(20) {
-                let _ = writeln!(err, "  {f}");
+            if findings.is_empty() {
+                Ok(())
+            } else {
+                writeln!(err, "{}", crate::diag::Listed(findings))
             }
-            Ok(())
         }
         Event::Error(m) => writeln!(err, "iamc serve: {m}"),
     };

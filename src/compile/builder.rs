@@ -11,9 +11,9 @@ use rustc_hash::FxHashSet;
 
 use super::set::CompiledSet;
 use super::Engine;
+use crate::ast::Inputs;
 use crate::ast::Loc;
 use crate::diag::{Code, Diagnostic};
-use crate::eval::Inputs;
 use crate::semantics::Semantics;
 
 /// Bounds on what one engine holds. A build or an update that would pass one fails with a

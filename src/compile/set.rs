@@ -8,9 +8,9 @@
 use std::sync::Arc;
 
 use super::radix::Radix;
+use crate::ast::PolicyDoc;
 use crate::ast::{ArnForm, Effect, Statement};
 use crate::catalog;
-use crate::eval::PolicyDoc;
 use rustc_hash::FxHashMap as HashMap;
 
 /// One statement of the set.

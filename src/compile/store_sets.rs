@@ -12,8 +12,8 @@ use std::sync::Arc;
 
 use super::builder::{BuildError, Counter, EngineLimits, Totals};
 use super::set::CompiledSet;
+use crate::ast::PolicyDoc;
 use crate::ast::PolicyType;
-use crate::eval::PolicyDoc;
 use crate::request::Caller;
 use crate::store::{Account, Store, User};
 use rustc_hash::FxHashMap;

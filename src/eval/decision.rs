@@ -17,7 +17,7 @@ use serde::Serialize;
 use std::fmt;
 use std::sync::Arc;
 
-use crate::ast::{Policy, PolicyType};
+use crate::ast::PolicyType;
 use crate::diag::Code;
 
 /// An evaluation error, with its code; the message says which policy and condition.
@@ -145,28 +145,6 @@ impl Layer {
             }
             Layer::Request => "the request lacks a resource the action requires",
         }
-    }
-}
-
-/// A policy with its name and type, as evaluation sees it.
-#[derive(Clone, Debug, PartialEq)]
-pub struct PolicyDoc {
-    /// A name for output: a file name, a store id, or an ARN.
-    pub id: Arc<str>,
-    /// The policy type.
-    pub ty: PolicyType,
-    /// The policy.
-    pub policy: Policy,
-}
-
-impl PolicyDoc {
-    /// Wraps a policy.
-    pub fn new(id: impl Into<Arc<str>>, ty: PolicyType, policy: Policy) -> Arc<PolicyDoc> {
-        Arc::new(PolicyDoc {
-            id: id.into(),
-            ty,
-            policy,
-        })
     }
 }
 

@@ -4,10 +4,8 @@
 use serde::Serialize;
 
 use super::condition;
-use super::decision::PolicyDoc;
-use super::inputs::Inputs;
 use super::matching::{action_matches, principal_matches, resource_matches};
-use crate::ast::PolicyType;
+use crate::ast::{Inputs, PolicyDoc, PolicyType};
 use crate::request::{Caller, Request};
 use crate::semantics::Semantics;
 

@@ -130,7 +130,7 @@ impl Matcher<'_> {
     /// resource a Deny is checked against).
     pub fn hit(
         &mut self,
-        doc: &super::decision::PolicyDoc,
+        doc: &crate::ast::PolicyDoc,
         index: usize,
         stmt: &Statement,
         resource: &str,

@@ -5,9 +5,7 @@ pub(crate) mod condition;
 pub mod decision;
 pub(crate) mod explain;
 pub(crate) mod flow;
-pub mod inputs;
 pub(crate) mod matching;
 pub mod reference;
 
-pub use decision::{Decision, EvalError, Layer, Outcome, PolicyDoc, StatementRef};
-pub use inputs::{Inputs, ResourceSide};
+pub use decision::{Decision, EvalError, Layer, Outcome, StatementRef};

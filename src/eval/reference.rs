@@ -4,10 +4,9 @@
 
 use std::sync::Arc;
 
-use super::decision::{Decision, Outcome, PolicyDoc};
+use super::decision::{Decision, Outcome};
 use super::flow::{self, Hit, Layers, Matcher, Source};
-use super::inputs::Inputs;
-use crate::ast::Effect;
+use crate::ast::{Effect, Inputs, PolicyDoc};
 use crate::request::Request;
 use crate::semantics::Semantics;
 

@@ -58,9 +58,8 @@ use std::fmt;
 use std::path::Path;
 use std::sync::Arc;
 
-use crate::ast::{Loc, PolicyType};
+use crate::ast::{Loc, PolicyDoc, PolicyType};
 use crate::diag::{Code, Diagnostic};
-use crate::eval::PolicyDoc;
 use crate::parse::json::reader::{
     child_pointer, parse_json, value_end, JsonKey, JsonNode, JsonValue, Span,
 };
@@ -222,11 +221,6 @@ impl Credentials {
     /// How many access keys there are.
     pub fn len(&self) -> usize {
         self.keys.len()
-    }
-
-    /// Whether there are no access keys.
-    pub fn is_empty(&self) -> bool {
-        self.keys.is_empty()
     }
 
     /// The warnings found while reading (from the checks of session policies).

@@ -348,14 +348,6 @@ impl PolicyDb {
         Ok(true)
     }
 
-    /// The policy document of the resource `arn`, if it has one.
-    pub fn policy(&self, arn: &str) -> Result<Option<String>, DbError> {
-        self.conn
-            .prepare_cached("SELECT policy FROM policies WHERE arn = ?1")
-            .and_then(|mut stmt| stmt.query_row(params![arn], |row| row.get(0)).optional())
-            .map_err(sql(&self.path, "reading a policy"))
-    }
-
     /// Every stored `(arn, policy document)`, ordered by ARN.
     pub fn policies(&self) -> Result<Vec<(String, String)>, DbError> {
         let read = || -> rusqlite::Result<Vec<(String, String)>> {
@@ -453,18 +445,6 @@ impl PolicyDb {
         bump_revision(&tx, path)?;
         tx.commit().map_err(sql(path, "committing a tag removal"))?;
         Ok(())
-    }
-
-    /// The tags of the resource `arn` (empty when it has none).
-    pub fn tags(&self, arn: &str) -> Result<BTreeMap<String, String>, DbError> {
-        let read = || -> rusqlite::Result<BTreeMap<String, String>> {
-            let mut stmt = self
-                .conn
-                .prepare_cached("SELECT key, value FROM tags WHERE arn = ?1")?;
-            let rows = stmt.query_map(params![arn], |row| Ok((row.get(0)?, row.get(1)?)))?;
-            rows.collect()
-        };
-        read().map_err(sql(&self.path, "reading tags"))
     }
 
     /// The tags of every resource that has any: ARN → (key → value), ordered.

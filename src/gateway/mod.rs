@@ -6,9 +6,9 @@
 //! AWS SDK that does not use CBOR) point their endpoint at the gateway and change nothing
 //! else. For each request the gateway
 //!
-//! 1. verifies its AWS Signature Version 4 against the credentials file ([`sigv4`],
-//!    [`credentials`]); an unsigned request is anonymous;
-//! 2. maps the operation to its IAM action(s) and resource ARN(s) ([`ops`]);
+//! 1. verifies its AWS Signature Version 4 against the credentials file (`sigv4`,
+//!    `credentials`); an unsigned request is anonymous;
+//! 2. maps the operation to its IAM action(s) and resource ARN(s) (`ops`);
 //! 3. decides every check with the compiled engine over the policy store, with the context AWS
 //!    gives (`aws:SourceIp`, `aws:SecureTransport`, `aws:CurrentTime`, `aws:EpochTime`,
 //!    `aws:RequestedRegion`, `aws:PrincipalTag/*`, `aws:RequestTag/*`, `aws:TagKeys`,
@@ -16,7 +16,7 @@
 //!    naming the principal, the action, the resource and the reason;
 //! 4. serves `PutResourcePolicy`, `GetResourcePolicy` and `DeleteResourcePolicy` itself: a
 //!    policy is checked with the Kinesis resource-policy rules ([`crate::validate`]), written to
-//!    the SQLite database ([`db`]) and only then acknowledged, and the next request is decided
+//!    the SQLite database (`db`) and only then acknowledged, and the next request is decided
 //!    with it;
 //! 5. forwards everything else to the upstream unchanged, except that ARNs of the gateway's
 //!    account are rewritten to the upstream's account and back (a local Kinesis such as
@@ -25,7 +25,8 @@
 //!
 //! The store (`--store`) and the credentials file are reloaded on `SIGHUP`
 //! ([`Config::reload_on_sighup`]) and by [`Gateway::reload`]; a file that fails
-//! validation is refused and the old one keeps serving. Resource policies set through the API
+//! validation is refused and the old one keeps serving. The warnings of the files that go live
+//! (at the start and at each reload) are printed on standard error. Resource policies set through the API
 //! live in the database; a resource whose policy the store file sets cannot be changed through
 //! the API (`InvalidArgumentException`), so the two never disagree.
 //!
@@ -50,12 +51,15 @@
 //! What is not done: `SubscribeToShard`'s event stream is buffered, not streamed; CBOR bodies are refused
 //! (`SerializationException`).
 
-pub mod credentials;
-pub mod db;
-pub mod ops;
+pub(crate) mod credentials;
+pub(crate) mod db;
+pub(crate) mod ops;
 mod proxy;
-pub mod sigv4;
-pub mod upstream_sign;
+pub(crate) mod sigv4;
+pub(crate) mod upstream_sign;
+
+pub use ops::Place;
+pub use upstream_sign::{NoEnvCredentials, UpstreamSigner};
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
@@ -67,8 +71,8 @@ use std::time::Duration;
 use hyper::Uri;
 use hyper_util::rt::TokioExecutor;
 
-use crate::ast::PolicyType;
-use crate::eval::PolicyDoc;
+use crate::ast::{PolicyDoc, PolicyType};
+use crate::diag::{Diagnostic, Listed};
 use crate::runtime::signal::Sighup;
 use crate::runtime::{ConnLimits, Engine, Plain, Running};
 use crate::semantics::Semantics;
@@ -77,7 +81,7 @@ use crate::{Authorizer, BuildError, EngineBuilder};
 
 use credentials::Credentials;
 use db::PolicyDb;
-use ops::{IteratorCache, Place};
+use ops::IteratorCache;
 
 /// How the gateway runs.
 #[derive(Clone, Debug)]
@@ -109,8 +113,8 @@ pub struct Config {
     /// The evaluation semantics.
     pub semantics: Semantics,
     /// Signs forwarded requests with the gateway's credentials; `None` passes the client's
-    /// signature through ([`upstream_sign`]).
-    pub upstream_signer: Option<upstream_sign::UpstreamSigner>,
+    /// signature through ([`UpstreamSigner`]).
+    pub upstream_signer: Option<UpstreamSigner>,
     /// Reload the store and credentials files on `SIGHUP` (Unix), as [`Gateway::reload`] does;
     /// each reload is reported on standard error.
     pub reload_on_sighup: bool,
@@ -309,23 +313,43 @@ fn build_live(
 }
 
 fn load_files(config: &Config) -> Result<(Store, Credentials), GatewayError> {
-    let show = |what: &str, path: &std::path::Path, errs: Vec<crate::diag::Diagnostic>| {
-        let errs: Vec<String> = errs
-            .iter()
-            .filter(|d| d.severity == crate::diag::Severity::Error)
-            .take(20)
-            .map(|d| format!("  {d}"))
-            .collect();
+    let show = |what: &str, path: &std::path::Path, mut found: Vec<Diagnostic>| {
+        found.retain(Diagnostic::is_error);
         GatewayError(format!(
             "the {what} {} is invalid:\n{}",
             path.display(),
-            errs.join("\n")
+            Listed(&found)
         ))
     };
     let store = Store::load(&config.store).map_err(|e| show("store", &config.store, e))?;
     let creds = Credentials::load(&config.credentials)
         .map_err(|e| show("credentials file", &config.credentials, e))?;
     Ok((store, creds))
+}
+
+/// Prints on standard error the findings that are not errors (warnings, security warnings,
+/// suggestions) of the store and credentials files `live` was loaded from, as `iamc serve`
+/// prints a refused store's findings.
+fn report_warnings(config: &Config, live: &Live) {
+    let files = [
+        ("store", &config.store, live.base.warnings()),
+        (
+            "credentials file",
+            &config.credentials,
+            live.credentials.warnings(),
+        ),
+    ];
+    for (what, path, found) in files {
+        if !found.is_empty() {
+            let n = found.len();
+            eprintln!(
+                "iamc gateway: the {what} {}: {n} warning{}\n{}",
+                path.display(),
+                if n == 1 { "" } else { "s" },
+                Listed(found)
+            );
+        }
+    }
 }
 
 fn read_overlay(db: &PolicyDb) -> Result<Overlay, GatewayError> {
@@ -374,7 +398,8 @@ const CONN_LIMITS: ConnLimits = ConnLimits {
 
 impl Gateway {
     /// Loads the store and credentials, opens the database, compiles, binds and starts
-    /// serving. Call within a multi-threaded Tokio runtime.
+    /// serving; the files' warnings are printed on standard error. Call within a
+    /// multi-threaded Tokio runtime.
     pub async fn start(config: Config) -> Result<Gateway, GatewayError> {
         let (store, creds) = load_files(&config)?;
         let db = PolicyDb::open(&config.db).map_err(|e| GatewayError(e.to_string()))?;
@@ -387,6 +412,7 @@ impl Gateway {
             config.semantics.clone(),
             None,
         )?;
+        report_warnings(&config, &live);
         let (listener, addr) = crate::runtime::bind(config.listen)
             .await
             .map_err(GatewayError)?;
@@ -398,9 +424,8 @@ impl Gateway {
             .pool_idle_timeout(Duration::from_secs(30))
             .build(connector);
         let verify = sigv4::VerifyOptions {
-            service: "kinesis".into(),
-            region: config.place.region.clone(),
             max_skew: config.max_skew,
+            ..sigv4::VerifyOptions::kinesis(config.place.region.clone())
         };
         let state = Arc::new(State {
             config,
@@ -428,8 +453,8 @@ impl Gateway {
         self.state.live.load().version
     }
 
-    /// Reloads the store and credentials files (as `SIGHUP` does). On error the old ones keep
-    /// serving. Returns the new version.
+    /// Reloads the store and credentials files (as `SIGHUP` does) and prints their warnings on
+    /// standard error. On error the old ones keep serving. Returns the new version.
     pub async fn reload(&self) -> Result<u64, GatewayError> {
         reload(&self.state).await
     }
@@ -454,7 +479,8 @@ async fn reload(state: &State) -> Result<u64, GatewayError> {
         state.config.semantics.clone(),
         None,
     );
-    writer.commit(next.map(Arc::new))?;
+    let live = writer.commit(next.map(Arc::new))?;
+    report_warnings(&state.config, &live);
     Ok(version)
 }
 

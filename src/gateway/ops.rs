@@ -162,11 +162,6 @@ const OPERATIONS: &[(&str, Takes)] = &[
     ("UpdateStreamWarmThroughput", Takes::Stream),
 ];
 
-/// The operations the gateway maps, by name.
-pub fn operations() -> impl Iterator<Item = &'static str> {
-    OPERATIONS.iter().map(|(n, _)| *n)
-}
-
 /// Whether the operation's input has a `StreamName` member. Requests that give only
 /// `StreamARN` are forwarded with `StreamName` added (the name from the ARN): Kinesis accepts
 /// both together, and older Kinesis-compatible servers (kinesalite) read only the name.
@@ -224,16 +219,6 @@ impl IteratorCache {
             .get(iterator)
             .filter(|(_, at)| at.elapsed() < Self::TTL)
             .map(|(s, _)| Arc::clone(s))
-    }
-
-    /// How many iterators are remembered.
-    pub fn len(&self) -> usize {
-        self.map.len()
-    }
-
-    /// Whether none is.
-    pub fn is_empty(&self) -> bool {
-        self.map.is_empty()
     }
 }
 
@@ -761,7 +746,7 @@ mod tests {
 
     #[test]
     fn every_mapped_operation_is_a_catalog_action() {
-        for op in operations() {
+        for (op, _) in OPERATIONS {
             assert!(
                 crate::catalog::lookup_lc(&format!("kinesis:{op}").to_ascii_lowercase()).is_some(),
                 "{op}"
@@ -775,7 +760,7 @@ mod tests {
         for i in 0..(IteratorCache::MAX + 10) {
             c.remember(&format!("it-{i}"), "arn");
         }
-        assert!(c.len() <= IteratorCache::MAX);
+        assert!(c.map.len() <= IteratorCache::MAX);
         assert!(c
             .stream_of(&format!("it-{}", IteratorCache::MAX + 9))
             .is_some());

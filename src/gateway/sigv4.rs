@@ -156,8 +156,6 @@ pub enum Auth<'c> {
     Signed {
         /// The access key's entry.
         credential: &'c Credential,
-        /// The region of the credential scope (the gateway's).
-        region: String,
     },
 }
 
@@ -192,11 +190,6 @@ impl AuthError {
 
     fn unrecognized() -> AuthError {
         AuthError::new(UNRECOGNIZED_CLIENT, INVALID_TOKEN_MESSAGE)
-    }
-
-    /// The HTTP status of the answer: 400 for every code here (AWS JSON protocol).
-    pub fn http_status(&self) -> u16 {
-        400
     }
 }
 
@@ -370,10 +363,7 @@ pub fn verify<'c>(
     if !ct_eq(signature.as_bytes(), auth.signature.as_bytes()) {
         return Err(AuthError::mismatch());
     }
-    Ok(Auth::Signed {
-        credential,
-        region: auth.region.to_string(),
-    })
+    Ok(Auth::Signed { credential })
 }
 
 /// Whether the query has SigV4 presigning parameters.

@@ -44,6 +44,18 @@ const CLIENT_AUTH: [&str; 4] = [
     "x-amz-content-sha256",
 ];
 
+/// The environment lacks the credentials [`UpstreamSigner::from_env`] reads.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "signing upstream requests needs AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY in the \
+     environment ({} not set or empty)",
+    .missing.join(" and ")
+)]
+pub struct NoEnvCredentials {
+    /// The variables that are not set, or empty.
+    pub missing: Vec<&'static str>,
+}
+
 impl UpstreamSigner {
     /// A signer with these credentials.
     pub fn new(
@@ -60,14 +72,21 @@ impl UpstreamSigner {
 
     /// The credentials of the environment, as the AWS SDKs read them: `AWS_ACCESS_KEY_ID`,
     /// `AWS_SECRET_ACCESS_KEY` and, when set, `AWS_SESSION_TOKEN`.
-    pub fn from_env() -> Result<UpstreamSigner, String> {
+    pub fn from_env() -> Result<UpstreamSigner, NoEnvCredentials> {
         let get = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
         match (get("AWS_ACCESS_KEY_ID"), get("AWS_SECRET_ACCESS_KEY")) {
-            (Some(id), Some(secret)) => Ok(UpstreamSigner::new(id, secret, get("AWS_SESSION_TOKEN"))),
-            _ => Err(
-                "signing upstream requests needs AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY in the environment"
-                    .into(),
-            ),
+            (Some(id), Some(secret)) => {
+                Ok(UpstreamSigner::new(id, secret, get("AWS_SESSION_TOKEN")))
+            }
+            (id, secret) => Err(NoEnvCredentials {
+                missing: [
+                    id.is_none().then_some("AWS_ACCESS_KEY_ID"),
+                    secret.is_none().then_some("AWS_SECRET_ACCESS_KEY"),
+                ]
+                .into_iter()
+                .flatten()
+                .collect(),
+            }),
         }
     }
 

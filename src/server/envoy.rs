@@ -35,7 +35,7 @@
 //! authenticating proxy) and stripped from client requests; iamc does not authenticate.
 
 use std::collections::BTreeMap;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use hyper::HeaderMap;
 use serde::Deserialize;
@@ -132,71 +132,164 @@ pub(crate) struct Forwarded<'a> {
     pub(crate) headers: &'a HeaderMap,
 }
 
+/// Why a mapping file was refused ([`Mapping::load`], [`Mapping::parse`]).
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum MappingError {
+    /// The file cannot be read.
+    #[error("{}: cannot read: {source}", .path.display())]
+    Read {
+        /// The mapping file.
+        path: PathBuf,
+        /// The I/O error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The file is larger than the bound.
+    #[error("{}: the mapping is larger than {limit} bytes", .path.display())]
+    TooLarge {
+        /// The mapping file.
+        path: PathBuf,
+        /// The bound, in bytes.
+        limit: u64,
+    },
+    /// The file was read; its content is refused.
+    #[error("{}: {source}", .path.display())]
+    InFile {
+        /// The mapping file.
+        path: PathBuf,
+        /// Why the content is refused.
+        #[source]
+        source: Box<MappingError>,
+    },
+    /// Not JSON, or not of the mapping's shape (an unknown field, a wrong type, a field
+    /// missing).
+    #[error("{0}")]
+    Json(#[source] serde_json::Error),
+    /// A `version` other than 1.
+    #[error("version {0} is not supported (expected 1)")]
+    Version(u32),
+    /// No routes: every request would be unmappable.
+    #[error("`routes` is empty: every request would be unmappable")]
+    NoRoutes,
+    /// More routes than the bound.
+    #[error("more than {limit} routes")]
+    TooManyRoutes {
+        /// The bound.
+        limit: usize,
+    },
+    /// The top-level `principal` or `id` uses path parameters, which only a route has.
+    #[error("top-level templates cannot use path parameters: {}", .params.join(", "))]
+    TopLevelParams {
+        /// The parameters used.
+        params: Vec<String>,
+    },
+    /// A route without a `principal`, and none at the top.
+    #[error("routes[{route}]: no `principal`, here or at the top of the mapping")]
+    NoPrincipal {
+        /// The route's index.
+        route: usize,
+    },
+    /// A template or path that is not valid, or a template that uses a parameter its route's
+    /// path does not have.
+    #[error("{}{message}", located(.at))]
+    Invalid {
+        /// Where: `routes[2]`, `context `aws:SourceIp``, `routes[2]: context `k``; empty for
+        /// the top-level `principal` and `id`.
+        at: String,
+        /// What is wrong, with the text it is about.
+        message: String,
+    },
+}
+
+/// `at: ` when `at` is not empty.
+fn located(at: &str) -> String {
+    if at.is_empty() {
+        String::new()
+    } else {
+        format!("{at}: ")
+    }
+}
+
 impl Mapping {
     /// Reads a mapping file.
-    pub fn load(path: &Path) -> Result<Mapping, String> {
-        let shown = path.display();
-        let meta = std::fs::metadata(path).map_err(|e| format!("{shown}: cannot read: {e}"))?;
+    pub fn load(path: &Path) -> Result<Mapping, MappingError> {
+        let read = |source| MappingError::Read {
+            path: path.to_path_buf(),
+            source,
+        };
+        let meta = std::fs::metadata(path).map_err(read)?;
         if meta.len() > MAX_MAPPING_BYTES {
-            return Err(format!(
-                "{shown}: the mapping is larger than {MAX_MAPPING_BYTES} bytes"
-            ));
+            return Err(MappingError::TooLarge {
+                path: path.to_path_buf(),
+                limit: MAX_MAPPING_BYTES,
+            });
         }
-        let text =
-            std::fs::read_to_string(path).map_err(|e| format!("{shown}: cannot read: {e}"))?;
-        Mapping::parse(&text).map_err(|e| format!("{shown}: {e}"))
+        let text = std::fs::read_to_string(path).map_err(read)?;
+        Mapping::parse(&text).map_err(|e| MappingError::InFile {
+            path: path.to_path_buf(),
+            source: Box::new(e),
+        })
     }
 
     /// Reads a mapping from its JSON text.
-    pub fn parse(text: &str) -> Result<Mapping, String> {
-        let m: MappingJson = serde_json::from_str(text).map_err(|e| e.to_string())?;
+    pub fn parse(text: &str) -> Result<Mapping, MappingError> {
+        let m: MappingJson = serde_json::from_str(text).map_err(MappingError::Json)?;
         if m.version != 1 {
-            return Err(format!(
-                "version {} is not supported (expected 1)",
-                m.version
-            ));
+            return Err(MappingError::Version(m.version));
         }
         if m.routes.is_empty() {
-            return Err("`routes` is empty: every request would be unmappable".into());
+            return Err(MappingError::NoRoutes);
         }
         if m.routes.len() > MAX_ROUTES {
-            return Err(format!("more than {MAX_ROUTES} routes"));
+            return Err(MappingError::TooManyRoutes { limit: MAX_ROUTES });
         }
-        let top_principal = m.principal.as_deref().map(Template::parse).transpose()?;
+        let invalid = |at: String| {
+            move |message: String| MappingError::Invalid {
+                at: at.clone(),
+                message,
+            }
+        };
+        let top_principal = m
+            .principal
+            .as_deref()
+            .map(Template::parse)
+            .transpose()
+            .map_err(invalid(String::new()))?;
         let mut top_context = Vec::new();
         for (k, v) in &m.context {
             top_context.push((
                 k.clone(),
-                Template::parse(v).map_err(|e| format!("context `{k}`: {e}"))?,
+                Template::parse(v).map_err(invalid(format!("context `{k}`")))?,
             ));
         }
-        let id = m.id.as_deref().map(Template::parse).transpose()?;
+        let id =
+            m.id.as_deref()
+                .map(Template::parse)
+                .transpose()
+                .map_err(invalid(String::new()))?;
         if let Some(t) = id
             .iter()
             .chain(top_principal.iter())
             .find(|t| t.has_params())
         {
-            return Err(format!(
-                "top-level templates cannot use path parameters: {}",
-                t.params().join(", ")
-            ));
+            return Err(MappingError::TopLevelParams {
+                params: t.params().into_iter().map(String::from).collect(),
+            });
         }
         let mut routes = Vec::new();
         for (i, r) in m.routes.into_iter().enumerate() {
-            let at = |e: String| format!("routes[{i}]: {e}");
-            let segments = parse_path(&r.path).map_err(at)?;
+            let at = invalid(format!("routes[{i}]"));
+            let segments = parse_path(&r.path).map_err(&at)?;
             let principal = match (&r.principal, &top_principal) {
-                (Some(p), _) => Template::parse(p).map_err(at)?,
+                (Some(p), _) => Template::parse(p).map_err(&at)?,
                 (None, Some(t)) => t.clone(),
-                (None, None) => {
-                    return Err(at(
-                        "no `principal`, here or at the top of the mapping".into()
-                    ))
-                }
+                (None, None) => return Err(MappingError::NoPrincipal { route: i }),
             };
             let mut context = top_context.clone();
             for (k, v) in &r.context {
-                let t = Template::parse(v).map_err(|e| at(format!("context `{k}`: {e}")))?;
+                let t =
+                    Template::parse(v).map_err(invalid(format!("routes[{i}]: context `{k}`")))?;
                 context.retain(|(key, _)| !key.eq_ignore_ascii_case(k));
                 context.push((k.clone(), t));
             }
@@ -205,8 +298,8 @@ impl Mapping {
                     .method
                     .filter(|m| m != "*")
                     .map(|m| m.to_ascii_uppercase()),
-                action: Template::parse(&r.action).map_err(at)?,
-                resource: Template::parse(&r.resource).map_err(at)?,
+                action: Template::parse(&r.action).map_err(&at)?,
+                resource: Template::parse(&r.resource).map_err(&at)?,
                 principal,
                 context,
                 segments,
@@ -587,6 +680,30 @@ mod tests {
         ] {
             assert!(Mapping::parse(bad).is_err(), "{bad}");
         }
+        let e = Mapping::parse(r#"{"version": 2, "routes": []}"#).unwrap_err();
+        assert!(matches!(e, MappingError::Version(2)), "{e}");
+        let e = Mapping::parse(
+            r#"{"version": 1, "routes": [{"path": "/a", "action": "x", "resource": "*"}]}"#,
+        )
+        .unwrap_err();
+        assert!(matches!(e, MappingError::NoPrincipal { route: 0 }), "{e}");
+        assert_eq!(
+            e.to_string(),
+            "routes[0]: no `principal`, here or at the top of the mapping"
+        );
+        let e = Mapping::parse(
+            r#"{"version": 1, "principal": "p", "routes": [{"path": "/a/{b}", "action": "{c}", "resource": "*"}]}"#,
+        )
+        .unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "routes[0]: `{c}` is not a parameter of the path `/a/{b}`"
+        );
+        let e = Mapping::parse(
+            r#"{"version": 1, "principal": "{unclosed", "routes": [{"path": "/", "action": "x", "resource": "*"}]}"#,
+        )
+        .unwrap_err();
+        assert_eq!(e.to_string(), "`{unclosed`: a `{` is not closed");
         let t = Template::parse("{{literal}}").unwrap();
         assert_eq!(t.parts, vec![Part::Text("{literal}".into())]);
     }

@@ -68,7 +68,7 @@ use std::time::Duration;
 use serde_json::{json, Value};
 use tokio::sync::watch;
 
-pub use envoy::Mapping;
+pub use envoy::{Mapping, MappingError};
 pub use error::{ApiError, ErrorCode};
 pub use live::{Live, Trigger};
 pub use log::LogConfig;

@@ -15,10 +15,9 @@ use super::{
     Store, Tags, User, MAX_POLICIES, MAX_STATEMENTS, MAX_STORE_BYTES,
 };
 use crate::arn::{Arn, ArnError};
-use crate::ast::{Loc, PolicyType};
+use crate::ast::{Loc, PolicyDoc, PolicyType};
 use crate::catalog::ResourceType;
 use crate::diag::{Code, Diagnostic, Severity};
-use crate::eval::PolicyDoc;
 use crate::parse::json::reader::{child_pointer, parse_json, value_end, JsonNode, JsonValue, Span};
 use crate::parse::json::walk::{self, loc, Codes, Fields, ReadError, Walker};
 use crate::parse::{policy_from_node, Limits};

@@ -154,6 +154,7 @@ mod prepare;
 mod update;
 pub(crate) use load::{resolve_inside, Escape};
 pub(crate) use prepare::PrepareIndex;
+pub use update::SessionError;
 #[cfg(test)]
 mod tests;
 
@@ -162,9 +163,8 @@ use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::Arc;
 
-use crate::ast::{Loc, PolicyType};
+use crate::ast::{Inputs, Loc, PolicyDoc, PolicyType, ResourceSide};
 use crate::diag::Diagnostic;
-use crate::eval::{Inputs, PolicyDoc, ResourceSide};
 use crate::request::{Caller, Request};
 
 /// Largest store file, and largest file a store refers to, in bytes (64 MiB).

@@ -1062,9 +1062,21 @@ fn overlay_sets_resource_policies_tags_and_sessions() {
         ids(s.inputs_for(&req).session.as_slice()),
         ["credentials/k/session-policy"]
     );
-    assert!(s
+    let e = s
         .set_session("arn:aws:iam::111122223333:user/x", None, &st)
-        .is_err());
+        .unwrap_err();
+    assert_eq!(
+        e,
+        super::SessionError::NotASession("arn:aws:iam::111122223333:user/x".into())
+    );
+    assert_eq!(
+        super::SessionError::CODE,
+        crate::diag::Code::InvalidStoreArn
+    );
+    assert!(matches!(
+        s.set_session("not an arn", None, &st),
+        Err(super::SessionError::Caller(_))
+    ));
 }
 
 #[test]

@@ -6,9 +6,29 @@ use std::sync::Arc;
 
 use super::{session_key, Resource, Session, Store, Tags};
 use crate::arn::ArnPattern;
-use crate::ast::PolicyType;
-use crate::eval::PolicyDoc;
-use crate::request::Caller;
+use crate::ast::{PolicyDoc, PolicyType};
+use crate::diag::Code;
+use crate::request::{Caller, CallerError};
+
+/// Why [`Store::set_session`] refused an ARN.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum SessionError {
+    /// Not a principal ARN.
+    #[error(transparent)]
+    Caller(#[from] CallerError),
+    /// A principal, but not an assumed-role session or a federated user (the ARN as given).
+    #[error(
+        "`{0}` is not a session ARN (expected arn:aws:sts::ACCOUNT:assumed-role/ROLE/SESSION \
+         or …:federated-user/NAME)"
+    )]
+    NotASession(String),
+}
+
+impl SessionError {
+    /// The diagnostic code of every session error (an invalid session ARN).
+    pub const CODE: Code = Code::InvalidStoreArn;
+}
 
 impl Store {
     /// Sets (or, with `None`, removes) the resource-based policy of `arn`, creating the
@@ -79,9 +99,9 @@ impl Store {
         arn: &str,
         policy: Option<Arc<PolicyDoc>>,
         tags: &Tags,
-    ) -> Result<(), String> {
-        let caller = Caller::parse(arn).map_err(|e| e.to_string())?;
-        let key = session_key(&caller).ok_or_else(|| format!("`{arn}` is not a session ARN"))?;
+    ) -> Result<(), SessionError> {
+        let caller = Caller::parse(arn)?;
+        let key = session_key(&caller).ok_or_else(|| SessionError::NotASession(arn.into()))?;
         if let Some(p) = &policy {
             self.statements += p.policy.statements.len();
             Arc::make_mut(&mut self.all).push(Arc::clone(p));

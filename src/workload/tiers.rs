@@ -15,8 +15,7 @@ use std::sync::Arc;
 use serde_json::{json, Value};
 
 use crate::arn::ArnPattern;
-use crate::ast::PolicyType;
-use crate::eval::{Inputs, PolicyDoc, ResourceSide};
+use crate::ast::{Inputs, PolicyDoc, PolicyType, ResourceSide};
 use crate::parse::{parse_policy, Limits};
 use crate::request::{Caller, ContextValue, Request, Scalar};
 

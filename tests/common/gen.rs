@@ -5,8 +5,7 @@
 
 use std::sync::Arc;
 
-use iamc::ast::PolicyType;
-use iamc::eval::{Inputs, PolicyDoc, ResourceSide};
+use iamc::ast::{Inputs, PolicyDoc, PolicyType, ResourceSide};
 use iamc::parse::{parse_policy, Limits};
 use iamc::request::{Caller, ContextValue, Request, Scalar};
 use serde_json::{json, Value};

@@ -7,8 +7,8 @@ pub mod gen;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use iamc::ast::PolicyType;
-use iamc::eval::{Inputs, Outcome, PolicyDoc, ResourceSide};
+use iamc::ast::{Inputs, PolicyDoc, PolicyType, ResourceSide};
+use iamc::eval::Outcome;
 use iamc::parse::{parse_policy, Limits};
 use iamc::request::{Caller, Context, Request};
 use serde_json::Value;

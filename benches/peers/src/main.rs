@@ -20,9 +20,9 @@ use std::process::ExitCode;
 use std::str::FromStr;
 use std::time::{Duration, Instant};
 
-use iamc::ast::PolicyType;
+use iamc::ast::{Inputs, PolicyDoc, PolicyType};
 use iamc::compile::Engine;
-use iamc::eval::{reference, Inputs, Outcome, PolicyDoc};
+use iamc::eval::{reference, Outcome};
 use iamc::parse::{parse_policy, Limits};
 use iamc::request::{ContextValue, Request};
 use iamc::semantics::Semantics;

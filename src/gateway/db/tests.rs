@@ -4,6 +4,30 @@
 use super::*;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
+/// Reads of one resource, which only these tests need: the gateway reads everything at
+/// once (`policies`, `all_tags`).
+impl PolicyDb {
+    /// The policy document of the resource `arn`, if it has one.
+    fn policy(&self, arn: &str) -> Result<Option<String>, DbError> {
+        self.conn
+            .prepare_cached("SELECT policy FROM policies WHERE arn = ?1")
+            .and_then(|mut stmt| stmt.query_row(params![arn], |row| row.get(0)).optional())
+            .map_err(sql(&self.path, "reading a policy"))
+    }
+
+    /// The tags of the resource `arn` (empty when it has none).
+    fn tags(&self, arn: &str) -> Result<BTreeMap<String, String>, DbError> {
+        let read = || -> rusqlite::Result<BTreeMap<String, String>> {
+            let mut stmt = self
+                .conn
+                .prepare_cached("SELECT key, value FROM tags WHERE arn = ?1")?;
+            let rows = stmt.query_map(params![arn], |row| Ok((row.get(0)?, row.get(1)?)))?;
+            rows.collect()
+        };
+        read().map_err(sql(&self.path, "reading tags"))
+    }
+}
+
 /// A fresh directory under the system temp dir, removed on drop.
 struct TempDir(PathBuf);
 

@@ -88,9 +88,7 @@ fn check_at(headers: &HeaderMap, body: &str, now: SystemTime) -> Result<String, 
     )
     .map(|auth| match auth {
         Auth::Anonymous => "anonymous".to_string(),
-        Auth::Signed { credential, region } => {
-            format!("{} {region}", credential.access_key_id)
-        }
+        Auth::Signed { credential } => credential.access_key_id.clone(),
     })
 }
 
@@ -128,7 +126,7 @@ fn code(r: Result<String, AuthError>) -> &'static str {
 fn golden_botocore_port_in_host() {
     assert_eq!(
         check(&port_request(), BODY_PORT),
-        Ok("AKIAPRODUCER00000001 us-east-1".into())
+        Ok("AKIAPRODUCER00000001".into())
     );
 }
 
@@ -136,7 +134,7 @@ fn golden_botocore_port_in_host() {
 fn golden_botocore_session_token() {
     assert_eq!(
         check(&token_request(), BODY_TOKEN),
-        Ok("ASIASESSION000000001 us-east-1".into())
+        Ok("ASIASESSION000000001".into())
     );
 }
 
@@ -151,7 +149,7 @@ fn golden_botocore_utf8_body_default_port() {
     ]);
     assert_eq!(
         check(&headers, BODY_UTF8),
-        Ok("AKIAPRODUCER00000001 us-east-1".into())
+        Ok("AKIAPRODUCER00000001".into())
     );
     // The port is part of the signed host.
     let with_port = with(headers, "host", "kinesis.us-east-1.amazonaws.com:443");
@@ -295,10 +293,6 @@ fn unknown_key_or_bad_token_is_unrecognized() {
     // A token on a key that has none.
     let extra = with(port_request(), "x-amz-security-token", TOKEN);
     assert_eq!(check(&extra, BODY_PORT), unrecognized());
-    assert_eq!(
-        AuthError::new(UNRECOGNIZED_CLIENT, INVALID_TOKEN_MESSAGE).http_status(),
-        400
-    );
 }
 
 #[test]
@@ -681,7 +675,6 @@ fn dates_round_trip() {
 #[test]
 fn errors_display_their_code() {
     let e = AuthError::mismatch();
-    assert_eq!(e.http_status(), 400);
     assert!(e
         .to_string()
         .starts_with("InvalidSignatureException: The request signature"));

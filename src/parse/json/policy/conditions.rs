@@ -1,6 +1,7 @@
 //! `Condition`: operators, keys and values, each value parsed for its operator (spec §1.9, §3).
 
 use super::*;
+use crate::ast::OperatorError;
 use crate::diag::Code;
 
 impl Builder<'_> {
@@ -21,10 +22,10 @@ impl Builder<'_> {
             let op_ptr = child_pointer(ptr, &op_key.name);
             let op = match Operator::parse(&op_key.name) {
                 Ok(op) => op,
-                Err(msg) => {
+                Err(e) => {
                     self.error_help(
-                        Code::InvalidOperator,
-                        msg,
+                        OperatorError::CODE,
+                        e.to_string(),
                         "operator names are exact and case-sensitive, e.g. StringEquals, \
                          ForAnyValue:StringLike, ArnLikeIfExists",
                         &op_ptr,

@@ -1,9 +1,33 @@
-//! The policies that apply to a request (spec §5.1), as the caller of the evaluator gathers them
-//! (from a store, from the command line, from a conformance case).
+//! Policies as the decision path takes them: a parsed policy with its name and type
+//! ([`PolicyDoc`]), and the policies that apply to one request ([`Inputs`], spec §5.1), as the
+//! caller of an evaluator gathers them (from a store, from the command line, from a
+//! conformance case).
 
 use std::sync::Arc;
 
-use super::decision::PolicyDoc;
+use super::{Policy, PolicyType};
+
+/// A policy with its name and type, as evaluation sees it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct PolicyDoc {
+    /// A name for output: a file name, a store id, or an ARN.
+    pub id: Arc<str>,
+    /// The policy type.
+    pub ty: PolicyType,
+    /// The policy.
+    pub policy: Policy,
+}
+
+impl PolicyDoc {
+    /// Wraps a policy.
+    pub fn new(id: impl Into<Arc<str>>, ty: PolicyType, policy: Policy) -> Arc<PolicyDoc> {
+        Arc::new(PolicyDoc {
+            id: id.into(),
+            ty,
+            policy,
+        })
+    }
+}
 
 /// Policies of the caller's side and of each requested resource.
 #[derive(Clone, Debug, Default)]
