@@ -274,6 +274,15 @@ fn arnish() -> impl Strategy<Value = String> {
 
 proptest! {
     #[test]
+    fn the_byte_splitter_splits_as_splitn_does(s in arnish()) {
+        let (fields, n) = split(&s);
+        let want: Vec<&str> = s.splitn(6, ':').collect();
+        prop_assert_eq!(n, want.len());
+        prop_assert_eq!(&fields[..n], &want[..]);
+        prop_assert!(fields[n..].iter().all(|f| f.is_empty()));
+    }
+
+    #[test]
     fn display_round_trips(s in arnish()) {
         if let Ok(a) = Arn::parse(&s) {
             prop_assert_eq!(a.to_string(), s.clone());

@@ -107,7 +107,7 @@ impl Source for Indexed<'_> {
         } else {
             None
         };
-        set.candidates(&m.action_lc, resource, extra, self.scratch);
+        set.candidates(m.action_lc, resource, extra, self.scratch);
         let mut hits = Vec::new();
         for &id in &self.scratch.cands {
             if set.effect(id) != Some(effect) {
@@ -272,6 +272,20 @@ impl Engine {
 
     fn run(&self, scratch: &mut Scratch, req: &Request, mode: Mode) -> Decision {
         scratch.generation = scratch.generation.wrapping_add(1);
+        let mut action_lc = std::mem::take(&mut scratch.action_lc);
+        flow::lower_action(&req.action, &mut action_lc);
+        let d = self.run_lc(scratch, req, &action_lc, mode);
+        scratch.action_lc = action_lc;
+        d
+    }
+
+    fn run_lc(
+        &self,
+        scratch: &mut Scratch,
+        req: &Request,
+        action_lc: &str,
+        mode: Mode,
+    ) -> Decision {
         let mut src = Indexed { scratch };
         match &self.policies {
             Policies::Fixed {
@@ -280,9 +294,10 @@ impl Engine {
                 session,
                 scps,
                 sides,
-            } => flow::run(
+            } => flow::run_lc(
                 &mut src,
                 req,
+                action_lc,
                 &self.sem,
                 |resource| {
                     let side = if sides.is_empty() {
@@ -307,9 +322,10 @@ impl Engine {
                 let cs = sets.caller(&req.caller);
                 // The resource side of `Store::resource_side`: the resource's policy and the
                 // RCP levels of its account.
-                flow::run(
+                flow::run_lc(
                     &mut src,
                     req,
+                    action_lc,
                     &self.sem,
                     |resource| Layers {
                         identity: cs.identity,

@@ -282,6 +282,8 @@ const SCAN_BELOW: usize = 16;
 pub struct Scratch {
     pub(crate) cands: Vec<u32>,
     pub(crate) action_buf: Vec<u32>,
+    /// The request's action, lower-cased.
+    pub(crate) action_lc: String,
     /// Bumped for every decision, so that cached candidates never outlive one.
     pub(crate) generation: u64,
     /// What `cands` holds: (generation, set, resource, extra resource) addresses and lengths.

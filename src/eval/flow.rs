@@ -14,6 +14,7 @@ use crate::catalog::{self, ResourceRequirement, ResourceType};
 use crate::diag::Code;
 use crate::request::{Caller, Request};
 use crate::semantics::Semantics;
+use smallvec::SmallVec;
 
 /// A matching statement and, for resource-policy statements, how the principal matched.
 #[derive(Clone, Debug)]
@@ -35,7 +36,7 @@ pub struct Matcher<'a> {
     /// Evaluation errors.
     pub errors: Vec<EvalError>,
     /// The request's action, lower-cased once.
-    pub action_lc: String,
+    pub action_lc: &'a str,
     /// Where the colon of `action_lc` is.
     colon: Option<usize>,
     /// Whether errors are recorded ([`Mode::Full`]).
@@ -43,13 +44,8 @@ pub struct Matcher<'a> {
 }
 
 impl<'a> Matcher<'a> {
-    /// A matcher for `req`.
-    pub fn new(req: &'a Request, sem: &'a Semantics) -> Matcher<'a> {
-        let action_lc = if req.action.is_ascii() {
-            req.action.to_ascii_lowercase()
-        } else {
-            req.action.to_lowercase()
-        };
+    /// A matcher for `req`, whose action lower-cased ([`lower_action`]) is `action_lc`.
+    pub fn new(req: &'a Request, action_lc: &'a str, sem: &'a Semantics) -> Matcher<'a> {
         Matcher {
             req,
             sem,
@@ -73,7 +69,7 @@ impl<'a> Matcher<'a> {
         resource: &str,
     ) -> Option<Option<GrantClass>> {
         let req = self.req;
-        if !action_matches_split(&stmt.action, &self.action_lc, self.colon) {
+        if !action_matches_split(&stmt.action, self.action_lc, self.colon) {
             return None;
         }
         if !resource_matches(
@@ -170,6 +166,9 @@ pub trait Source {
     ) -> Vec<Hit>;
 }
 
+/// SCP or RCP levels: a few (root, OUs, account), kept inline.
+pub type Levels<'s, S> = SmallVec<[&'s S; 6]>;
+
 /// The policy sets that apply to one (action, resource) pair (spec §5.1).
 pub struct Layers<'s, S: ?Sized> {
     /// Identity-based policies of the caller.
@@ -179,11 +178,11 @@ pub struct Layers<'s, S: ?Sized> {
     /// The session policy.
     pub session: Option<&'s S>,
     /// SCP levels of the caller's account.
-    pub scps: Vec<&'s S>,
+    pub scps: Levels<'s, S>,
     /// The resource-based policy.
     pub resource_policy: Option<&'s S>,
     /// RCP levels of the resource's account.
-    pub rcps: Vec<&'s S>,
+    pub rcps: Levels<'s, S>,
 }
 
 /// For a denied wildcard-only action (spec §2.2 rule 7), why a statement with a specific
@@ -250,6 +249,17 @@ where
     run(src, req, sem, layers_for, Mode::Outcome).decision
 }
 
+/// Writes `action` lower-cased (actions ignore case) into `out`, replacing what it held.
+pub fn lower_action(action: &str, out: &mut String) {
+    out.clear();
+    if action.is_ascii() {
+        out.push_str(action);
+        out.make_ascii_lowercase();
+    } else {
+        out.push_str(&action.to_lowercase());
+    }
+}
+
 /// [`decide`] or [`outcome`], by `mode`.
 pub fn run<'s, S: Source>(
     src: &mut S,
@@ -261,15 +271,33 @@ pub fn run<'s, S: Source>(
 where
     S::Set: 's,
 {
-    let mut m = Matcher::new(req, sem);
+    let mut action_lc = String::new();
+    lower_action(&req.action, &mut action_lc);
+    run_lc(src, req, &action_lc, sem, layers_for, mode)
+}
+
+/// [`run`] with the request's action already lower-cased ([`lower_action`]), so that a caller
+/// with scratch space does not allocate for it.
+pub fn run_lc<'s, S: Source>(
+    src: &mut S,
+    req: &Request,
+    action_lc: &str,
+    sem: &Semantics,
+    layers_for: impl Fn(&str) -> Layers<'s, S::Set>,
+    mode: Mode,
+) -> Decision
+where
+    S::Set: 's,
+{
+    let mut m = Matcher::new(req, action_lc, sem);
     m.record = mode == Mode::Full;
     let mut notes = Vec::new();
-    let info = catalog::lookup_lc(&m.action_lc);
+    let info = catalog::lookup_lc(m.action_lc);
     let wildcard_only = info.is_some_and(|i| i.resources == ResourceRequirement::WildcardOnly)
-        && !sem.resource_scoped_actions.contains(&m.action_lc);
+        && !sem.resource_scoped_actions.iter().any(|a| a == m.action_lc);
 
     // The (resource for Allow statements, extra resource for Deny statements) pairs to decide.
-    let mut targets: Vec<(&str, Option<&str>)> = Vec::new();
+    let mut targets: SmallVec<[(&str, Option<&str>); 2]> = SmallVec::new();
     if wildcard_only {
         // Spec §2.2 rule 7: the action is authorized against `*`. A resource the request names
         // is still checked by Deny statements (the safe reading, see `Semantics`).
@@ -286,7 +314,7 @@ where
         targets.extend(req.resources().map(|r| (r, None)));
     }
 
-    let mut parts: Vec<Part> = targets
+    let mut parts: SmallVec<[Part; 2]> = targets
         .iter()
         .map(|&(r, d)| decide_one(src, &mut m, &layers_for(r), r, d, mode))
         .collect();
@@ -346,7 +374,7 @@ where
 }
 
 /// The most restrictive of the per-resource results (spec §5.7 ResourceSpecificResults).
-fn combine(mut parts: Vec<Part>) -> Part {
+fn combine(mut parts: SmallVec<[Part; 2]>) -> Part {
     if parts.len() == 1 {
         if let Some(only) = parts.pop() {
             return only;
