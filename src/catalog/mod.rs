@@ -129,11 +129,26 @@ pub fn actions() -> &'static [ActionInfo] {
 
 /// Looks up a lower-cased `service:name` (one hash lookup; this runs on every decision).
 pub fn lookup_lc(action_lc: &str) -> Option<&'static ActionInfo> {
-    type Map = rustc_hash::FxHashMap<String, &'static ActionInfo>;
+    lookup_id_lc(action_lc).map(|(_, a)| a)
+}
+
+/// A catalog action's dense id: its index in [`actions`]. The compiled engine interns actions
+/// by it.
+pub type ActionId = u16;
+
+/// [`lookup_lc`], with the action's [`ActionId`].
+pub fn lookup_id_lc(action_lc: &str) -> Option<(ActionId, &'static ActionInfo)> {
+    type Map = rustc_hash::FxHashMap<String, (ActionId, &'static ActionInfo)>;
     static BY_NAME: std::sync::LazyLock<Map> = std::sync::LazyLock::new(|| {
         actions()
             .iter()
-            .map(|a| (a.full_name().to_ascii_lowercase(), a))
+            .enumerate()
+            .filter_map(|(i, a)| {
+                Some((
+                    a.full_name().to_ascii_lowercase(),
+                    (ActionId::try_from(i).ok()?, a),
+                ))
+            })
             .collect()
     });
     BY_NAME.get(action_lc).copied()

@@ -107,16 +107,18 @@ impl Source for Indexed<'_> {
         } else {
             None
         };
-        set.candidates(m.action_lc, resource, extra, self.scratch);
+        set.candidates(m.action_id, m.action_lc, resource, extra, self.scratch);
         let mut hits = Vec::new();
-        for &id in &self.scratch.cands {
+        for &c in &self.scratch.cands {
+            // The statement id, and whether the index proved its action matches.
+            let (id, action_known) = (c >> 1, c & 1 == 1);
             if set.effect(id) != Some(effect) {
                 continue;
             }
             let Some((doc, index, stmt)) = set.statement(id) else {
                 continue;
             };
-            if let Some(hit) = m.hit(doc, index, stmt, resource, extra) {
+            if let Some(hit) = m.hit(doc, index, stmt, resource, extra, action_known) {
                 hits.push(hit);
                 if first_only {
                     break;

@@ -10,7 +10,8 @@ use std::sync::Arc;
 use super::radix::Radix;
 use crate::ast::PolicyDoc;
 use crate::ast::{ArnForm, Effect, Statement};
-use crate::catalog;
+use crate::catalog::{self, ActionId};
+use crate::eval::matching::action_matches;
 use rustc_hash::FxHashMap as HashMap;
 
 /// One statement of the set.
@@ -39,8 +40,14 @@ pub(crate) struct Index {
 
 /// Action patterns sorted into the cheapest strategy (globset's habit): exact names, literal
 /// prefixes before one trailing `*`, other globs, and statements that match (almost) any
-/// action. For the catalog's actions and every literal action name of the set, the full
-/// candidate list is precomputed, so a known action costs one hash lookup.
+/// action.
+///
+/// Actions are interned: for every catalog action (by its dense [`ActionId`], resolved once per
+/// request) and every literal action name of the set, the statements whose `Action` or
+/// `NotAction` element matches it are worked out at build time with the reference matcher, so
+/// that list is exact and its statements' action need not be checked again ([`proven`]). Any
+/// other action is looked up through the patterns at request time, and its candidates are
+/// checked in full.
 #[derive(Clone, Debug, Default)]
 pub(crate) struct ActionIndex {
     exact: HashMap<Box<str>, Vec<u32>>,
@@ -48,7 +55,21 @@ pub(crate) struct ActionIndex {
     prefix_lens: Vec<usize>,
     globs: Vec<(Box<str>, Box<str>, crate::glob::Glob, u32)>,
     always: Vec<u32>,
-    memo: HashMap<Box<str>, Vec<u32>>,
+    /// Per catalog action id: the matching statements ([`proven`] candidates).
+    by_id: Vec<Box<[u32]>>,
+    /// The same for literal action names of the set that the catalog does not know.
+    memo: HashMap<Box<str>, Box<[u32]>>,
+}
+
+/// A candidate whose action is known to match (bit 0 set): `id << 1 | 1`. Statement ids are
+/// below 2^31 (a set that large would not fit in memory).
+pub(crate) fn proven(id: u32) -> u32 {
+    id << 1 | 1
+}
+
+/// A candidate whose every element must still be checked: `id << 1`.
+pub(crate) fn unproven(id: u32) -> u32 {
+    id << 1
 }
 
 /// Resource patterns: exact ARNs in a hash map, everything else by its literal prefix in a
@@ -118,29 +139,39 @@ impl ActionIndex {
         }
     }
 
-    fn finish(&mut self) {
+    fn finish<'a>(&mut self, statement: impl Fn(u32) -> Option<&'a Statement>) {
         let mut lens: Vec<usize> = self.prefix.keys().map(|k| k.len()).collect();
         lens.sort_unstable();
         lens.dedup();
         self.prefix_lens = lens;
-        let mut known: Vec<String> = catalog::actions()
+        let mut buf = Vec::new();
+        let mut exact_for = |this: &ActionIndex, action_lc: &str| -> Box<[u32]> {
+            this.compute(action_lc, &mut buf);
+            buf.iter()
+                .copied()
+                .filter(|&id| statement(id).is_some_and(|s| action_matches(&s.action, action_lc)))
+                .map(proven)
+                .collect()
+        };
+        let by_id: Vec<Box<[u32]>> = catalog::actions()
             .iter()
-            .map(|a| a.full_name().to_lowercase())
+            .map(|a| exact_for(self, &a.full_name().to_ascii_lowercase()))
             .collect();
-        known.extend(self.exact.keys().map(|k| k.to_string()));
-        known.sort();
-        known.dedup();
-        // Only non-empty lists are kept: a catalog action that is not in the memo has no
-        // candidates (see `candidates`).
         let mut memo = HashMap::default();
-        for k in known {
-            let mut v = Vec::new();
-            self.compute(&k, &mut v);
+        let mut literal: Vec<&str> = self
+            .exact
+            .keys()
+            .map(|k| &**k)
+            .filter(|k| catalog::lookup_lc(k).is_none())
+            .collect();
+        literal.sort_unstable();
+        for k in literal {
+            let v = exact_for(self, k);
             if !v.is_empty() {
-                v.shrink_to_fit();
-                memo.insert(k.into_boxed_str(), v);
+                memo.insert(Box::from(k), v);
             }
         }
+        self.by_id = by_id;
         self.memo = memo;
     }
 
@@ -169,17 +200,25 @@ impl ActionIndex {
         out.dedup();
     }
 
-    /// The candidates: precomputed for known actions, else computed into `buf`.
-    fn candidates<'a>(&'a self, action_lc: &str, buf: &'a mut Vec<u32>) -> &'a [u32] {
-        match self.memo.get(action_lc) {
-            Some(v) => v,
-            // Every catalog action was memoised when it had candidates.
-            None if catalog::lookup_lc(action_lc).is_some() => &[],
-            None => {
-                self.compute(action_lc, buf);
-                buf
-            }
+    /// The candidates: precomputed and [`proven`] for interned actions, else computed into
+    /// `buf` and [`unproven`].
+    fn candidates<'a>(
+        &'a self,
+        action: Option<ActionId>,
+        action_lc: &str,
+        buf: &'a mut Vec<u32>,
+    ) -> &'a [u32] {
+        if let Some(id) = action {
+            return self.by_id.get(usize::from(id)).map_or(&[], |v| &v[..]);
         }
+        if let Some(v) = self.memo.get(action_lc) {
+            return v;
+        }
+        self.compute(action_lc, buf);
+        for c in buf.iter_mut() {
+            *c = unproven(*c);
+        }
+        buf
     }
 
     fn heap_bytes(&self) -> usize {
@@ -190,7 +229,12 @@ impl ActionIndex {
         };
         map(&self.exact)
             + map(&self.prefix)
-            + map(&self.memo)
+            + self
+                .memo
+                .iter()
+                .map(|(k, v)| k.len() + v.len() * 4 + 48)
+                .sum::<usize>()
+            + self.by_id.iter().map(|v| v.len() * 4 + 16).sum::<usize>()
             + self.globs.len() * 64
             + self.always.capacity() * 4
     }
@@ -228,19 +272,27 @@ impl ResourceIndex {
         }
     }
 
-    /// Appends the candidates for `resource` to `out`.
+    /// Whether no statement is in this index.
+    fn is_empty(&self) -> bool {
+        self.always.is_empty()
+            && self.exact.is_empty()
+            && self.heads.is_empty()
+            && self.tree.is_empty()
+    }
+
+    /// Appends the candidates for `resource` to `out`, [`unproven`].
     fn collect(&self, resource: &str, out: &mut Vec<u32>) {
-        out.extend_from_slice(&self.always);
+        let mut add = |ids: &[u32]| out.extend(ids.iter().map(|&i| unproven(i)));
+        add(&self.always);
         if let Some(v) = self.exact.get(resource) {
-            out.extend_from_slice(v);
+            add(v);
         }
         if !self.tree.is_empty() {
-            self.tree
-                .walk(resource.as_bytes(), |ids| out.extend_from_slice(ids));
+            self.tree.walk(resource.as_bytes(), &mut add);
         }
         if let Some((head, rest)) = split_head(resource) {
             if let Some(tree) = self.heads.get(head) {
-                tree.walk(rest.as_bytes(), |ids| out.extend_from_slice(ids));
+                tree.walk(rest.as_bytes(), &mut add);
             }
         }
     }
@@ -300,6 +352,14 @@ impl CompiledSet {
             docs,
             ..CompiledSet::default()
         };
+        // A small set keeps every statement in its action index, so an interned action finds
+        // exactly its statements with one array index and no resource lookup.
+        let small = set
+            .docs
+            .iter()
+            .map(|d| d.policy.statements.len())
+            .sum::<usize>()
+            <= SCAN_BELOW;
         for (d, doc) in set.docs.iter().enumerate() {
             for (i, stmt) in doc.policy.statements.iter().enumerate() {
                 let id = u32::try_from(set.entries.len()).unwrap_or(u32::MAX);
@@ -308,14 +368,21 @@ impl CompiledSet {
                     index: u32::try_from(i).unwrap_or(u32::MAX),
                     effect: stmt.effect,
                 });
-                if resource_selective(stmt) {
+                if !small && resource_selective(stmt) {
                     set.index.resources.add(id, stmt);
                 } else {
                     set.index.actions.add(id, stmt);
                 }
             }
         }
-        set.index.actions.finish();
+        let (docs, entries) = (&set.docs, &set.entries);
+        set.index.actions.finish(|id| {
+            let e = entries.get(id as usize)?;
+            docs.get(e.doc as usize)?
+                .policy
+                .statements
+                .get(e.index as usize)
+        });
         set
     }
 
@@ -327,12 +394,14 @@ impl CompiledSet {
         Some((doc, e.index as usize, stmt))
     }
 
-    /// Candidate statement ids (of both effects) for the request, sorted, into
-    /// `scratch.cands`: the action index's candidates for the action and the resource index's
+    /// Candidate statements (of both effects) for the request, [`proven`] or [`unproven`],
+    /// sorted, into `scratch.cands`: the action index's candidates for the action (`action`:
+    /// its catalog id, when it has one) and the resource index's
     /// for the resource (and for `extra_resource`, a second resource a Deny is also checked
     /// against). The Deny and Allow passes of one decision share the result.
     pub(crate) fn candidates(
         &self,
+        action: Option<ActionId>,
         action_lc: &str,
         resource: &str,
         extra_resource: Option<&str>,
@@ -354,26 +423,34 @@ impl CompiledSet {
         if self.entries.is_empty() {
             return;
         }
-        // A small set is scanned whole: looking its indexes up would cost more than checking
-        // every statement (the bypass OPA's rule index has too).
-        if self.entries.len() <= SCAN_BELOW {
+        // A small set is scanned whole for an action the catalog does not know: looking its
+        // patterns up would cost more than checking every statement (the bypass OPA's rule
+        // index has too).
+        if action.is_none() && self.entries.len() <= SCAN_BELOW {
             scratch
                 .cands
-                .extend(0..u32::try_from(self.entries.len()).unwrap_or(u32::MAX));
+                .extend((0..u32::try_from(self.entries.len()).unwrap_or(u32::MAX)).map(unproven));
             return;
         }
         let mut action_buf = std::mem::take(&mut scratch.action_buf);
         scratch
             .cands
-            .extend_from_slice(self.index.actions.candidates(action_lc, &mut action_buf));
+            .extend_from_slice(
+                self.index
+                    .actions
+                    .candidates(action, action_lc, &mut action_buf),
+            );
         scratch.action_buf = action_buf;
         let before = scratch.cands.len();
-        for r in std::iter::once(resource).chain(extra_resource) {
-            self.index.resources.collect(r, &mut scratch.cands);
+        if !self.index.resources.is_empty() {
+            for r in std::iter::once(resource).chain(extra_resource) {
+                self.index.resources.collect(r, &mut scratch.cands);
+            }
         }
         if scratch.cands.len() > before {
             scratch.cands.sort_unstable();
-            scratch.cands.dedup();
+            // One entry per statement; where both forms are there, the unproven one (first).
+            scratch.cands.dedup_by(|b, a| *a >> 1 == *b >> 1);
         }
     }
 

@@ -10,7 +10,7 @@ use super::condition;
 use super::decision::{Decision, EvalError, Layer, Outcome, StatementRef};
 use super::matching::{action_matches_split, principal_matches, resource_matches, GrantClass};
 use crate::ast::{Effect, PolicyType, Statement};
-use crate::catalog::{self, ResourceRequirement, ResourceType};
+use crate::catalog::{self, ActionId, ResourceRequirement, ResourceType};
 use crate::diag::Code;
 use crate::request::{Caller, Request};
 use crate::semantics::Semantics;
@@ -39,6 +39,8 @@ pub struct Matcher<'a> {
     pub action_lc: &'a str,
     /// Where the colon of `action_lc` is.
     colon: Option<usize>,
+    /// The action's catalog id, if it has one.
+    pub action_id: Option<ActionId>,
     /// Whether errors are recorded ([`Mode::Full`]).
     record: bool,
 }
@@ -53,6 +55,7 @@ impl<'a> Matcher<'a> {
             errors: Vec::new(),
             colon: action_lc.find(':'),
             action_lc,
+            action_id: None,
             record: true,
         }
     }
@@ -61,15 +64,18 @@ impl<'a> Matcher<'a> {
     /// when it does, where the class is the principal match of a resource-policy statement.
     /// Elements are checked in order (action, resource, principal, conditions); keys are
     /// recorded as missing only for the elements that were reached.
+    /// With `action_known`, the statement's action element is known to match (the compiled
+    /// index proved it at build time) and is not checked again.
     pub fn statement_matches(
         &mut self,
         policy_id: &str,
         ty: PolicyType,
         stmt: &Statement,
         resource: &str,
+        action_known: bool,
     ) -> Option<Option<GrantClass>> {
         let req = self.req;
-        if !action_matches_split(&stmt.action, self.action_lc, self.colon) {
+        if !action_known && !action_matches_split(&stmt.action, self.action_lc, self.colon) {
             return None;
         }
         if !resource_matches(
@@ -123,7 +129,8 @@ impl<'a> Matcher<'a> {
 
 impl Matcher<'_> {
     /// The hit for one statement of `doc` if it matches `resource`, or `extra` (the second
-    /// resource a Deny is checked against).
+    /// resource a Deny is checked against). `action_known`: see
+    /// [`Matcher::statement_matches`].
     pub fn hit(
         &mut self,
         doc: &crate::ast::PolicyDoc,
@@ -131,10 +138,13 @@ impl Matcher<'_> {
         stmt: &Statement,
         resource: &str,
         extra: Option<&str>,
+        action_known: bool,
     ) -> Option<Hit> {
         let class = self
-            .statement_matches(&doc.id, doc.ty, stmt, resource)
-            .or_else(|| extra.and_then(|r| self.statement_matches(&doc.id, doc.ty, stmt, r)))?;
+            .statement_matches(&doc.id, doc.ty, stmt, resource, action_known)
+            .or_else(|| {
+                extra.and_then(|r| self.statement_matches(&doc.id, doc.ty, stmt, r, action_known))
+            })?;
         Some(Hit {
             stmt: StatementRef {
                 policy_id: doc.id.clone(),
@@ -292,7 +302,9 @@ where
     let mut m = Matcher::new(req, action_lc, sem);
     m.record = mode == Mode::Full;
     let mut notes = Vec::new();
-    let info = catalog::lookup_lc(m.action_lc);
+    let found = catalog::lookup_id_lc(m.action_lc);
+    m.action_id = found.map(|(id, _)| id);
+    let info = found.map(|(_, i)| i);
     let wildcard_only = info.is_some_and(|i| i.resources == ResourceRequirement::WildcardOnly)
         && !sem.resource_scoped_actions.iter().any(|a| a == m.action_lc);
 

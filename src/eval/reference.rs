@@ -36,7 +36,7 @@ impl Source for Scan {
                 } else {
                     None
                 };
-                if let Some(hit) = m.hit(doc, i, stmt, resource, extra) {
+                if let Some(hit) = m.hit(doc, i, stmt, resource, extra, false) {
                     hits.push(hit);
                     if first_only {
                         return hits;
