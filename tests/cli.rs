@@ -202,6 +202,41 @@ fn batch_mode_echoes_ids_in_order_and_reports_bad_lines() {
     assert_eq!(lines[2]["decision"], "ImplicitDeny");
 }
 
+/// `--format outcomes` (the fast path) gives, line for line, the decision and id that
+/// `--format json` gives, and keeps bad lines as errors in their place.
+#[test]
+fn batch_outcomes_match_the_full_decisions_line_for_line() {
+    let run = |format: &str| {
+        let mut input = std::fs::read_to_string(example("requests.jsonl")).unwrap();
+        input.push_str("this is not json\n");
+        let out = iamc()
+            .args(["authorize", "--format", format, "--store"])
+            .arg(example("store.json"))
+            .args(["--requests", "-"])
+            .write_stdin(input)
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(1), "the bad line makes it 1");
+        String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
+            .collect::<Vec<_>>()
+    };
+    let full = run("json");
+    let fast = run("outcomes");
+    assert_eq!(full.len(), 22);
+    assert_eq!(fast.len(), full.len());
+    let mut decisions = std::collections::BTreeSet::new();
+    for (f, o) in full.iter().zip(&fast) {
+        assert_eq!(o["id"], f["id"]);
+        assert_eq!(o["decision"], f["decision"]);
+        assert_eq!(o.get("determining"), None, "outcomes only: {o}");
+        decisions.insert(f["decision"].to_string());
+    }
+    assert_eq!(decisions.len(), 4, "Allow, both denies and the error line: {decisions:?}");
+    assert_eq!(fast[21]["line"], 22);
+}
+
 #[test]
 fn batch_reads_standard_input_and_the_example_runs() {
     let out = iamc()
