@@ -28,7 +28,7 @@ pub mod workload;
 
 // The front door: a store, its compiled engine, requests and decisions.
 pub use authorizer::{Authorizer, Prepared};
-pub use compile::{BuildError, Engine, EngineBuilder, EngineLimits};
+pub use compile::{BuildError, Engine, EngineBuilder, EngineLimits, Scratch};
 pub use eval::{Decision, Outcome};
 pub use request::Request;
 pub use semantics::Semantics;
