@@ -30,12 +30,34 @@ fn principal_tags(tags: &Tags, userid: Option<&str>) -> Arc<Context> {
     Arc::new(tag_layer("aws:PrincipalTag/", tags, userid))
 }
 
+/// The keys [`Request::derive_keys`] adds for `caller`, as a layer.
+fn derived_layer(caller: Caller) -> Arc<Context> {
+    let mut r = Request::new(caller, "", "");
+    r.derive_keys();
+    Arc::new(r.context)
+}
+
+/// The partition whose callers the index has derived keys for; a caller in another one gets
+/// them computed ([`Request::derive_keys`]).
+const PARTITION: &str = "aws";
+
+/// A user's or role's layers: its tags (and a user's `aws:userid`), and the keys derived from
+/// its ARN in [`PARTITION`].
+#[derive(Debug)]
+struct Principal {
+    tags: Arc<Context>,
+    derived: Arc<Context>,
+}
+
 /// What a role session takes from its role.
 #[derive(Debug)]
 struct RoleInfo {
     path: String,
     id: Option<String>,
     tags: Arc<Context>,
+    /// The keys derived for any session of the role in [`PARTITION`] (they name the role,
+    /// not the session).
+    derived: Arc<Context>,
 }
 
 /// Per account, by the name as the store writes it (`path/name` for users and roles named by
@@ -49,9 +71,9 @@ type ByAccount<T> = HashMap<Box<str>, HashMap<Box<str>, T>>;
 #[derive(Debug, Default)]
 pub(crate) struct PrepareIndex {
     /// Users by `path/name`: their tags and `aws:userid`.
-    users: ByAccount<Arc<Context>>,
+    users: ByAccount<Principal>,
     /// Roles by `path/name`: their tags.
-    roles_at: ByAccount<Arc<Context>>,
+    roles_at: ByAccount<Principal>,
     /// Roles by name (role sessions name no path).
     roles: ByAccount<RoleInfo>,
     /// Resources with tags, by ARN.
@@ -80,22 +102,51 @@ impl Store {
             let key: Box<str> = id.as_str().into();
             let users = idx.users.entry(key.clone()).or_default();
             for u in account.users.values() {
+                let at = path_name(&u.path, &u.name);
+                let caller = Caller::User {
+                    partition: PARTITION.into(),
+                    account: id.clone(),
+                    path_name: at.to_string(),
+                };
                 users.insert(
-                    path_name(&u.path, &u.name),
-                    principal_tags(&u.tags, u.id.as_deref()),
+                    at,
+                    Principal {
+                        tags: principal_tags(&u.tags, u.id.as_deref()),
+                        derived: derived_layer(caller),
+                    },
                 );
             }
             let roles_at = idx.roles_at.entry(key.clone()).or_default();
             let roles = idx.roles.entry(key).or_default();
             for r in account.roles.values() {
                 let tags = principal_tags(&r.tags, None);
-                roles_at.insert(path_name(&r.path, &r.name), Arc::clone(&tags));
+                let at = path_name(&r.path, &r.name);
+                let role = Caller::Role {
+                    partition: PARTITION.into(),
+                    account: id.clone(),
+                    path_name: at.to_string(),
+                };
+                let session = Caller::RoleSession {
+                    partition: PARTITION.into(),
+                    account: id.clone(),
+                    role_name: r.name.clone(),
+                    session: String::new(),
+                    role_path: r.path.clone(),
+                };
+                roles_at.insert(
+                    at,
+                    Principal {
+                        tags: Arc::clone(&tags),
+                        derived: derived_layer(role),
+                    },
+                );
                 roles.insert(
                     r.name.as_str().into(),
                     RoleInfo {
                         path: r.path.clone(),
                         id: r.id.clone(),
                         tags,
+                        derived: derived_layer(session),
                     },
                 );
             }
@@ -117,6 +168,8 @@ impl Store {
         let account = req.caller.account().and_then(|a| self.accounts.get(a));
         // A role session: its role's path, id and tags.
         let mut role: Option<(Option<&str>, Arc<Context>)> = None;
+        // The derived keys, when the index has them for this caller.
+        let mut derived: Option<Arc<Context>> = None;
         if let Caller::RoleSession {
             account: acct,
             role_name,
@@ -128,12 +181,33 @@ impl Store {
             if let Some(info) = found {
                 role_path.clone_from(&info.path);
                 role = Some((info.id.as_deref(), Arc::clone(&info.tags)));
+                derived = Some(Arc::clone(&info.derived));
             } else if let Some(r) = account.and_then(|a| a.role(role_name)) {
                 role_path.clone_from(&r.path);
                 role = Some((r.id.as_deref(), principal_tags(&r.tags, None)));
             }
         }
-        req.derive_keys();
+        let found: Option<&Principal> = match &req.caller {
+            Caller::User {
+                account: a,
+                path_name,
+                ..
+            } => idx.and_then(|i| get(&i.users, a, path_name)),
+            Caller::Role {
+                account: a,
+                path_name,
+                ..
+            } => idx.and_then(|i| get(&i.roles_at, a, path_name)),
+            _ => None,
+        };
+        if let Some(p) = found {
+            derived = Some(Arc::clone(&p.derived));
+        }
+        // Derived keys first: nothing the store adds has their names.
+        match derived.filter(|_| req.caller.partition() == Some(PARTITION)) {
+            Some(layer) => req.context.push_layer(layer),
+            None => req.derive_keys(),
+        }
 
         let caller = &req.caller;
         let session = if self.sessions.is_empty() {
@@ -147,26 +221,20 @@ impl Store {
                 .push_layer(Arc::new(tag_layer("aws:PrincipalTag/", &s.tags, None)));
         }
         let principal: Option<Arc<Context>> = match caller {
-            Caller::User {
-                account: a,
-                path_name,
-                ..
-            } => idx
-                .and_then(|i| get(&i.users, a, path_name).cloned())
-                .or_else(|| {
-                    let user = account.and_then(|acc| acc.user_at(path_name))?;
-                    Some(principal_tags(&user.tags, user.id.as_deref()))
-                }),
-            Caller::Role {
-                account: a,
-                path_name,
-                ..
-            } => idx
-                .and_then(|i| get(&i.roles_at, a, path_name).cloned())
-                .or_else(|| {
-                    let role = account.and_then(|acc| acc.role_at(path_name))?;
-                    Some(principal_tags(&role.tags, None))
-                }),
+            Caller::User { path_name, .. } => match found {
+                Some(p) => Some(Arc::clone(&p.tags)),
+                None => {
+                    let user = account.and_then(|acc| acc.user_at(path_name));
+                    user.map(|u| principal_tags(&u.tags, u.id.as_deref()))
+                }
+            },
+            Caller::Role { path_name, .. } => match found {
+                Some(p) => Some(Arc::clone(&p.tags)),
+                None => {
+                    let role = account.and_then(|acc| acc.role_at(path_name));
+                    role.map(|r| principal_tags(&r.tags, None))
+                }
+            },
             Caller::RoleSession { session: name, .. } => match &role {
                 Some((id, tags)) => {
                     if let Some(id) = id {

@@ -1163,6 +1163,9 @@ fn prepare_index_completes_requests_as_the_store_does() {
         "arn:aws:sts::111122223333:federated-user/bob",
         "arn:aws:iam::111122223333:root",
         "arn:aws:iam::444455556666:user/mallory",
+        // Another partition: the index's derived keys are for `aws`; these are computed.
+        "arn:aws-cn:iam::111122223333:user/div/alice",
+        "arn:aws-cn:sts::111122223333:assumed-role/kcl-app/s1",
     ];
     let resources = [
         STREAM,
@@ -1194,5 +1197,10 @@ fn prepare_index_completes_requests_as_the_store_does() {
     let mut alice = request(callers[0], "kinesis:GetRecords", STREAM);
     s.complete(&mut alice, Some(&idx));
     assert_eq!(text(&alice, "aws:PrincipalTag/team"), Some("data"));
+    assert_eq!(text(&alice, "aws:username"), Some("alice"));
+    assert_eq!(
+        text(&alice, "aws:PrincipalArn"),
+        Some("arn:aws:iam::111122223333:user/div/alice")
+    );
     assert_eq!(compared, callers.len() * resources.len() * 2);
 }
