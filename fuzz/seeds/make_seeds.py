@@ -65,12 +65,15 @@ for i, d in enumerate(docs):
 # text_policy: the examples' text forms.
 for f in sorted((ROOT / "examples/kinesis/text").glob("*.iam")):
     put("text_policy", f.read_text())
-# ... and a few corpus documents in the text form, written with `iamc fmt --to text` when
-# the binary is there.
-text_dir = ROOT / "fuzz/seeds/text"
-if text_dir.is_dir():
-    for f in sorted(text_dir.glob("*.iam")):
-        put("text_policy", f.read_text())
+# ... and every corpus document that is valid, in the text form, as `iamc fmt` prints it
+# (when the binary is built: target/debug/iamc or target/release/iamc).
+import subprocess
+iamc = next((p for p in [ROOT / "target/debug/iamc", ROOT / "target/release/iamc"] if p.exists()), None)
+if iamc:
+    for d in docs:
+        r = subprocess.run([str(iamc), "fmt", "-"], input=d.encode(), capture_output=True, timeout=10)
+        if r.returncode == 0:
+            put("text_policy", r.stdout)
 
 # store: the stores whose documents are inline.
 for f in [ROOT / "tests/gateway/store.json"]:
