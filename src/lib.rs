@@ -11,6 +11,8 @@ pub mod cli;
 pub mod compile;
 pub mod diag;
 pub mod eval;
+#[doc(hidden)]
+pub mod fuzzing;
 #[cfg(feature = "gateway")]
 pub mod gateway;
 pub(crate) mod glob;

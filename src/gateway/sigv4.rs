@@ -594,7 +594,7 @@ fn ct_eq(a: &[u8], b: &[u8]) -> bool {
 
 /// Parses `YYYYMMDDTHHMMSSZ` (UTC) into seconds since the Unix epoch; `None` unless it is
 /// exactly that, with a real date and time.
-fn parse_amz_date(text: &str) -> Option<i64> {
+pub(crate) fn parse_amz_date(text: &str) -> Option<i64> {
     let b = text.as_bytes();
     if b.len() != 16 || b.get(8) != Some(&b'T') || b.get(15) != Some(&b'Z') {
         return None;
@@ -627,7 +627,7 @@ fn parse_amz_date(text: &str) -> Option<i64> {
 }
 
 /// Formats seconds since the Unix epoch as `YYYYMMDDTHHMMSSZ`.
-fn format_amz_date(secs: i64) -> String {
+pub(crate) fn format_amz_date(secs: i64) -> String {
     let (days, rem) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
     let (year, month, day) = crate::ast::value::civil_from_days(i128::from(days));
     format!(

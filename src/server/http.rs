@@ -387,7 +387,7 @@ fn decide_item(live: &Live, item: &RawValue, want_explain: bool, logging: bool) 
 
 /// The requests of a batch body, as raw JSON texts borrowed from it: `{"requests": [...]}` or
 /// a bare array.
-fn batch_items(body: &[u8]) -> Result<Vec<&RawValue>, ApiError> {
+pub(crate) fn batch_items(body: &[u8]) -> Result<Vec<&RawValue>, ApiError> {
     let shape = || {
         ApiError::new(
             ErrorCode::InvalidRequest,

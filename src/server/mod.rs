@@ -55,7 +55,7 @@
 mod budget;
 pub mod envoy;
 mod error;
-mod http;
+pub(crate) mod http;
 mod live;
 mod log;
 mod metrics;
