@@ -233,7 +233,11 @@ fn batch_outcomes_match_the_full_decisions_line_for_line() {
         assert_eq!(o.get("determining"), None, "outcomes only: {o}");
         decisions.insert(f["decision"].to_string());
     }
-    assert_eq!(decisions.len(), 4, "Allow, both denies and the error line: {decisions:?}");
+    assert_eq!(
+        decisions.len(),
+        4,
+        "Allow, both denies and the error line: {decisions:?}"
+    );
     assert_eq!(fast[21]["line"], 22);
 }
 
