@@ -377,20 +377,32 @@ pub fn tag_keys_of(body: &Value) -> Vec<String> {
 }
 
 /// The ARN of a KMS key given as `KeyId`: an ARN as is, an alias or key id in the stream's
-/// account and region.
-fn kms_arn(key: &str, stream: &str, place: &Place) -> String {
+/// account and region. A `KeyId` that starts as an ARN but is not a KMS ARN is refused: checked
+/// as given, it would match no `Resource` a Deny names (found by the `kinesis_plan` fuzz target).
+fn kms_arn(key: &str, stream: &str, place: &Place) -> Result<String, OpError> {
     if key.starts_with("arn:") {
-        return key.to_string();
+        return match crate::arn::Arn::parse(key) {
+            Ok(a)
+                if a.service() == "kms"
+                    && a.partition() == place.partition
+                    && !key.contains(['*', '?']) =>
+            {
+                Ok(key.to_string())
+            }
+            _ => Err(OpError::invalid(format!(
+                "KeyId {key:?} is not a KMS key ARN (arn:PARTITION:kms:REGION:ACCOUNT:key/ID or alias/NAME)"
+            ))),
+        };
     }
     // The stream ARN was checked; on a shorter text the missing fields come from the place.
     let fields = ArnPattern::parse(stream);
     let region = fields.region().unwrap_or(&place.region);
     let account = fields.account().unwrap_or(&place.account);
-    if key.starts_with("alias/") {
+    Ok(if key.starts_with("alias/") {
         format!("arn:{}:kms:{region}:{account}:{key}", place.partition)
     } else {
         format!("arn:{}:kms:{region}:{account}:key/{key}", place.partition)
-    }
+    })
 }
 
 /// Maps one request: its operation (from `X-Amz-Target`), its JSON body, and the caller's
@@ -536,7 +548,7 @@ pub fn plan(
             checks.push(Check {
                 action: action.clone(),
                 resource: stream.clone(),
-                extra_resources: vec![kms_arn(key, &stream, place)],
+                extra_resources: vec![kms_arn(key, &stream, place)?],
             });
             Some(stream)
         }
@@ -686,6 +698,30 @@ mod tests {
             p.checks[0].extra_resources,
             vec!["arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab".to_string()]
         );
+        // A KMS key ARN is taken as is; a KeyId that starts as an ARN but is not a KMS one is
+        // refused (tests/fuzz/kinesis_plan/key-id-not-a-kms-arn).
+        let key = "arn:aws:kms:us-east-1:111122223333:key/k1";
+        let p = plan_of(
+            "StopStreamEncryption",
+            json!({"StreamName": "s", "EncryptionType": "KMS", "KeyId": key}),
+            Some("111122223333"),
+        )
+        .unwrap();
+        assert_eq!(p.checks[0].extra_resources, vec![key.to_string()]);
+        for bad in [
+            "arn:aws>kms:us-east-1:133:key/k1",
+            "arn:aws*:kms:us-east-1:133:key/k1",
+            "arn:aws:kms:us-east-1:133:key/*",
+            "arn:aws:s3:::bucket",
+        ] {
+            let e = plan_of(
+                "StopStreamEncryption",
+                json!({"StreamName": "s", "EncryptionType": "KMS", "KeyId": bad}),
+                Some("111122223333"),
+            )
+            .unwrap_err();
+            assert_eq!(e.code, "InvalidArgumentException", "{bad}");
+        }
     }
 
     #[test]
