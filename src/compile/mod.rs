@@ -1,4 +1,5 @@
-//! Stage 3: compile policies into an immutable, indexed [`Engine`].
+//! Stage 3: compile policies into an immutable, indexed [`Engine`] (its request path is
+//! `crate::eval::compiled`).
 //!
 //! Each policy set that is evaluated together (a caller's identity policies, a boundary, a
 //! session policy, an SCP or RCP level, a resource policy) becomes a compiled set with an
@@ -8,9 +9,9 @@
 //! the index keeps its promise: extra candidates allowed, never fewer.
 
 mod builder;
-mod engine;
+pub(crate) mod engine;
 mod radix;
-mod set;
+pub(crate) mod set;
 mod store_sets;
 
 pub use builder::{BuildError, EngineBuilder, EngineLimits};

@@ -1,6 +1,7 @@
 //! Stage 4: evaluation. The reference evaluator reads the AST rule by rule; the compiled engine
 //! (a later stage) must agree with it on every input.
 
+pub(crate) mod compiled;
 pub(crate) mod condition;
 pub mod decision;
 pub(crate) mod explain;
