@@ -90,6 +90,23 @@ async fn get(addr: SocketAddr, path: &str) -> Answer {
     send(addr, req).await
 }
 
+/// The body of GET `path` as text (the status must be 200).
+async fn get_text(addr: SocketAddr, path: &str) -> String {
+    let stream = TcpStream::connect(addr).await.unwrap();
+    let (mut send, conn) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
+        .await
+        .unwrap();
+    tokio::spawn(conn);
+    let req = Request::get(path)
+        .header("host", "x")
+        .body(Full::new(Bytes::new()))
+        .unwrap();
+    let resp = send.send_request(req).await.unwrap();
+    assert_eq!(resp.status().as_u16(), 200, "GET {path}");
+    let body = resp.into_body().collect().await.unwrap().to_bytes();
+    String::from_utf8(body.to_vec()).unwrap()
+}
+
 fn kinesis(target: &str, content_type: &str, body: &str) -> Request<Full<Bytes>> {
     Request::post("/")
         .header("host", "127.0.0.1")
@@ -240,6 +257,40 @@ async fn the_gateway_refuses_what_it_cannot_serve_and_never_forwards_it() {
     let st = get(addr, "/-/status").await;
     assert_eq!(st.json["forwarded"], 0, "{:?}", st.json);
     assert_eq!(st.json["upstream_errors"], 0, "{:?}", st.json);
+    let denied = st.json["denied"].as_u64().unwrap();
+    assert!(
+        denied >= 1,
+        "the anonymous PutRecord was denied: {:?}",
+        st.json
+    );
+
+    // The same counters in Prometheus form, under the names `iamc serve` uses.
+    let text = get_text(addr, "/-/metrics").await;
+    let sample = |name: &str| -> u64 {
+        text.lines()
+            .find_map(|l| l.strip_prefix(name)?.strip_prefix(' ')?.parse().ok())
+            .unwrap_or_else(|| panic!("no sample {name} in\n{text}"))
+    };
+    assert_eq!(
+        sample("iamc_decisions_total{outcome=\"ExplicitDeny\"}")
+            + sample("iamc_decisions_total{outcome=\"ImplicitDeny\"}"),
+        denied
+    );
+    assert_eq!(sample("iamc_decisions_total{outcome=\"Allow\"}"), 0);
+    assert_eq!(
+        sample("iamc_http_requests_total{route=\"other\",status=\"4xx\"}"),
+        1,
+        "GET /nope"
+    );
+    assert_eq!(
+        sample("iamc_http_requests_total{route=\"status\",status=\"2xx\"}"),
+        2
+    );
+    assert_eq!(sample("iamc_gateway_forwarded_total"), 0);
+    assert_eq!(sample("iamc_store_version"), 1);
+    assert_eq!(sample("iamc_gateway_credentials"), 5);
+    assert!(text.contains("# TYPE iamc_request_duration_seconds histogram"));
+    assert!(text.contains("iamc_request_duration_seconds_bucket{route=\"kinesis\",le=\"+Inf\"}"));
     gw.shutdown().await;
     let _ = std::fs::remove_dir_all(&d);
 }

@@ -31,7 +31,9 @@
 //! the API (`InvalidArgumentException`), so the two never disagree.
 //!
 //! `GET /-/status` answers `{"store_version", "revision", "policies", "credentials",
-//! "requests", "allowed", "denied", "forwarded", "upstream_errors"}`.
+//! "requests", "allowed", "denied", "forwarded", "upstream_errors"}`; `GET /-/metrics` answers
+//! Prometheus metrics, with the same names as `iamc serve`'s `/metrics` where they mean the
+//! same ([`metrics`]).
 //!
 //! The forwarded request keeps the client's signature (for an upstream that does not check it,
 //! as kinesalite does not), or, with [`Config::upstream_signer`], is signed again with the
@@ -53,6 +55,7 @@
 
 pub(crate) mod credentials;
 pub(crate) mod db;
+mod metrics;
 pub(crate) mod ops;
 mod proxy;
 pub(crate) mod sigv4;
@@ -64,7 +67,6 @@ pub use upstream_sign::{NoEnvCredentials, UpstreamSigner};
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::path::PathBuf;
-use std::sync::atomic::AtomicU64;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -210,16 +212,6 @@ struct Writer {
     overlay: Overlay,
 }
 
-/// Counters for `/-/status`.
-#[derive(Debug, Default)]
-struct Counters {
-    requests: AtomicU64,
-    allowed: AtomicU64,
-    denied: AtomicU64,
-    forwarded: AtomicU64,
-    upstream_errors: AtomicU64,
-}
-
 struct State {
     config: Config,
     /// What signatures are checked against (the gateway's region, Kinesis, the skew).
@@ -231,7 +223,7 @@ struct State {
         http_body_util::Full<bytes::Bytes>,
     >,
     iterators: std::sync::Mutex<IteratorCache>,
-    counters: Counters,
+    metrics: metrics::Metrics,
 }
 
 /// Parses a policy text stored in the database or sent with `PutResourcePolicy`, and checks it
@@ -433,7 +425,7 @@ impl Gateway {
             live: Engine::new(Arc::new(live), Writer { db, overlay }),
             client,
             iterators: std::sync::Mutex::new(IteratorCache::default()),
-            counters: Counters::default(),
+            metrics: metrics::Metrics::new(),
         });
         let mut running = Running::start(listener, addr, Plain, CONN_LIMITS, Arc::clone(&state));
         if state.config.reload_on_sighup {
@@ -479,7 +471,9 @@ async fn reload(state: &State) -> Result<u64, GatewayError> {
         state.config.semantics.clone(),
         None,
     );
-    let live = writer.commit(next.map(Arc::new))?;
+    let live = writer.commit(next.map(Arc::new));
+    state.metrics.reload(live.is_ok());
+    let live = live?;
     report_warnings(&state.config, &live);
     Ok(version)
 }

@@ -1,9 +1,8 @@
 //! One request through the gateway: authenticate, map, authorize, then serve or forward.
 
 use std::net::SocketAddr;
-use std::sync::atomic::Ordering;
 use std::sync::Arc;
-use std::time::SystemTime;
+use std::time::{Duration, SystemTime};
 
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full, Limited};
@@ -12,6 +11,7 @@ use hyper::header::{HeaderName, HeaderValue, CONTENT_TYPE};
 use hyper::{HeaderMap, Method, Request as HttpRequest, Response, StatusCode, Uri};
 use serde_json::{json, Value};
 
+use super::metrics::{Gauges, Route};
 use super::ops::{self, Check, Handling, Plan};
 use super::sigv4::{self, Auth};
 use super::{build_live, parse_resource_policy, Live, State};
@@ -71,23 +71,25 @@ fn json_answer(body: &Value) -> Answer {
 
 /// The gateway as the runtime serves it: a request is polled in place inside a catch of
 /// panics ([`Isolation::InPlace`]), so that even a bug that panics answers 500 and leaves the
-/// connection and the gateway serving. Its counters are kept by the handler (`/-/status`).
+/// connection and the gateway serving. Its counters are [`Metrics`] (`/-/status`, `/-/metrics`).
 impl Handler for State {
-    type Route = ();
+    type Route = Route;
     const ISOLATION: Isolation = Isolation::InPlace;
 
-    fn route(&self, _req: &HttpRequest<Incoming>) {}
+    fn route(&self, req: &HttpRequest<Incoming>) -> Route {
+        Route::of(req.method(), req.uri().path())
+    }
 
     fn handle(
         self: Arc<Self>,
-        _route: (),
+        route: Route,
         peer: SocketAddr,
         req: HttpRequest<Incoming>,
     ) -> impl std::future::Future<Output = Answer> + Send + 'static {
-        route(self, peer, req)
+        serve(self, route, peer, req)
     }
 
-    fn panicked(&self, _route: (), message: &str) -> Answer {
+    fn panicked(&self, _route: Route, message: &str) -> Answer {
         aws_error(
             StatusCode::INTERNAL_SERVER_ERROR,
             "InternalFailure",
@@ -95,49 +97,58 @@ impl Handler for State {
         )
     }
 
+    fn answered(&self, route: Route, status: StatusCode, elapsed: Duration) {
+        self.metrics.http.request(route, status.as_u16(), elapsed);
+    }
+
     fn error(&self, message: String) {
         eprintln!("iamc gateway: {message}");
     }
 }
 
-async fn route(state: Arc<State>, peer: SocketAddr, req: HttpRequest<Incoming>) -> Answer {
-    match (req.method(), req.uri().path()) {
-        (&Method::GET, "/-/status") => status(&state).await,
-        (&Method::POST, "/") => kinesis(&state, peer, req).await,
-        (_, "/") => aws_error(
+async fn serve(
+    state: Arc<State>,
+    route: Route,
+    peer: SocketAddr,
+    req: HttpRequest<Incoming>,
+) -> Answer {
+    match route {
+        Route::Status => json_answer(&state.metrics.status(gauges(&state).await)),
+        Route::Metrics => {
+            let mut r = Response::new(Full::new(Bytes::from(
+                state.metrics.render(gauges(&state).await),
+            )));
+            r.headers_mut().insert(
+                CONTENT_TYPE,
+                HeaderValue::from_static("text/plain; version=0.0.4; charset=utf-8"),
+            );
+            r
+        }
+        Route::Kinesis => kinesis(&state, peer, req).await,
+        Route::Other if req.uri().path() == "/" => aws_error(
             StatusCode::METHOD_NOT_ALLOWED,
             "UnknownOperationException",
             "the Kinesis API takes POST /",
         ),
-        _ => aws_error(
+        Route::Other => aws_error(
             StatusCode::NOT_FOUND,
             "UnknownOperationException",
-            "not found: the Kinesis API is POST /, the gateway's status GET /-/status",
+            "not found: the Kinesis API is POST /, the gateway's status GET /-/status, its \
+             metrics GET /-/metrics",
         ),
     }
 }
 
-async fn status(state: &State) -> Answer {
+/// What the gateway serves from now, for `/-/status` and `/-/metrics`.
+async fn gauges(state: &State) -> Gauges {
     let live = state.live.load_full();
-    let (revision, policies) = {
-        let w = state.live.lock().await;
-        (
-            w.db.revision().unwrap_or_default(),
-            w.overlay.policies.len(),
-        )
-    };
-    let c = &state.counters;
-    json_answer(&json!({
-        "store_version": live.version,
-        "revision": revision,
-        "policies": policies,
-        "credentials": live.credentials.len(),
-        "requests": c.requests.load(Ordering::Relaxed),
-        "allowed": c.allowed.load(Ordering::Relaxed),
-        "denied": c.denied.load(Ordering::Relaxed),
-        "forwarded": c.forwarded.load(Ordering::Relaxed),
-        "upstream_errors": c.upstream_errors.load(Ordering::Relaxed),
-    }))
+    let w = state.live.lock().await;
+    Gauges {
+        store_version: live.version,
+        revision: w.db.revision().unwrap_or_default(),
+        policies: w.overlay.policies.len(),
+        credentials: live.credentials.len(),
+    }
 }
 
 /// The account in an ARN (`arn:partition:service:region:ACCOUNT:…`), read from the fifth
@@ -147,7 +158,6 @@ fn arn_account(arn: &str) -> Option<&str> {
 }
 
 async fn kinesis(state: &State, peer: SocketAddr, req: HttpRequest<Incoming>) -> Answer {
-    state.counters.requests.fetch_add(1, Ordering::Relaxed);
     let (mut parts, body) = req.into_parts();
     // HTTP/2 carries the host as `:authority`, which hyper keeps in the URI: SigV4 signs it as
     // `host`.
@@ -273,7 +283,7 @@ async fn kinesis(state: &State, peer: SocketAddr, req: HttpRequest<Incoming>) ->
             .authorizer
             .authorize_prepared(&mut crate::compile::Scratch::default(), &request);
         if decision.decision != Outcome::Allow {
-            state.counters.denied.fetch_add(1, Ordering::Relaxed);
+            state.metrics.decision(decision.decision);
             return aws_error(
                 StatusCode::BAD_REQUEST,
                 "AccessDeniedException",
@@ -300,7 +310,8 @@ async fn kinesis(state: &State, peer: SocketAddr, req: HttpRequest<Incoming>) ->
         // these actions, and the gateway checks it here too).
         let resource = plan.resource.clone().unwrap_or_default();
         if caller.account() != arn_account(&resource) {
-            state.counters.denied.fetch_add(1, Ordering::Relaxed);
+            // No policy decides this: refused as no policy allowing it would be.
+            state.metrics.decision(Outcome::ImplicitDeny);
             return aws_error(
                 StatusCode::BAD_REQUEST,
                 "AccessDeniedException",
@@ -312,7 +323,7 @@ async fn kinesis(state: &State, peer: SocketAddr, req: HttpRequest<Incoming>) ->
             );
         }
     }
-    state.counters.allowed.fetch_add(1, Ordering::Relaxed);
+    state.metrics.decision(Outcome::Allow);
 
     // Account-level operations (ListStreams, DescribeLimits, …) act on the caller's account;
     // the upstream holds only the gateway's.

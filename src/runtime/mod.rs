@@ -11,12 +11,15 @@
 //! - [`engine`]: the live engine, swapped whole; updates run one at a time, and a bad update
 //!   never replaces a good engine.
 //! - [`body`]: reading a request body within a size and a time bound.
+//! - [`metrics`]: Prometheus metrics; what both front ends count (decisions, requests,
+//!   latency) under one set of names.
 //! - [`signal`]: `SIGHUP` (reloads) and the poll ticker.
 //! - [`Running`]: a started runtime: its address, its tasks, its shutdown.
 
 pub(crate) mod accept;
 pub(crate) mod body;
 pub(crate) mod engine;
+pub(crate) mod metrics;
 pub(crate) mod signal;
 pub(crate) mod unwind;
 

@@ -114,7 +114,7 @@ pub(super) async fn forward(
             out_headers.append(k, v.clone());
         }
     }
-    state.counters.forwarded.fetch_add(1, Ordering::Relaxed);
+    state.metrics.forwarded();
     let (rparts, rbody) = match send_upstream(state, out_headers, pq, up_body).await {
         Ok(r) => r,
         Err(a) => return a,
@@ -182,12 +182,10 @@ pub(super) async fn send_upstream(
         )
     })?;
     let unavailable = |m: String| {
-        state
-            .counters
-            .upstream_errors
-            .fetch_add(1, Ordering::Relaxed);
+        state.metrics.upstream_error();
         aws_error(StatusCode::SERVICE_UNAVAILABLE, "ServiceUnavailable", &m)
     };
+    let started = std::time::Instant::now();
     let resp = match tokio::time::timeout(cfg.upstream_timeout, state.client.request(up)).await {
         Ok(Ok(r)) => r,
         Ok(Err(e)) => {
@@ -205,7 +203,10 @@ pub(super) async fn send_upstream(
     };
     let (rparts, rbody) = resp.into_parts();
     match Limited::new(rbody, cfg.max_upstream_bytes).collect().await {
-        Ok(b) => Ok((rparts, b.to_bytes())),
+        Ok(b) => {
+            state.metrics.upstream_answered(started.elapsed());
+            Ok((rparts, b.to_bytes()))
+        }
         Err(e) => Err(unavailable(format!(
             "cannot read the upstream's answer: {e}"
         ))),
