@@ -33,7 +33,7 @@
 //! `GET /-/status` answers `{"store_version", "revision", "policies", "credentials",
 //! "requests", "allowed", "denied", "forwarded", "upstream_errors"}`; `GET /-/metrics` answers
 //! Prometheus metrics, with the same names as `iamc serve`'s `/metrics` where they mean the
-//! same ([`metrics`]).
+//! same (`gateway::metrics`).
 //!
 //! The forwarded request keeps the client's signature (for an upstream that does not check it,
 //! as kinesalite does not), or, with [`Config::upstream_signer`], is signed again with the
