@@ -137,15 +137,15 @@ impl miette::Diagnostic for Diagnostic {
 }
 
 /// How many findings a [`Listed`] shows; the rest are counted.
-#[cfg(feature = "server")]
+#[cfg(any(feature = "cli", feature = "gateway"))]
 const LISTED: usize = 20;
 
 /// Findings as the servers print them on standard error (a refused store, the gateway's
 /// warnings): one per line, indented by two spaces, the first 20, then how many more there are.
-#[cfg(feature = "server")]
+#[cfg(any(feature = "cli", feature = "gateway"))]
 pub(crate) struct Listed<'a>(pub(crate) &'a [Diagnostic]);
 
-#[cfg(feature = "server")]
+#[cfg(any(feature = "cli", feature = "gateway"))]
 impl fmt::Display for Listed<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         for (i, d) in self.0.iter().take(LISTED).enumerate() {

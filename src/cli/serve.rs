@@ -184,16 +184,32 @@ fn config(args: &Args) -> Result<Config, super::ConfigError> {
 fn report(e: &Event<'_>) {
     let mut err = std::io::stderr().lock();
     let _ = match e {
-        Event::Loaded(l) => writeln!(
-            err,
-            "iamc serve: store version {} live ({}; {}; {} policies, {} statements; built in {:.1} ms)",
-            l.version,
-            l.trigger.as_str(),
-            l.digest,
-            l.authorizer.store().stats().policies,
-            l.authorizer.store().stats().statements,
-            l.build_time.as_secs_f64() * 1e3
-        ),
+        Event::Loaded(l) => {
+            let store = l.authorizer.store();
+            let _ = writeln!(
+                err,
+                "iamc serve: store version {} live ({}; {}; {} policies, {} statements; built in {:.1} ms)",
+                l.version,
+                l.trigger.as_str(),
+                l.digest,
+                store.stats().policies,
+                store.stats().statements,
+                l.build_time.as_secs_f64() * 1e3
+            );
+            // A store that goes live may still have findings that are not errors (warnings,
+            // security warnings, suggestions), as `iamc check` shows them.
+            let found = store.warnings();
+            if found.is_empty() {
+                Ok(())
+            } else {
+                let _ = writeln!(
+                    err,
+                    "iamc serve: the live store has {} warning(s):",
+                    found.len()
+                );
+                writeln!(err, "{}", crate::diag::Listed(found))
+            }
+        }
         Event::Refused { trigger, findings } => {
             let after = if *trigger == crate::server::Trigger::Startup {
                 "the server does not start"

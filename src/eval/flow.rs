@@ -200,6 +200,7 @@ pub struct Layers<'s, S: ?Sized> {
 /// only a statement with "Resource": "*" allows it`. `None` for an action that takes a resource
 /// (or that `sem` makes resource-scoped), for an explicit deny and for a request that lacks a
 /// resource. Messages (the gateway's AccessDenied, `iamc authorize`'s reason) add it.
+#[cfg(any(feature = "cli", feature = "gateway"))]
 pub fn wildcard_only_reason(action: &str, d: &Decision, sem: &Semantics) -> Option<String> {
     if d.decision != Outcome::ImplicitDeny || d.blocked_by == Some(Layer::Request) {
         return None;

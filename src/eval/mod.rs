@@ -4,6 +4,8 @@
 pub(crate) mod compiled;
 pub(crate) mod condition;
 pub mod decision;
+// `--explain` of the CLI and the decision server.
+#[cfg(any(feature = "cli", feature = "server"))]
 pub(crate) mod explain;
 pub(crate) mod flow;
 pub(crate) mod matching;

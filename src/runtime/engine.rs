@@ -52,6 +52,8 @@ impl<P: RefCnt, W> Engine<P, W> {
     }
 }
 
+// `live` and `commit` serve the gateway's updates (the server replaces its engine whole).
+#[cfg_attr(not(feature = "gateway"), allow(dead_code))]
 impl<P: RefCnt, W> Locked<'_, P, W> {
     /// The live value.
     pub(crate) fn live(&self) -> P {

@@ -163,6 +163,7 @@ impl<R: MetricRoute> HttpMetrics<R> {
     }
 
     /// Decisions with `outcome` so far.
+    #[cfg_attr(not(feature = "gateway"), allow(dead_code))]
     pub(crate) fn decisions(&self, outcome: Outcome) -> u64 {
         OUTCOMES
             .iter()
@@ -190,6 +191,7 @@ impl<R: MetricRoute> HttpMetrics<R> {
     }
 
     /// Requests of `route` answered so far, whatever their status.
+    #[cfg_attr(not(feature = "gateway"), allow(dead_code))]
     pub(crate) fn requests(&self, route: R) -> u64 {
         self.requests
             .get(index(route))

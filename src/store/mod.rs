@@ -152,6 +152,7 @@
 mod load;
 mod prepare;
 mod update;
+#[cfg(feature = "server")]
 pub(crate) use load::{resolve_inside, Escape};
 pub(crate) use prepare::PrepareIndex;
 pub use update::SessionError;
