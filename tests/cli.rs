@@ -1,5 +1,5 @@
 //! The `iamc` binary, run for real: exit codes, output formats, errors with places.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use assert_cmd::Command;
 use std::path::{Path, PathBuf};
