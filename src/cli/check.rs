@@ -114,6 +114,8 @@ struct SourceFile {
 #[derive(Default)]
 struct Run {
     files: Vec<SourceFile>,
+    /// Where each path is in `files`.
+    file_index: HashMap<String, usize>,
     findings: Vec<Finding>,
     /// Findings shown per file (0: all).
     max_findings: usize,
@@ -285,9 +287,10 @@ fn json_files(dir: &Path, out: &mut Vec<PathBuf>, failures: &mut Vec<String>, de
 
 impl Run {
     fn add_file(&mut self, path: String, text: Option<String>) -> usize {
-        if let Some(i) = self.files.iter().position(|f| f.path == path) {
-            return i;
+        if let Some(i) = self.file_index.get(&path) {
+            return *i;
         }
+        self.file_index.insert(path.clone(), self.files.len());
         self.files.push(SourceFile { path, text });
         self.files.len() - 1
     }
@@ -404,10 +407,13 @@ impl Run {
             Ok(store) => store.warnings().to_vec(),
             Err(all) => all,
         };
+        // Each file is read and indexed (a `Locator`) once, and its text moved into the run
+        // once: an organization's store has thousands of findings over a store.json of
+        // megabytes, so nothing per finding may copy or re-read a file.
         let store_locator = Locator::new(&text);
         let mut texts: HashMap<PathBuf, Option<String>> = HashMap::new();
-        let mut placed: Vec<(String, Option<String>, Option<SourceSpan>, Diagnostic)> = Vec::new();
-        for mut d in found {
+        let mut targets = Vec::with_capacity(found.len());
+        for d in &found {
             let mut target: Option<(PathBuf, String, String)> = None;
             if let Some((rel, inner)) = split_file_pointer(&store_locator, &d.loc.pointer) {
                 let p = base.join(&rel);
@@ -416,16 +422,23 @@ impl Run {
                     target = Some((p, inner, rel));
                 }
             }
+            targets.push(target);
+        }
+        let locators: HashMap<&PathBuf, Locator<'_>> = texts
+            .iter()
+            .filter_map(|(p, t)| Some((p, Locator::new(t.as_deref()?))))
+            .collect();
+        // (the file, or None for store.json; its span; the finding)
+        let mut placed: Vec<(Option<PathBuf>, Option<SourceSpan>, Diagnostic)> = Vec::new();
+        for (mut d, target) in found.into_iter().zip(targets) {
             match target {
                 Some((p, inner, rel)) => {
-                    let t = texts.get(&p).cloned().flatten();
-                    let span = t.as_deref().and_then(|t| {
-                        let l = Locator::new(t);
+                    let span = locators.get(&p).and_then(|l| {
                         span_for(
-                            &l,
+                            l,
                             &Diagnostic {
                                 loc: crate::ast::Loc {
-                                    pointer: inner.clone(),
+                                    pointer: inner,
                                     ..d.loc.clone()
                                 },
                                 ..d.clone()
@@ -436,20 +449,38 @@ impl Run {
                         d.message = s.to_string();
                     }
                     relocate(&mut d, span);
-                    placed.push((p.display().to_string(), t, span, d));
+                    placed.push((Some(p), span, d));
                 }
                 None => {
                     let span = span_for(&store_locator, &d);
                     relocate(&mut d, span);
-                    placed.push((shown(&store_file), Some(text.clone()), span, d));
+                    placed.push((None, span, d));
                 }
             }
         }
-        placed.sort_by(|a, b| {
+        drop(locators);
+        drop(store_locator);
+        let store_shown = shown(&store_file);
+        let mut keyed: Vec<(String, Option<PathBuf>, Option<SourceSpan>, Diagnostic)> = placed
+            .into_iter()
+            .map(|(p, span, d)| {
+                let name = p
+                    .as_ref()
+                    .map_or_else(|| store_shown.clone(), |p| p.display().to_string());
+                (name, p, span, d)
+            })
+            .collect();
+        keyed.sort_by(|a, b| {
             (&a.0, a.3.loc.line, a.3.loc.column).cmp(&(&b.0, b.3.loc.line, b.3.loc.column))
         });
-        for (p, t, span, d) in placed {
-            let file = self.add_file(p, t);
+        let mut store_text = Some(text);
+        for (name, p, span, d) in keyed {
+            // The text goes with the first finding of its file (`add_file` keeps the first).
+            let t = match &p {
+                Some(p) => texts.remove(p).flatten(),
+                None => store_text.take(),
+            };
+            let file = self.add_file(name, t);
             self.findings.push(Finding {
                 file,
                 ty: None,
