@@ -1467,6 +1467,43 @@ fn listening_said(rx: &std::sync::mpsc::Receiver<String>) -> (SocketAddr, Vec<St
     panic!("iamc serve did not say where it listens: {said:?}");
 }
 
+/// `iamc serve` prints the findings that are not errors of a store it makes live, as `iamc
+/// check` and `iamc gateway` do (the gateway's fixture store has two IAM153 warnings).
+#[test]
+fn serve_binary_prints_the_warnings_of_the_store_it_makes_live() {
+    let store = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/gateway/store.json");
+    let (_child, rx) = Child::spawn(&[
+        "--store",
+        store.to_str().unwrap(),
+        "--listen",
+        "127.0.0.1:0",
+    ]);
+    // Standard output ("listening on") and standard error are read on two threads: the
+    // warnings may come after the address.
+    let (_, mut said) = listening_said(&rx);
+    let t = Instant::now();
+    while said
+        .iter()
+        .filter(|l| l.starts_with("  warning[IAM153]"))
+        .count()
+        < 2
+        && t.elapsed() < LIMIT
+    {
+        if let Ok(line) = rx.recv_timeout(Duration::from_millis(100)) {
+            said.push(line);
+        }
+    }
+    let head = said
+        .iter()
+        .position(|l| l == "iamc serve: the live store has 2 warning(s):")
+        .unwrap_or_else(|| panic!("{said:#?}"));
+    assert!(
+        head > 0 && said[head - 1].starts_with("iamc serve: store version 1 live (startup;"),
+        "{said:#?}"
+    );
+    assert!(said[head + 1].starts_with("  warning[IAM153]"), "{said:#?}");
+}
+
 #[cfg(unix)]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn serve_binary_reloads_on_sighup_and_stops_on_sigterm() {
