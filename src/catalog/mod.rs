@@ -276,12 +276,18 @@ pub fn service_actions(service: &str) -> &'static [ActionInfo] {
 /// The catalog's actions that `pattern` matches (`kinesis:Get*` -> GetRecords, …). For `*`
 /// every known action; for a service the catalog does not cover, none.
 pub fn matching_actions(pattern: &ActionPattern) -> Vec<&'static ActionInfo> {
+    // The lower-cased names, made once (validation asks this for every action pattern).
+    static NAMES_LC: std::sync::LazyLock<Vec<String>> = std::sync::LazyLock::new(|| {
+        actions()
+            .iter()
+            .map(|a| a.name.to_ascii_lowercase())
+            .collect()
+    });
     actions()
         .iter()
-        .filter(|a| {
-            let name = a.name.to_ascii_lowercase();
-            pattern.matches_parts(a.service, &name)
-        })
+        .zip(NAMES_LC.iter())
+        .filter(|(a, name)| pattern.matches_parts(a.service, name))
+        .map(|(a, _)| a)
         .collect()
 }
 
