@@ -108,7 +108,7 @@ pub struct Config {
     pub max_upstream_bytes: usize,
     /// How far a request's `X-Amz-Date` may be from the gateway's clock.
     pub max_skew: Duration,
-    /// How long the upstream may take to answer.
+    /// How long the upstream may take to answer, its whole body included.
     pub upstream_timeout: Duration,
     /// How long a client may take to send a request body (slow senders hold a connection).
     pub body_timeout: Duration,
