@@ -77,6 +77,8 @@ pub(crate) async fn serve_connections<H: Handler, T: Transport>(
         .http1()
         .timer(TokioTimer::new())
         .header_read_timeout(limits.header_timeout)
+        // A client that shuts down its write side after its request still gets the answer.
+        .half_close(true)
         .max_buf_size(64 * 1024);
     builder
         .http2()
