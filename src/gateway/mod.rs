@@ -108,10 +108,16 @@ pub struct Config {
     pub max_upstream_bytes: usize,
     /// How far a request's `X-Amz-Date` may be from the gateway's clock.
     pub max_skew: Duration,
-    /// How long the upstream may take to answer.
+    /// How long the upstream may take to answer, its whole body included.
     pub upstream_timeout: Duration,
     /// How long a client may take to send a request body (slow senders hold a connection).
     pub body_timeout: Duration,
+    /// How long a client may take to send its request headers, counted from the connection's
+    /// start or the end of its previous request, so it also closes idle and silent
+    /// connections.
+    pub header_timeout: Duration,
+    /// Connections open at once; past it, accepting waits until one closes.
+    pub max_connections: usize,
     /// The evaluation semantics.
     pub semantics: Semantics,
     /// Signs forwarded requests with the gateway's credentials; `None` passes the client's
@@ -124,7 +130,8 @@ pub struct Config {
 
 impl Config {
     /// A configuration with the defaults: listen on 127.0.0.1:4568, region `us-east-1`,
-    /// partition `aws`, upstream account `000000000000`, 16 MiB bodies, 5 minutes of skew.
+    /// partition `aws`, upstream account `000000000000`, 16 MiB bodies, 5 minutes of skew, 30 s
+    /// to send request headers, 4,096 connections.
     pub fn new(
         store: impl Into<PathBuf>,
         credentials: impl Into<PathBuf>,
@@ -149,6 +156,8 @@ impl Config {
             max_skew: Duration::from_secs(300),
             upstream_timeout: Duration::from_secs(30),
             body_timeout: Duration::from_secs(60),
+            header_timeout: Duration::from_secs(30),
+            max_connections: 4096,
             semantics: Semantics::default(),
             upstream_signer: None,
             reload_on_sighup: false,
@@ -381,12 +390,8 @@ impl std::fmt::Debug for Gateway {
     }
 }
 
-/// How the gateway treats connections.
-const CONN_LIMITS: ConnLimits = ConnLimits {
-    header_timeout: Duration::from_secs(30),
-    max_connections: 4096,
-    shutdown_grace: Duration::from_secs(10),
-};
+/// How long requests in flight may finish after a shutdown is asked.
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
 
 impl Gateway {
     /// Loads the store and credentials, opens the database, compiles, binds and starts
@@ -427,7 +432,12 @@ impl Gateway {
             iterators: std::sync::Mutex::new(IteratorCache::default()),
             metrics: metrics::Metrics::new(),
         });
-        let mut running = Running::start(listener, addr, Plain, CONN_LIMITS, Arc::clone(&state));
+        let limits = ConnLimits {
+            header_timeout: state.config.header_timeout,
+            max_connections: state.config.max_connections,
+            shutdown_grace: SHUTDOWN_GRACE,
+        };
+        let mut running = Running::start(listener, addr, Plain, limits, Arc::clone(&state));
         if state.config.reload_on_sighup {
             let st = Arc::clone(&state);
             running.spawn(|shutdown| reload_on_sighup(st, sighup, shutdown));

@@ -3,13 +3,15 @@
 
 use std::future::Future;
 use std::net::SocketAddr;
+use std::pin::Pin;
 use std::sync::Arc;
+use std::task::{Context, Poll};
 use std::time::Duration;
 
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use hyper_util::server::conn::auto;
 use hyper_util::server::graceful::GracefulShutdown;
-use tokio::io::{AsyncRead, AsyncWrite};
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::watch;
 
@@ -75,6 +77,8 @@ pub(crate) async fn serve_connections<H: Handler, T: Transport>(
         .http1()
         .timer(TokioTimer::new())
         .header_read_timeout(limits.header_timeout)
+        // A client that shuts down its write side after its request still gets the answer.
+        .half_close(true)
         .max_buf_size(64 * 1024);
     builder
         .http2()
@@ -117,10 +121,116 @@ pub(crate) async fn serve_connections<H: Handler, T: Transport>(
                 return;
             };
             let svc = hyper::service::service_fn(move |req| respond(Arc::clone(&h), peer, req));
+            let io = UntilKnown::new(io, limits.header_timeout);
             let conn = builder.serve_connection(TokioIo::new(io), svc).into_owned();
             let _ = watcher.watch(conn).await;
         });
     }
     drop(listener);
     let _ = tokio::time::timeout(limits.shutdown_grace, graceful.shutdown()).await;
+}
+
+/// The client preface every HTTP/2 connection starts with.
+const H2_PREFACE: &[u8] = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
+
+/// A connection's stream with a deadline on its first bytes: until they show which HTTP the
+/// client speaks (a byte that departs from the HTTP/2 preface means HTTP/1, whose header
+/// timeout then applies; the whole preface means HTTP/2), a read that is still waiting at the
+/// deadline fails with `TimedOut`, which closes the connection. Without it, a connection that
+/// sends nothing (or part of the preface) would hold its slot for ever: hyper's HTTP/1 header
+/// timeout starts only once the version is known.
+pub(crate) struct UntilKnown<S> {
+    inner: S,
+    /// Running until the version is known.
+    deadline: Option<Pin<Box<tokio::time::Sleep>>>,
+    /// How many bytes of the preface have been read.
+    seen: usize,
+}
+
+impl<S> UntilKnown<S> {
+    pub(crate) fn new(inner: S, timeout: Duration) -> UntilKnown<S> {
+        UntilKnown {
+            inner,
+            deadline: Some(Box::pin(tokio::time::sleep(timeout))),
+            seen: 0,
+        }
+    }
+
+    /// Takes note of `read`, the bytes just read; the deadline ends once the version is known.
+    fn saw(&mut self, read: &[u8]) {
+        if self.deadline.is_none() {
+            return;
+        }
+        for b in read {
+            if H2_PREFACE.get(self.seen) != Some(b) {
+                self.deadline = None;
+                return;
+            }
+            self.seen += 1;
+        }
+        if self.seen >= H2_PREFACE.len() {
+            self.deadline = None;
+        }
+    }
+}
+
+impl<S: AsyncRead + Unpin> AsyncRead for UntilKnown<S> {
+    fn poll_read(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<std::io::Result<()>> {
+        let this = self.get_mut();
+        let before = buf.filled().len();
+        match Pin::new(&mut this.inner).poll_read(cx, buf) {
+            Poll::Ready(Ok(())) => {
+                this.saw(&buf.filled()[before..]);
+                Poll::Ready(Ok(()))
+            }
+            Poll::Pending => {
+                let expired = this
+                    .deadline
+                    .as_mut()
+                    .is_some_and(|d| d.as_mut().poll(cx).is_ready());
+                if expired {
+                    return Poll::Ready(Err(std::io::Error::new(
+                        std::io::ErrorKind::TimedOut,
+                        "the client did not start a request in time",
+                    )));
+                }
+                Poll::Pending
+            }
+            other => other,
+        }
+    }
+}
+
+impl<S: AsyncWrite + Unpin> AsyncWrite for UntilKnown<S> {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<std::io::Result<usize>> {
+        Pin::new(&mut self.get_mut().inner).poll_write(cx, buf)
+    }
+
+    fn poll_write_vectored(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[std::io::IoSlice<'_>],
+    ) -> Poll<std::io::Result<usize>> {
+        Pin::new(&mut self.get_mut().inner).poll_write_vectored(cx, bufs)
+    }
+
+    fn is_write_vectored(&self) -> bool {
+        self.inner.is_write_vectored()
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        Pin::new(&mut self.get_mut().inner).poll_flush(cx)
+    }
+
+    fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        Pin::new(&mut self.get_mut().inner).poll_shutdown(cx)
+    }
 }

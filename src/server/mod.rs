@@ -109,8 +109,9 @@ pub struct Limits {
     /// Longest time to read a request and answer it (default 10 s).
     pub request_timeout: Duration,
     /// Longest time for a client to send an HTTP/1 request's headers, counted from the end of
-    /// the previous request on a keep-alive connection, so it also closes idle connections
-    /// (default 10 s).
+    /// the previous request on a keep-alive connection, so it also closes idle connections;
+    /// and for a new connection to show which HTTP it speaks, so a connection that sends
+    /// nothing is closed too (default 10 s).
     pub header_timeout: Duration,
     /// On shutdown, how long open requests get to finish (default 5 s).
     pub shutdown_grace: Duration,

@@ -186,29 +186,29 @@ pub(super) async fn send_upstream(
         aws_error(StatusCode::SERVICE_UNAVAILABLE, "ServiceUnavailable", &m)
     };
     let started = std::time::Instant::now();
-    let resp = match tokio::time::timeout(cfg.upstream_timeout, state.client.request(up)).await {
-        Ok(Ok(r)) => r,
-        Ok(Err(e)) => {
-            return Err(unavailable(format!(
-                "the upstream {} failed: {e}",
-                cfg.upstream
-            )))
-        }
-        Err(_) => {
-            return Err(unavailable(format!(
-                "the upstream {} did not answer within {:?}",
-                cfg.upstream, cfg.upstream_timeout
-            )))
+    // The timeout covers the whole answer, its body included: an upstream that sends its
+    // headers and then trickles (or stalls) its body would otherwise hold the request for ever.
+    let exchange = async {
+        let resp = state
+            .client
+            .request(up)
+            .await
+            .map_err(|e| format!("the upstream {} failed: {e}", cfg.upstream))?;
+        let (rparts, rbody) = resp.into_parts();
+        match Limited::new(rbody, cfg.max_upstream_bytes).collect().await {
+            Ok(b) => Ok((rparts, b.to_bytes())),
+            Err(e) => Err(format!("cannot read the upstream's answer: {e}")),
         }
     };
-    let (rparts, rbody) = resp.into_parts();
-    match Limited::new(rbody, cfg.max_upstream_bytes).collect().await {
-        Ok(b) => {
+    match tokio::time::timeout(cfg.upstream_timeout, exchange).await {
+        Ok(Ok(answer)) => {
             state.metrics.upstream_answered(started.elapsed());
-            Ok((rparts, b.to_bytes()))
+            Ok(answer)
         }
-        Err(e) => Err(unavailable(format!(
-            "cannot read the upstream's answer: {e}"
+        Ok(Err(m)) => Err(unavailable(m)),
+        Err(_) => Err(unavailable(format!(
+            "the upstream {} did not answer within {:?}",
+            cfg.upstream, cfg.upstream_timeout
         ))),
     }
 }
