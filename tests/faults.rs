@@ -367,12 +367,10 @@ async fn five_thousand_connections_do_not_lock_out_a_normal_client() {
 }
 
 /// An HTTP/2 connection that has sent its preface and settings and then opens no stream is
-/// never closed: hyper's HTTP/2 server has no idle timeout, so 4,096 of them (the connection
-/// limit) would lock every other client out, as silent connections did before. KNOWN DEFECT,
-/// not fixed yet: a fix must not cut a slow reader of a large answer, nor be kept alive by
-/// PINGs. Run with `--ignored` once it is.
+/// closed once idle for the header timeout: hyper's HTTP/2 server has no idle timeout, so
+/// before the runtime had one, 4,096 of them (the connection limit) would have locked every
+/// other client out, as silent connections did.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "known defect: idle HTTP/2 connections are never closed (issue 19 item 5 note)"]
 async fn an_idle_http2_connection_is_closed() {
     for front in FRONTS {
         let t = Target::start(front, "idle-h2", Duration::from_secs(1)).await;
@@ -388,4 +386,41 @@ async fn an_idle_http2_connection_is_closed() {
         let closed = tokio::time::timeout(ANSWERS_OTHERS, conn).await.is_ok();
         assert!(closed, "{front:?}: an idle HTTP/2 connection was kept open");
     }
+}
+
+/// The idle timeout closes only idle connections: a request whose answer takes longer than it
+/// (here an upstream that answers after 2.5 s, the gateway's header and idle timeout 1 s) is
+/// answered on its HTTP/2 connection.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_request_in_flight_outlives_the_idle_timeout() {
+    let up = FakeUpstream::start(Misbehaviour::Late(Duration::from_millis(2500)), 1).await;
+    let d = dir("in-flight-h2");
+    let mut c = gw_config(&d, up.addr);
+    c.header_timeout = Duration::from_secs(1);
+    c.upstream_timeout = Duration::from_secs(10);
+    let gw = start_gateway(c).await;
+    let addr = gw.local_addr();
+    let stream = TcpStream::connect(addr).await.unwrap();
+    let (mut send, conn) =
+        hyper::client::conn::http2::handshake::<_, _, http_body_util::Full<bytes::Bytes>>(
+            hyper_util::rt::TokioExecutor::new(),
+            hyper_util::rt::TokioIo::new(stream),
+        )
+        .await
+        .unwrap();
+    tokio::spawn(conn);
+    let (id, secret) = PRODUCER;
+    let req = kinesis(addr, Some((id, secret, None)), "PutRecord", &put_record());
+    let started = std::time::Instant::now();
+    let resp = tokio::time::timeout(ANSWERS_OTHERS, send.send_request(req))
+        .await
+        .expect("answered within the liveness bound")
+        .expect("the connection stayed open while the request was in flight");
+    assert_eq!(resp.status(), 200);
+    assert!(
+        started.elapsed() >= Duration::from_secs(2),
+        "the upstream answered late"
+    );
+    gw.shutdown().await;
+    let _ = std::fs::remove_dir_all(&d);
 }

@@ -4,6 +4,7 @@
 use std::future::Future;
 use std::net::SocketAddr;
 use std::pin::Pin;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::Duration;
@@ -120,8 +121,18 @@ pub(crate) async fn serve_connections<H: Handler, T: Transport>(
             let Ok(io) = transport.wrap(stream).await else {
                 return;
             };
-            let svc = hyper::service::service_fn(move |req| respond(Arc::clone(&h), peer, req));
-            let io = UntilKnown::new(io, limits.header_timeout);
+            let in_flight = Arc::new(AtomicUsize::new(0));
+            let counted = Arc::clone(&in_flight);
+            let svc = hyper::service::service_fn(move |req| {
+                let guard = InFlight::new(&counted);
+                let answer = respond(Arc::clone(&h), peer, req);
+                async move {
+                    let r = answer.await;
+                    drop(guard);
+                    r
+                }
+            });
+            let io = UntilKnown::new(io, limits.header_timeout, in_flight);
             let conn = builder.serve_connection(TokioIo::new(io), svc).into_owned();
             let _ = watcher.watch(conn).await;
         });
@@ -133,27 +144,74 @@ pub(crate) async fn serve_connections<H: Handler, T: Transport>(
 /// The client preface every HTTP/2 connection starts with.
 const H2_PREFACE: &[u8] = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
 
-/// A connection's stream with a deadline on its first bytes: until they show which HTTP the
-/// client speaks (a byte that departs from the HTTP/2 preface means HTTP/1, whose header
-/// timeout then applies; the whole preface means HTTP/2), a read that is still waiting at the
-/// deadline fails with `TimedOut`, which closes the connection. Without it, a connection that
-/// sends nothing (or part of the preface) would hold its slot for ever: hyper's HTTP/1 header
-/// timeout starts only once the version is known.
+/// Counts a request in flight on its connection while it lives (dropped when the answer is
+/// ready, or when the request is abandoned).
+struct InFlight(Arc<AtomicUsize>);
+
+impl InFlight {
+    fn new(count: &Arc<AtomicUsize>) -> InFlight {
+        count.fetch_add(1, Ordering::Relaxed);
+        InFlight(Arc::clone(count))
+    }
+}
+
+impl Drop for InFlight {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::Relaxed);
+    }
+}
+
+/// A connection's stream with two deadlines, each of which fails a waiting read with
+/// `TimedOut`, which closes the connection:
+/// - on its first bytes: until they show which HTTP the client speaks (a byte that departs
+///   from the HTTP/2 preface means HTTP/1, whose header timeout then applies; the whole preface
+///   means HTTP/2). Without it, a connection that sends nothing (or part of the preface) would
+///   hold its slot for ever: hyper's HTTP/1 header timeout starts only once the version is
+///   known.
+/// - when idle: no request in flight and no byte read or written for the timeout. Without it,
+///   an HTTP/2 connection that sends its preface and then nothing would hold its slot for
+///   ever (hyper's HTTP/2 server has no idle timeout). A request in flight, or an answer still
+///   being written, keeps the connection open; a client that sends PINGs keeps it open too, as
+///   one that sends requests would.
 pub(crate) struct UntilKnown<S> {
     inner: S,
     /// Running until the version is known.
     deadline: Option<Pin<Box<tokio::time::Sleep>>>,
     /// How many bytes of the preface have been read.
     seen: usize,
+    /// Reset by every byte read or written.
+    idle: Pin<Box<tokio::time::Sleep>>,
+    timeout: Duration,
+    /// Requests of this connection in flight.
+    in_flight: Arc<AtomicUsize>,
 }
 
 impl<S> UntilKnown<S> {
-    pub(crate) fn new(inner: S, timeout: Duration) -> UntilKnown<S> {
+    pub(crate) fn new(inner: S, timeout: Duration, in_flight: Arc<AtomicUsize>) -> UntilKnown<S> {
         UntilKnown {
             inner,
             deadline: Some(Box::pin(tokio::time::sleep(timeout))),
             seen: 0,
+            idle: Box::pin(tokio::time::sleep(timeout)),
+            timeout,
+            in_flight,
         }
+    }
+
+    fn active(&mut self) {
+        let next = tokio::time::Instant::now() + self.timeout;
+        self.idle.as_mut().reset(next);
+    }
+
+    /// Whether the connection has been idle for the timeout (registers the waker otherwise).
+    fn idle_expired(&mut self, cx: &mut Context<'_>) -> bool {
+        while self.idle.as_mut().poll(cx).is_ready() {
+            if self.in_flight.load(Ordering::Relaxed) == 0 {
+                return true;
+            }
+            self.active();
+        }
+        false
     }
 
     /// Takes note of `read`, the bytes just read; the deadline ends once the version is known.
@@ -184,6 +242,9 @@ impl<S: AsyncRead + Unpin> AsyncRead for UntilKnown<S> {
         let before = buf.filled().len();
         match Pin::new(&mut this.inner).poll_read(cx, buf) {
             Poll::Ready(Ok(())) => {
+                if buf.filled().len() > before {
+                    this.active();
+                }
                 this.saw(&buf.filled()[before..]);
                 Poll::Ready(Ok(()))
             }
@@ -196,6 +257,12 @@ impl<S: AsyncRead + Unpin> AsyncRead for UntilKnown<S> {
                     return Poll::Ready(Err(std::io::Error::new(
                         std::io::ErrorKind::TimedOut,
                         "the client did not start a request in time",
+                    )));
+                }
+                if this.deadline.is_none() && this.idle_expired(cx) {
+                    return Poll::Ready(Err(std::io::Error::new(
+                        std::io::ErrorKind::TimedOut,
+                        "the connection was idle",
                     )));
                 }
                 Poll::Pending
@@ -211,7 +278,12 @@ impl<S: AsyncWrite + Unpin> AsyncWrite for UntilKnown<S> {
         cx: &mut Context<'_>,
         buf: &[u8],
     ) -> Poll<std::io::Result<usize>> {
-        Pin::new(&mut self.get_mut().inner).poll_write(cx, buf)
+        let this = self.get_mut();
+        let r = Pin::new(&mut this.inner).poll_write(cx, buf);
+        if matches!(r, Poll::Ready(Ok(n)) if n > 0) {
+            this.active();
+        }
+        r
     }
 
     fn poll_write_vectored(
@@ -219,7 +291,12 @@ impl<S: AsyncWrite + Unpin> AsyncWrite for UntilKnown<S> {
         cx: &mut Context<'_>,
         bufs: &[std::io::IoSlice<'_>],
     ) -> Poll<std::io::Result<usize>> {
-        Pin::new(&mut self.get_mut().inner).poll_write_vectored(cx, bufs)
+        let this = self.get_mut();
+        let r = Pin::new(&mut this.inner).poll_write_vectored(cx, bufs);
+        if matches!(r, Poll::Ready(Ok(n)) if n > 0) {
+            this.active();
+        }
+        r
     }
 
     fn is_write_vectored(&self) -> bool {

@@ -214,6 +214,8 @@ pub enum Misbehaviour {
     TricklesBody,
     /// Answers 200 with a chunked body of this many bytes (stops when the gateway hangs up).
     Huge(usize),
+    /// Answers as `None` does, after this long.
+    Late(Duration),
 }
 
 /// A fake Kinesis upstream on loopback: a misbehaving upstream is the only way to get these
@@ -292,8 +294,11 @@ async fn misbehave(mut s: TcpStream, mode: Misbehaviour) {
     if !read_request(&mut s).await {
         return;
     }
+    if let Misbehaviour::Late(wait) = mode {
+        tokio::time::sleep(wait).await;
+    }
     match mode {
-        Misbehaviour::None => {
+        Misbehaviour::None | Misbehaviour::Late(_) => {
             let body = r#"{"SequenceNumber": "1", "ShardId": "shardId-000000000000"}"#;
             let head = format!(
                 "HTTP/1.1 200 OK\r\ncontent-type: {JSON_11}\r\ncontent-length: {}\r\n\
