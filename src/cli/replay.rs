@@ -182,6 +182,9 @@ fn examples(g: &Group, kind: &str, out: &mut String) {
     }
 }
 
+/// A kind of event the summary lists: its title, its count in a group, its examples' kind.
+type Kind = (&'static str, fn(&Group) -> u64, &'static str);
+
 fn human(r: &Report, decode_only: bool) -> String {
     let t = &r.totals;
     let skipped: u64 = r.skipped.values().map(|s| s.count).sum();
@@ -224,7 +227,7 @@ fn human(r: &Report, decode_only: bool) -> String {
             }
         }
     }
-    let kinds: &[(&str, fn(&Group) -> u64, &str)] = if r.against {
+    let kinds: &[Kind] = if r.against {
         &[
             ("NEWLY DENIED", |g| g.newly_denied, "newly-denied"),
             ("newly allowed", |g| g.newly_allowed, "newly-allowed"),

@@ -273,9 +273,11 @@ impl Importer {
             Kind::Group => &mut acct.groups,
             Kind::Role => &mut acct.roles,
         };
-        let key = name.to_ascii_lowercase();
-        if map.contains_key(&key) {
-            self.report(
+        match map.entry(name.to_ascii_lowercase()) {
+            std::collections::btree_map::Entry::Vacant(v) => {
+                v.insert(p);
+            }
+            std::collections::btree_map::Entry::Occupied(_) => self.report(
                 Code::ImportConflict,
                 format!(
                     "{} `{name}` of account {} is in an earlier input too; the first is kept",
@@ -283,9 +285,7 @@ impl Importer {
                     arn_account(arn).unwrap_or_default()
                 ),
                 &here,
-            );
-        } else {
-            map.insert(key, p);
+            ),
         }
     }
 

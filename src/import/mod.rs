@@ -195,6 +195,9 @@ struct ResourceOut {
     tags: Vec<(String, String)>,
 }
 
+/// SCP or RCP levels, root first: the ids of each level's policies.
+type Levels = Vec<Vec<String>>;
+
 /// An organization policy: its name, type and document.
 #[derive(Debug)]
 struct OrgPolicy {
@@ -217,7 +220,7 @@ pub struct Importer {
     org_unmodeled: Vec<String>,
     management_account: Option<String>,
     /// Per account: SCP and RCP levels, each a list of organization policy ids.
-    org_levels: BTreeMap<String, (Vec<Vec<String>>, Vec<Vec<String>>)>,
+    org_levels: BTreeMap<String, (Levels, Levels)>,
     resources: BTreeMap<String, ResourceOut>,
 }
 

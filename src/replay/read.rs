@@ -129,18 +129,18 @@ impl Scanner {
                 return i + 1;
             }
             if !RECORDS_HEAD.starts_with(&self.head) {
-                self.to_sequence(batch);
+                self.begin_sequence(batch);
                 return i + 1;
             }
         }
         if eof && !self.head.is_empty() {
-            self.to_sequence(batch);
+            self.begin_sequence(batch);
         }
         data.len()
     }
 
     /// The file is a sequence of records: the bytes read so far start the first one.
-    fn to_sequence(&mut self, batch: &mut Batch) {
+    fn begin_sequence(&mut self, batch: &mut Batch) {
         self.layout = Layout::Sequence;
         for b in std::mem::take(&mut self.head_raw) {
             self.byte(b, batch);
