@@ -232,10 +232,12 @@ pub fn run(
     };
     let mut groups: HashMap<(String, String), Group> = HashMap::new();
     let (tx, rx) = std::sync::mpsc::sync_channel::<(Batch, usize)>(2);
+    // Batches done with go back to the reader, which reuses their buffers.
+    let (back_tx, back_rx) = std::sync::mpsc::sync_channel::<Batch>(4);
     let want = opts.batch.max(1);
     let reader = std::thread::spawn(move || {
         let mut records = Records::new(files);
-        while let Some(batch) = records.next_batch(want) {
+        while let Some(batch) = records.next_batch(want, back_rx.try_recv().ok()) {
             if tx.send((batch, records.files_read)).is_err() {
                 break;
             }
@@ -282,6 +284,7 @@ pub fn run(
                 }
             }
             progress(&report);
+            let _ = back_tx.try_send(batch);
             continue;
         }
         let t2 = Instant::now();
@@ -311,6 +314,7 @@ pub fn run(
         }
         tally += t3.elapsed();
         progress(&report);
+        let _ = back_tx.try_send(batch);
     }
     let _ = reader.join();
     let mut list: Vec<Group> = groups.into_values().collect();

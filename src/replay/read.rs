@@ -173,6 +173,21 @@ impl Scanner {
                     continue;
                 }
             }
+            if !self.in_string && self.depth > 0 {
+                // Fast path: copy the run of bytes that change no state (numbers, literals,
+                // `:`, `,`, whitespace) at once.
+                let run = data
+                    .get(i..)
+                    .unwrap_or_default()
+                    .iter()
+                    .position(|&c| matches!(c, b'"' | b'{' | b'}' | b'[' | b']'))
+                    .unwrap_or(data.len() - i);
+                if run > 0 {
+                    self.push(data.get(i..i + run).unwrap_or_default());
+                    i += run;
+                    continue;
+                }
+            }
             self.byte(b, batch);
             i += 1;
             if self.layout == Layout::Done {
@@ -308,8 +323,25 @@ impl Records {
 
     /// The next batch of at least `want` records (fewer at the end); `None` when every file
     /// is read. A file that cannot be opened or read is a problem of the batch.
-    pub fn next_batch(&mut self, want: usize) -> Option<Batch> {
-        let mut batch = Batch::default();
+    ///
+    /// `recycled` is a batch the caller is done with: its buffers are reused (cleared), so
+    /// steady-state reading allocates nothing and touches no fresh page.
+    pub fn next_batch(&mut self, want: usize, recycled: Option<Batch>) -> Option<Batch> {
+        let mut batch = match recycled {
+            Some(mut b) => {
+                b.buf.clear();
+                b.spans.clear();
+                b.problems.clear();
+                b.bytes = 0;
+                b
+            }
+            None => Batch {
+                // Records are about 1-2 KB: room for most batches without growing.
+                buf: Vec::with_capacity(want.saturating_mul(1536).min(64 << 20)),
+                spans: Vec::with_capacity(want),
+                ..Batch::default()
+            },
+        };
         while batch.spans.len() < want {
             if self.current.is_none() {
                 let Some(path) = self.files.next() else {
