@@ -39,7 +39,7 @@ use crate::parse::json::walk::{read_bounded, ReadError};
 #[derive(clap::Args, Debug)]
 #[command(
     verbatim_doc_comment,
-    about = "Write a store from AWS account data (authorization details, SCPs, Kinesis streams)."
+    about = "Write a store from AWS account data (IAM, SCPs, Kinesis streams)."
 )]
 pub struct Args {
     /// Output of `aws iam get-account-authorization-details`. Repeatable (one per account).
