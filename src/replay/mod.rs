@@ -54,6 +54,8 @@ mod read;
 mod record;
 
 pub mod gen;
+#[cfg(test)]
+mod tests;
 
 pub use read::{expand, Batch, Records, MAX_RECORD_BYTES};
 pub use record::{reconstruct, Event, Record, Recorded, Skip};
