@@ -35,7 +35,8 @@ use crate::parse::json::walk::{read_bounded, ReadError};
 /// `iamc check`.
 ///
 /// Exit codes: 0 the store was written (warnings allowed), 1 an input cannot be read or is not
-/// JSON (nothing is written), 2 bad arguments.
+/// JSON, or STORE_DIR already holds a store.json and --force is not given (nothing is written),
+/// 2 bad arguments.
 #[derive(clap::Args, Debug)]
 #[command(
     verbatim_doc_comment,
