@@ -16,7 +16,10 @@ pub mod fuzzing;
 #[cfg(feature = "gateway")]
 pub mod gateway;
 pub(crate) mod glob;
+pub mod import;
 pub mod parse;
+#[cfg(feature = "replay")]
+pub mod replay;
 pub mod request;
 #[cfg(feature = "server")]
 mod runtime;

@@ -463,6 +463,8 @@ fn help_texts_name_files_that_exist() {
         "compile",
         "fmt",
         "gateway",
+        "import",
+        "replay",
         "serve",
     ] {
         let out = iamc().args([verb, "--help"]).output().unwrap();

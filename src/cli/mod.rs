@@ -6,7 +6,9 @@ mod check;
 mod compile;
 mod fmt;
 mod gateway;
+mod import;
 mod load;
+mod replay;
 mod serve;
 
 use clap::{Parser, Subcommand};
@@ -43,6 +45,8 @@ enum Command {
     Compile(Box<compile::Args>),
     Fmt(Box<fmt::Args>),
     Gateway(Box<gateway::Args>),
+    Import(Box<import::Args>),
+    Replay(Box<replay::Args>),
     Serve(Box<serve::Args>),
 }
 
@@ -135,6 +139,8 @@ pub fn main() -> ExitCode {
         Command::Compile(args) => compile::run(*args),
         Command::Fmt(args) => fmt::run(*args),
         Command::Gateway(args) => gateway::run(*args),
+        Command::Import(args) => import::run(*args),
+        Command::Replay(args) => replay::run(*args),
         Command::Serve(args) => serve::run(*args),
     }
 }

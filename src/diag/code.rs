@@ -15,7 +15,7 @@ macro_rules! codes {
         /// One diagnostic code. Codes never change meaning; a retired code is never reused.
         ///
         /// `IAM0xx` parse, `IAM1xx` validate, `IAM2xx` evaluation, `IAM3xx` store, `IAM4xx` the
-        /// gateway's credentials file.
+        /// gateway's credentials file, `IAM5xx` importing AWS account data (`iamc import`).
         #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
         #[non_exhaustive]
         pub enum Code {
@@ -161,6 +161,13 @@ codes! {
     CredentialsBadPrincipal = "IAM404", E, "credentials", "A principal that cannot sign";
     CredentialsSessionPolicy = "IAM405", E, "credentials", "session_policy on a principal that is not a session";
     CredentialsTagCase = "IAM406", E, "credentials", "Tag keys of one principal that differ only in ASCII case";
+    ImportUnreadable = "IAM500", E, "import", "An import input cannot be read or is not JSON";
+    ImportWrongType = "IAM501", W, "import", "An import input field of the wrong type or with an invalid value; the item is skipped";
+    ImportMissingField = "IAM502", W, "import", "A required import input field is missing; the item is skipped";
+    ImportBadDocument = "IAM503", W, "import", "A policy document that cannot be decoded, parsed or validated for its place; it is skipped";
+    ImportUnresolved = "IAM504", W, "import", "A reference to a policy, group or version the inputs do not hold; it is skipped";
+    ImportNotModeled = "IAM505", W, "import", "Something the store does not model (trust policies, other organization policy types); skipped and counted";
+    ImportConflict = "IAM506", W, "import", "The same principal, policy or resource twice with different content; the first is kept";
 }
 
 impl Code {
@@ -275,6 +282,7 @@ mod tests {
                 "IAM2" => &["eval"],
                 "IAM3" => &["store", "engine"],
                 "IAM4" => &["credentials"],
+                "IAM5" => &["import"],
                 _ => &[],
             };
             assert!(want.contains(&c.family()), "{c}: {}", c.family());
@@ -311,6 +319,7 @@ mod tests {
             ("eval", include_str!("../eval/decision.rs")),
             ("credentials", include_str!("../gateway/credentials.rs")),
             ("engine", include_str!("../compile/builder.rs")),
+            ("import", include_str!("../import/mod.rs")),
         ] {
             // A table may name codes of other families too (the store's repeats the reader's).
             documented.extend(
