@@ -155,7 +155,7 @@ pub fn lookup_id_lc(action_lc: &str) -> Option<(ActionId, &'static ActionInfo)> 
 }
 
 /// Looks up `service:Name`, ignoring case.
-#[cfg(any(test, feature = "cli", feature = "server"))]
+#[cfg(any(test, feature = "cli", feature = "server", feature = "replay"))]
 pub fn lookup(action: &str) -> Option<&'static ActionInfo> {
     let (service, name) = action.split_once(':')?;
     if !service.eq_ignore_ascii_case("kinesis") {
