@@ -9,6 +9,15 @@ pub use server_bodies::*;
 #[cfg(feature = "gateway")]
 pub use gateway::*;
 
+/// The CloudTrail record splitter of `iamc replay`, fed `data` in pieces of `chunk` bytes: the
+/// records' bytes and the problems' reasons.
+#[cfg(feature = "replay")]
+pub fn cloudtrail_records(data: &[u8], chunk: usize) -> (Vec<Vec<u8>>, Vec<&'static str>) {
+    let b = crate::replay::read::split_all(data, chunk);
+    let records = b.records().map(<[u8]>::to_vec).collect();
+    (records, b.problems.iter().map(|p| p.0).collect())
+}
+
 #[cfg(feature = "server")]
 mod server_bodies {
     use crate::request::RequestJson;

@@ -82,3 +82,13 @@ fn condition_values() {
 fn differential() {
     replay("differential", checks::differential::check);
 }
+
+#[test]
+fn cloudtrail() {
+    replay("cloudtrail", checks::cloudtrail::check);
+}
+
+#[test]
+fn import() {
+    replay("import", checks::import::check);
+}

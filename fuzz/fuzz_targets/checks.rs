@@ -540,3 +540,115 @@ pub mod differential {
         }
     }
 }
+
+/// The CloudTrail reader of `iamc replay`: the record splitter, a record's fields, and its
+/// reconstruction into a request, decided by the authorizer of the store `iamc import` writes
+/// from the fixtures of `tests/import/`.
+///
+/// Input: one byte choosing the size of the pieces the bytes arrive in (1 to 64), then the
+/// bytes of a trail (JSON Lines, an array, or a delivered file's `{"Records": [...]}`).
+/// Asserts no panic; that the records and problems found do not depend on how the bytes are
+/// cut; that no record is over the bound; and that a reconstructed request's action is
+/// `kinesis:` and the record's `eventName`, and the authorizer's full decision and outcome
+/// agree on it.
+pub mod cloudtrail {
+    use std::sync::{Arc, OnceLock};
+
+    use iamc::import::Importer;
+    use iamc::replay::{reconstruct, Record, MAX_RECORD_BYTES};
+    use iamc::{Authorizer, Semantics, Store};
+
+    fn fixture_store() -> &'static (Arc<Store>, Authorizer) {
+        static S: OnceLock<(Arc<Store>, Authorizer)> = OnceLock::new();
+        S.get_or_init(|| {
+            let mut imp = Importer::new();
+            imp.authorization_details(
+                "a1.json",
+                include_str!("../../tests/import/authz-111122223333.json"),
+            );
+            imp.authorization_details(
+                "a2.json",
+                include_str!("../../tests/import/authz-210987654321.json"),
+            );
+            imp.organization("org.json", include_str!("../../tests/import/org.json"));
+            imp.kinesis(
+                "k.json",
+                include_str!("../../tests/import/kinesis-111122223333-us-east-2.json"),
+            );
+            let text = imp.finish().store.expect("the fixtures import");
+            let store = Arc::new(Store::from_str(&text, None).expect("the imported store loads"));
+            let auth = Authorizer::new(Arc::clone(&store), Semantics::default()).unwrap();
+            (store, auth)
+        })
+    }
+
+    /// The target's check of one input.
+    pub fn check(data: &[u8]) {
+        let Some((&c, trail)) = data.split_first() else {
+            return;
+        };
+        let chunk = usize::from(c % 64) + 1;
+        let whole = iamc::fuzzing::cloudtrail_records(trail, trail.len().max(1));
+        let pieces = iamc::fuzzing::cloudtrail_records(trail, chunk);
+        assert_eq!(whole, pieces, "the records depend on how the bytes are cut");
+        let (store, auth) = fixture_store();
+        for r in &whole.0 {
+            assert!(r.len() <= MAX_RECORD_BYTES);
+            let Ok(rec) = serde_json::from_slice::<Record<'_>>(r) else {
+                continue;
+            };
+            match reconstruct(&rec, store) {
+                Ok(event) => {
+                    let name = rec.event_name.as_deref().unwrap_or_default();
+                    assert_eq!(event.request.action, format!("kinesis:{name}"));
+                    let d = auth.authorize(&event.request);
+                    assert_eq!(auth.decide(&event.request), d.decision);
+                }
+                Err(skip) => {
+                    let _ = (skip.reason(), skip.detail());
+                }
+            }
+        }
+    }
+}
+
+/// The readers of `iamc import`: an authorization-details dump, the organization file, a
+/// Kinesis file.
+///
+/// Input: one byte choosing the reader, then the file's text. Asserts no panic; that the
+/// import gives a store exactly when it reports no error; and that the store it gives loads.
+pub mod import {
+    use iamc::diag::Severity;
+    use iamc::import::Importer;
+    use iamc::Store;
+
+    /// The target's check of one input.
+    pub fn check(data: &[u8]) {
+        let Some((&which, rest)) = data.split_first() else {
+            return;
+        };
+        let Ok(text) = std::str::from_utf8(rest) else {
+            return;
+        };
+        let mut imp = Importer::new();
+        match which % 3 {
+            0 => imp.authorization_details("in.json", text),
+            1 => imp.organization("in.json", text),
+            _ => imp.kinesis("in.json", text),
+        }
+        let out = imp.finish();
+        let error = out
+            .diagnostics
+            .iter()
+            .any(|d| d.severity == Severity::Error);
+        match &out.store {
+            Some(s) => {
+                assert!(!error, "a store and an error: {:?}", out.diagnostics);
+                if let Err(e) = Store::from_str(s, None) {
+                    panic!("the imported store does not load: {e:?}\n{s}");
+                }
+            }
+            None => assert!(error, "no store and no error: {:?}", out.diagnostics),
+        }
+    }
+}

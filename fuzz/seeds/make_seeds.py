@@ -184,5 +184,21 @@ rnd = random.Random(19)
 for i in range(64):
     put("differential", bytes(rnd.randrange(256) for _ in range(rnd.choice([16, 64, 256, 1024]))))
 
+# cloudtrail: the replay fixtures, whole and cut in pieces of several sizes; a record alone.
+import gzip
+trail = ROOT / "tests/import/trail"
+texts = [f.read_bytes() for f in sorted(trail.glob("*.jsonl"))]
+texts += [gzip.decompress(f.read_bytes()) for f in sorted(trail.glob("*.gz"))]
+for t in texts:
+    for cut in (0, 6, 63):
+        put("cloudtrail", bytes([cut]) + t)
+    first = t.split(b"\n", 1)[0]
+    put("cloudtrail", b"\x00" + first)
+
+# import: each fixture for its reader (0 authorization details, 1 organization, 2 Kinesis).
+for f in sorted((ROOT / "tests/import").glob("*.json")):
+    sel = 0 if f.name.startswith("authz") else 1 if f.name.startswith("org") else 2
+    put("import", bytes([sel]) + f.read_bytes())
+
 for t in sorted(p.name for p in OUT.iterdir()):
     print(t, len(list((OUT / t).iterdir())))

@@ -50,7 +50,7 @@
 //! missing field, a principal the store does not know, …) with a few examples, and never
 //! decided.
 
-mod read;
+pub(crate) mod read;
 mod record;
 
 pub mod gen;

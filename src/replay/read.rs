@@ -35,6 +35,19 @@ impl Batch {
     }
 }
 
+/// Splits `data` into records as the reader does when it arrives in pieces of `chunk` bytes
+/// (the fuzz target `cloudtrail` and the tests check that the pieces do not matter).
+#[cfg_attr(not(test), allow(dead_code))]
+pub(crate) fn split_all(data: &[u8], chunk: usize) -> Batch {
+    let mut s = Scanner::new();
+    let mut b = Batch::default();
+    for c in data.chunks(chunk.max(1)) {
+        s.feed(c, false, &mut b);
+    }
+    s.end(&mut b);
+    b
+}
+
 /// The files under `paths`: files as given, folders searched recursively (sorted by path).
 pub fn expand(paths: &[PathBuf]) -> std::io::Result<Vec<PathBuf>> {
     let mut out = Vec::new();
@@ -394,12 +407,7 @@ mod tests {
     use super::*;
 
     fn split(text: &[u8], chunk: usize) -> (Vec<String>, Vec<&'static str>) {
-        let mut s = Scanner::new();
-        let mut b = Batch::default();
-        for c in text.chunks(chunk) {
-            s.feed(c, false, &mut b);
-        }
-        s.end(&mut b);
+        let b = split_all(text, chunk);
         let recs = b
             .records()
             .map(|r| String::from_utf8(r.to_vec()).unwrap())
