@@ -370,9 +370,11 @@ pub(crate) async fn reload(
                 build_time: b.build_time,
             });
             guard.next_version += 1;
+            // Counted before it is published: a client that sees the new store (or readiness)
+            // and then reads /metrics sees its reload counted (a race a test hit under load).
+            state.metrics.reload(trigger, true);
             guard.publish(Some(Arc::clone(&live)));
             state.init.send_replace(Init::Ready);
-            state.metrics.reload(trigger, true);
             state.event(&Event::Loaded(&live));
             Ok(live)
         }
