@@ -462,7 +462,9 @@ fn tags_json(tags: &[(String, String)]) -> Value {
 }
 
 /// RFC 3986 percent-decoding (`%7B` -> `{`); `+` stays `+`, as IAM's encoding leaves it.
-/// `None` when an escape is malformed or the result is not UTF-8.
+/// `None` when an escape is malformed or the result is not UTF-8. Written here rather than
+/// taken from `percent-encoding`, whose decoder passes a malformed escape through unchanged:
+/// a document that does not decode must be reported, not guessed.
 fn percent_decode(s: &str) -> Option<String> {
     let bytes = s.as_bytes();
     let mut out = Vec::with_capacity(bytes.len());
@@ -470,6 +472,10 @@ fn percent_decode(s: &str) -> Option<String> {
     while let Some(&b) = bytes.get(i) {
         if b == b'%' {
             let hex = s.get(i + 1..i + 3)?;
+            // Two hex digits exactly (`from_str_radix` would also take a sign: `%+1`).
+            if !hex.bytes().all(|h| h.is_ascii_hexdigit()) {
+                return None;
+            }
             out.push(u8::from_str_radix(hex, 16).ok()?);
             i += 3;
         } else {
@@ -555,6 +561,8 @@ mod tests {
         );
         assert_eq!(percent_decode("a+b%2Bc").unwrap(), "a+b+c");
         assert_eq!(percent_decode("%C3%A9").unwrap(), "é");
+        assert_eq!(percent_decode("%+1"), None);
+        assert_eq!(percent_decode("%4"), None);
         assert!(percent_decode("%7").is_none());
         assert!(percent_decode("%zz").is_none());
         assert!(percent_decode("%FF").is_none());
