@@ -481,9 +481,10 @@ async fn reload(state: &State) -> Result<u64, GatewayError> {
         state.config.semantics.clone(),
         None,
     );
-    let live = writer.commit(next.map(Arc::new));
-    state.metrics.reload(live.is_ok());
-    let live = live?;
+    // Counted before it is published, as the server does: whoever sees the new files sees
+    // the reload counted.
+    state.metrics.reload(next.is_ok());
+    let live = writer.commit(next.map(Arc::new))?;
     report_warnings(&state.config, &live);
     Ok(version)
 }
