@@ -107,7 +107,7 @@ use crate::ast::{Loc, PolicyType};
 use crate::diag::{Code, Diagnostic, Severity};
 use crate::parse::json::reader::{child_pointer, parse_json, value_end, JsonNode, JsonValue, Span};
 use crate::parse::{policy_from_node, Limits};
-use crate::store::Store;
+use crate::store::{valid_name, valid_path, Store};
 use crate::validate::check_policy;
 
 /// Largest input file, in bytes (1 GiB).
@@ -528,24 +528,6 @@ fn member_items<'n>(node: &'n JsonNode, pointer: &str, key: &str) -> Vec<(&'n Js
 fn arn_account(arn: &str) -> Option<&str> {
     let acct = arn.split(':').nth(4)?;
     (acct.len() == 12 && acct.bytes().all(|b| b.is_ascii_digit())).then_some(acct)
-}
-
-/// Letters, digits and `+=,.@_-`, 1 to 128 characters: IAM's user, group and role names.
-fn valid_name(name: &str) -> bool {
-    !name.is_empty()
-        && name.len() <= 128
-        && name
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b"+=,.@_-".contains(&b))
-}
-
-/// `/`, or `/` + segments + `/`, in printable ASCII, at most 512 characters.
-fn valid_path(path: &str) -> bool {
-    path.starts_with('/')
-        && path.ends_with('/')
-        && path.len() <= 512
-        && !path.contains("//")
-        && path.bytes().all(|b| (0x21..=0x7e).contains(&b))
 }
 
 #[cfg(test)]

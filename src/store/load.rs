@@ -278,7 +278,7 @@ struct Loader<'a> {
 }
 
 /// Letters, digits and `+=,.@_-`, 1 to 128 characters: IAM's user, group and role names.
-fn valid_name(name: &str) -> bool {
+pub(crate) fn valid_name(name: &str) -> bool {
     !name.is_empty()
         && name.len() <= 128
         && name
@@ -287,7 +287,7 @@ fn valid_name(name: &str) -> bool {
 }
 
 /// `/`, or `/` + segments + `/`, in printable ASCII, at most 512 characters.
-fn valid_path(path: &str) -> bool {
+pub(crate) fn valid_path(path: &str) -> bool {
     path.starts_with('/')
         && path.ends_with('/')
         && path.len() <= 512

@@ -154,6 +154,7 @@ mod prepare;
 mod update;
 #[cfg(feature = "server")]
 pub(crate) use load::{resolve_inside, Escape};
+pub(crate) use load::{valid_name, valid_path};
 pub(crate) use prepare::PrepareIndex;
 pub use update::SessionError;
 #[cfg(test)]
