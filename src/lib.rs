@@ -3,6 +3,7 @@
 
 mod authorizer;
 
+pub mod analysis;
 pub mod arn;
 pub mod ast;
 pub(crate) mod catalog;

@@ -561,6 +561,10 @@ fn top_level_help_reads_well_at_80_columns() {
         "fmt",
         "gateway",
         "serve",
+        "who-can",
+        "what-can",
+        "diff",
+        "check-access",
     ] {
         assert!(
             commands.lines().any(|l| l.trim_start().starts_with(verb)),

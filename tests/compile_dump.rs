@@ -26,7 +26,7 @@ fn example_store_dump_matches_the_snapshot() {
     assert_eq!(dump, again);
     insta::assert_snapshot!("kinesis-store-dump", dump);
     let stats = engine_stats(&root.join("examples/kinesis/store.json"));
-    assert_eq!(stats.statements, 18);
+    assert_eq!(stats.statements, 20);
 }
 
 fn engine_stats(p: &Path) -> iamc::compile::EngineStats {

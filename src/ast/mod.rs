@@ -63,6 +63,9 @@ pub enum PolicyType {
     Resource,
     /// A Kinesis Data Streams resource policy (stream or consumer), with Kinesis's limits.
     KinesisResource,
+    /// An IAM role's trust policy: the resource-based policy of the role for `sts:AssumeRole`
+    /// and its kin (spec §1.6, §5.3 step 4: it must grant explicitly).
+    RoleTrust,
 }
 
 impl PolicyType {
@@ -76,6 +79,7 @@ impl PolicyType {
             PolicyType::Rcp => "rcp",
             PolicyType::Resource => "resource",
             PolicyType::KinesisResource => "kinesis-resource",
+            PolicyType::RoleTrust => "role-trust",
         }
     }
 
@@ -89,6 +93,7 @@ impl PolicyType {
             "rcp" => PolicyType::Rcp,
             "resource" => PolicyType::Resource,
             "kinesis-resource" => PolicyType::KinesisResource,
+            "role-trust" => PolicyType::RoleTrust,
             _ => return None,
         })
     }
@@ -97,7 +102,10 @@ impl PolicyType {
     pub fn has_principal(self) -> bool {
         matches!(
             self,
-            PolicyType::Rcp | PolicyType::Resource | PolicyType::KinesisResource
+            PolicyType::Rcp
+                | PolicyType::Resource
+                | PolicyType::KinesisResource
+                | PolicyType::RoleTrust
         )
     }
 }

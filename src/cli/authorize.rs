@@ -15,7 +15,7 @@ use crate::compile::Scratch;
 use crate::eval::explain::{explain, StatementTrace};
 use crate::eval::flow::wildcard_only_reason;
 use crate::eval::{reference, Decision, Outcome};
-use crate::request::{Caller, Context, ContextValue, Request, RequestJson, Scalar};
+use crate::request::{Caller, Context, Request, RequestJson};
 use crate::semantics::Semantics;
 use crate::store::Store;
 use crate::Authorizer;
@@ -270,23 +270,7 @@ fn adhoc_request(args: &Args) -> Result<Request, LoadError> {
         }
         None => Context::new(),
     };
-    for kv in &args.context {
-        let (k, v) = kv
-            .split_once('=')
-            .ok_or_else(|| LoadError(format!("--context `{kv}`: expected KEY=VALUE")))?;
-        let value = if v.trim_start().starts_with('[') {
-            let json: Value = serde_json::from_str(v)
-                .map_err(|e| LoadError(format!("--context `{kv}`: not a JSON array: {e}")))?;
-            ContextValue::from_json(&json)
-                .map_err(|e| LoadError(format!("--context `{kv}`: {e}")))?
-        } else {
-            ContextValue::One(Scalar::string(v))
-        };
-        if k.trim().is_empty() {
-            return Err(LoadError(format!("--context `{kv}`: the key is empty")));
-        }
-        ctx.insert(k.trim(), value);
-    }
+    load::context_pairs(&args.context, &mut ctx)?;
     req.context = ctx;
     Ok(req)
 }

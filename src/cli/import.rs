@@ -40,7 +40,7 @@ use crate::parse::json::walk::{read_bounded, ReadError};
 #[derive(clap::Args, Debug)]
 #[command(
     verbatim_doc_comment,
-    about = "Write a store from AWS account data (IAM, SCPs, Kinesis streams)."
+    about = "Write a store from AWS account data (IAM, SCPs, streams)."
 )]
 pub struct Args {
     /// Output of `aws iam get-account-authorization-details`. Repeatable (one per account).
@@ -117,8 +117,8 @@ pub fn run(args: Args) -> ExitCode {
     let _ = writeln!(
         out,
         "wrote {}: {} accounts, {} users, {} groups, {} roles, {} managed and {} inline \
-         policies, {} organization accounts, {} streams and consumers; {} items skipped, {} \
-         trust policies not imported",
+         policies, {} organization accounts, {} streams and consumers, {} role trust policies; {} \
+         items skipped",
         target.display(),
         s.accounts,
         s.users,
@@ -128,8 +128,8 @@ pub fn run(args: Args) -> ExitCode {
         s.inline_policies,
         s.organization_accounts,
         s.resources,
-        s.skipped,
-        s.trust_policies_skipped
+        s.trust_policies,
+        s.skipped
     );
     ExitCode::SUCCESS
 }

@@ -108,3 +108,27 @@ pub fn policies(
         Err(LoadError(render(path, &errors)))
     }
 }
+
+/// `--context KEY=VALUE` pairs into `ctx`: a value is a string, or a JSON array for a
+/// multi-valued key (`aws:TagKeys=["a","b"]`).
+pub fn context_pairs(pairs: &[String], ctx: &mut crate::request::Context) -> Result<(), LoadError> {
+    use crate::request::{ContextValue, Scalar};
+    for kv in pairs {
+        let (k, v) = kv
+            .split_once('=')
+            .ok_or_else(|| LoadError(format!("--context `{kv}`: expected KEY=VALUE")))?;
+        let value = if v.trim_start().starts_with('[') {
+            let json: serde_json::Value = serde_json::from_str(v)
+                .map_err(|e| LoadError(format!("--context `{kv}`: not a JSON array: {e}")))?;
+            ContextValue::from_json(&json)
+                .map_err(|e| LoadError(format!("--context `{kv}`: {e}")))?
+        } else {
+            ContextValue::One(Scalar::string(v))
+        };
+        if k.trim().is_empty() {
+            return Err(LoadError(format!("--context `{kv}`: the key is empty")));
+        }
+        ctx.insert(k.trim(), value);
+    }
+    Ok(())
+}

@@ -1,5 +1,6 @@
 //! The `iamc` command-line front end (feature `cli`): one file per subcommand.
 
+mod analyze;
 mod authorize;
 mod bench;
 mod check;
@@ -42,12 +43,20 @@ enum Command {
     Authorize(Box<authorize::Args>),
     Bench(Box<bench::Args>),
     Check(Box<check::Args>),
+    /// CI gates: actions not granted, resources not open to others.
+    CheckAccess(Box<analyze::CheckAccessArgs>),
     Compile(Box<compile::Args>),
+    /// Does a new policy grant anything the old one does not?
+    Diff(Box<analyze::DiffArgs>),
     Fmt(Box<fmt::Args>),
     Gateway(Box<gateway::Args>),
     Import(Box<import::Args>),
     Replay(Box<replay::Args>),
     Serve(Box<serve::Args>),
+    /// What a principal can do, directly and through roles.
+    WhatCan(Box<analyze::WhatCanArgs>),
+    /// Who can do an action on a resource, through role chains too.
+    WhoCan(Box<analyze::WhoCanArgs>),
 }
 
 /// The exit code of a usage error (bad arguments) in every verb but `authorize`, whose 2 means
@@ -136,6 +145,10 @@ pub fn main() -> ExitCode {
         Command::Authorize(args) => authorize::run(*args),
         Command::Bench(args) => bench::run(*args),
         Command::Check(args) => check::run(*args),
+        Command::CheckAccess(args) => analyze::run_check_access(*args),
+        Command::Diff(args) => analyze::run_diff(*args),
+        Command::WhatCan(args) => analyze::run_what_can(*args),
+        Command::WhoCan(args) => analyze::run_who_can(*args),
         Command::Compile(args) => compile::run(*args),
         Command::Fmt(args) => fmt::run(*args),
         Command::Gateway(args) => gateway::run(*args),

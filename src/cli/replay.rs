@@ -54,7 +54,7 @@ pub enum Format {
 #[derive(clap::Args, Debug)]
 #[command(
     verbatim_doc_comment,
-    about = "Decide recorded CloudTrail calls: agreement with AWS, or a change."
+    about = "Replay CloudTrail calls: agreement with AWS, or a change."
 )]
 pub struct Args {
     /// The store (a store file, or a folder with store.json).

@@ -107,6 +107,9 @@ codes! {
     KinesisAttachedTo = "IAM118", E, "kinesis", "Kinesis resource policy: attached to something that is not a stream or consumer";
     PolicyTooLarge = "IAM120", E, "sizes", "Policy larger than IAM allows for its type";
     ManagedPolicyTooLarge = "IAM121", W, "sizes", "Identity policy too large for a managed policy";
+    TrustResource = "IAM130", E, "types", "Role trust policy: Resource or NotResource";
+    TrustNotPrincipal = "IAM131", E, "types", "Role trust policy: NotPrincipal";
+    TrustAction = "IAM132", W, "types", "Role trust policy: an action other than the sts: actions of assuming a role";
     UnknownAction = "IAM150", W, "actions", "Unknown action of a known service";
     UnknownService = "IAM151", W, "actions", "Unknown service prefix";
     ActionPatternMatchesNothing = "IAM152", W, "actions", "Action pattern that matches no known action";
@@ -166,7 +169,7 @@ codes! {
     ImportMissingField = "IAM502", W, "import", "A required import input field is missing; the item is skipped";
     ImportBadDocument = "IAM503", W, "import", "A policy document that cannot be decoded, parsed or validated for its place; it is skipped";
     ImportUnresolved = "IAM504", W, "import", "A reference to a policy, group or version the inputs do not hold; it is skipped";
-    ImportNotModeled = "IAM505", W, "import", "Something the store does not model (trust policies, other organization policy types); skipped and counted";
+    ImportNotModeled = "IAM505", W, "import", "Something the store does not model (other organization policy types); skipped and counted";
     ImportConflict = "IAM506", W, "import", "The same principal, policy or resource twice with different content; the first is kept";
 }
 

@@ -218,6 +218,44 @@ pub fn wildcard_only_reason(action: &str, d: &Decision, sem: &Semantics) -> Opti
     ))
 }
 
+/// How a role's trust policy takes part in a decision on `resource` (spec §1.6, §5.3 step 4).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum TrustRule {
+    /// `resource` is not an IAM role: the resource policy applies as usual.
+    NotRole,
+    /// An `sts:` action on a role (`sts:AssumeRole` and kin): the role's trust policy is the
+    /// resource policy, and it must grant explicitly, in the same account too ([DOC]: "IAM role
+    /// trust policies … the resource policy must grant explicitly"). An identity-policy Allow
+    /// alone is not enough; a trust policy naming the account needs the identity Allow as well.
+    MustGrant,
+    /// Any other action on a role (`iam:GetRole`, `iam:PassRole`): the trust policy does not
+    /// apply to it (it would otherwise let a trust grant of `"Action": "*"` reach IAM actions).
+    NotApplicable,
+}
+
+impl TrustRule {
+    fn of(resource: &str, action_lc: &str) -> TrustRule {
+        if !is_role_arn(resource) {
+            TrustRule::NotRole
+        } else if action_lc.starts_with("sts:") {
+            TrustRule::MustGrant
+        } else {
+            TrustRule::NotApplicable
+        }
+    }
+}
+
+/// Whether `resource` is an IAM role ARN: `arn:PARTITION:iam::ACCOUNT:role/…`.
+pub fn is_role_arn(resource: &str) -> bool {
+    let mut parts = resource.splitn(6, ':');
+    parts.next() == Some("arn")
+        && parts.next().is_some()
+        && parts.next() == Some("iam")
+        && parts.next() == Some("")
+        && parts.next().is_some()
+        && parts.next().is_some_and(|r| r.starts_with("role/"))
+}
+
 /// One (action, resource) pair's result.
 pub type Part = (Outcome, Vec<StatementRef>, Option<Layer>);
 
@@ -446,6 +484,13 @@ pub fn decide_one<S: Source>(
     // Anonymous callers and service principals have no identity-side policies (spec §5.6).
     let iam_caller = !matches!(caller, Caller::Anonymous | Caller::Service { .. });
     let is_root = matches!(caller, Caller::Root { .. });
+    // A role's trust policy is its resource-based policy for the sts: actions only, and for
+    // them it must grant explicitly (spec §5.3 step 4).
+    let trust = TrustRule::of(resource, m.action_lc);
+    let resource_policy = match trust {
+        TrustRule::NotApplicable => None,
+        _ => layers.resource_policy,
+    };
 
     // The sets that apply: the caller's (none for anonymous callers and services; the root user
     // has no boundary or session policy), then the resource's.
@@ -465,7 +510,7 @@ pub fn decide_one<S: Source>(
         .chain(boundary)
         .chain(session)
         .chain(scps.iter().copied())
-        .chain(layers.resource_policy)
+        .chain(resource_policy)
         .chain(layers.rcps.iter().copied());
 
     // 1. Explicit deny anywhere (spec §5.3 step 1).
@@ -494,7 +539,7 @@ pub fn decide_one<S: Source>(
     }
 
     // Resource-policy grants, with the class of each.
-    let rp_hits: Vec<Hit> = match layers.resource_policy {
+    let rp_hits: Vec<Hit> = match resource_policy {
         Some(p) => src.hits(m, p, Effect::Allow, resource, None, false),
         None => Vec::new(),
     };
@@ -561,10 +606,15 @@ pub fn decide_one<S: Source>(
                         || !m.sem.session_policy_limits_session_arn_grant
                         || sp_ok)
             });
-        if direct_ok || (has(GrantClass::ViaRole) && pb_ok && sp_ok) || (id_ok && pb_ok && sp_ok) {
+        // The identity side alone is enough unless the resource policy must grant.
+        let id_path =
+            id_ok && pb_ok && sp_ok && (trust != TrustRule::MustGrant || !rp_hits.is_empty());
+        if direct_ok || (has(GrantClass::ViaRole) && pb_ok && sp_ok) || id_path {
             return (Outcome::Allow, grants, None);
         }
-        let layer = if has(GrantClass::ViaRole) && !pb_ok {
+        let layer = if trust == TrustRule::MustGrant && rp_hits.is_empty() {
+            Layer::ResourcePolicy
+        } else if has(GrantClass::ViaRole) && !pb_ok {
             Layer::Boundary
         } else if !id_ok {
             Layer::Identity

@@ -436,6 +436,7 @@ fn deny_message(principal: &str, check: &Check, d: &Decision, sem: &Semantics) -
                     PolicyType::Scp => "a service control policy",
                     PolicyType::Rcp => "a resource control policy",
                     PolicyType::Resource | PolicyType::KinesisResource => "a resource-based policy",
+                    PolicyType::RoleTrust => "a role trust policy",
                 })
                 .unwrap_or("a policy");
             format!("with an explicit deny in {kind}")

@@ -261,8 +261,15 @@ impl Importer {
                 }
             }
         }
-        if kind == Kind::Role && member(entry, ptr, "AssumeRolePolicyDocument").is_some() {
-            self.stats.trust_policies_skipped += 1;
+        if kind == Kind::Role {
+            if let Some((dnode, dptr)) = member(entry, ptr, "AssumeRolePolicyDocument") {
+                let dplace = place(&dptr, dnode.span);
+                if let Some(doc) = self.document(text, dnode, &dplace) {
+                    if self.valid(&doc, PolicyType::RoleTrust, None, &dplace) {
+                        p.trust = Some(doc);
+                    }
+                }
+            }
         }
         if kind != Kind::Group {
             p.tags = self.tags(entry, ptr, file);
@@ -400,19 +407,6 @@ impl Importer {
             out.insert(id, Value::Object(a));
             self.stats.accounts += 1;
         }
-        if self.stats.trust_policies_skipped > 0 {
-            let n = self.stats.trust_policies_skipped;
-            self.diags.push(Diagnostic::new(
-                Code::ImportNotModeled,
-                Severity::Warning,
-                format!(
-                    "{n} trust policies (AssumeRolePolicyDocument) were not imported: the store \
-                     has no place for them (they decide who may assume a role, not what its \
-                     sessions may do)"
-                ),
-                Loc::default(),
-            ));
-        }
         out
     }
 
@@ -472,6 +466,10 @@ impl Importer {
                 boundary.map(Value::from).unwrap_or(Value::Null),
             );
             e.insert("tags".into(), tags_json(&p.tags));
+        }
+        if let Some(doc) = p.trust {
+            e.insert("trust".into(), doc.json);
+            self.stats.trust_policies += 1;
         }
         Value::Object(e)
     }

@@ -78,9 +78,8 @@
 //! [`Importer::finish`] gives the store's text: `store.json`, every document inline. Managed
 //! policies become entries of `policies` named by their ARN (an ARN used as a boundary gets a
 //! second entry, `ARN (boundary)`, of type `boundary`); inline policies stay under their
-//! principal; SCPs and RCPs are named by their organization name. Trust policies
-//! (`AssumeRolePolicyDocument`) have no place in the store: they are counted and reported once
-//! (`IAM505`).
+//! principal; SCPs and RCPs are named by their organization name. A role's trust policy
+//! (`AssumeRolePolicyDocument`) becomes its `trust` (type `role-trust`).
 //!
 //! # Codes
 //!
@@ -91,7 +90,7 @@
 //! | `IAM502` | A required field is missing (a name, an `Arn`, a stream ARN); the item is skipped. |
 //! | `IAM503` | A policy document cannot be decoded, parsed or validated for its place (the inner code is in the message); it is skipped. |
 //! | `IAM504` | A reference the inputs do not resolve (a managed policy not in any `Policies`, a policy without a default version, a group, an organization policy id); it is skipped. |
-//! | `IAM505` | Something the store does not model: trust policies (counted), organization policy types other than SCPs and RCPs, a level with no SCP. |
+//! | `IAM505` | Something the store does not model: organization policy types other than SCPs and RCPs, a level with no SCP. |
 //! | `IAM506` | The same principal, managed policy, organization policy name or resource twice with different content; the first is kept. |
 
 mod details;
@@ -128,8 +127,8 @@ pub struct ImportStats {
     pub managed_policies: usize,
     /// Inline policies written.
     pub inline_policies: usize,
-    /// Trust policies read and not written (the store has no place for them).
-    pub trust_policies_skipped: usize,
+    /// Role trust policies written.
+    pub trust_policies: usize,
     /// Accounts with SCP or RCP levels.
     pub organization_accounts: usize,
     /// Streams and consumers written.
@@ -178,6 +177,8 @@ struct Principal {
     inline: Vec<(String, Doc, Place)>,
     boundary: Option<(String, Place)>,
     tags: Vec<(String, String)>,
+    /// A role's trust policy.
+    trust: Option<Doc>,
 }
 
 /// The principals of one account, by lower-cased name.

@@ -96,7 +96,9 @@ pub fn generate(
         .store()
         .resources()
         .map(|r| r.arn.clone())
-        .filter(|a| !a.contains("/consumer/"))
+        .filter(|a| {
+            crate::catalog::ResourceType::of_arn(a) == Some(crate::catalog::ResourceType::Stream)
+        })
         .collect();
     let total: u32 = ACTIONS.iter().map(|(_, w)| w).sum();
     let mut rng = Rng(seed.max(1));

@@ -53,7 +53,9 @@ pub(super) const USER_FIELDS: &[&str] = &[
 /// Fields of a group.
 pub(super) const GROUP_FIELDS: &[&str] = &["path", "policies", "inline"];
 /// Fields of a role.
-pub(super) const ROLE_FIELDS: &[&str] = &["path", "id", "policies", "inline", "boundary", "tags"];
+pub(super) const ROLE_FIELDS: &[&str] = &[
+    "path", "id", "policies", "inline", "boundary", "tags", "trust",
+];
 /// Fields of an entry of `sessions`.
 pub(super) const SESSION_FIELDS: &[&str] = &["policy", "tags", "user"];
 /// Fields of an entry of `resources`.
@@ -384,14 +386,33 @@ impl<'a> Loader<'a> {
         if let Some((v, ptr)) = top.get("sessions") {
             store.sessions = Arc::new(self.sessions(v, &ptr, &store.accounts));
         }
-        if let Some((v, ptr)) = top.get("resources") {
-            store.resources = Arc::new(
-                self.resources(v, &ptr)
-                    .into_iter()
-                    .map(|(k, r)| (Arc::from(k), Arc::new(r)))
-                    .collect(),
-            );
+        let mut resources = match top.get("resources") {
+            Some((v, ptr)) => self.resources(v, &ptr),
+            None => BTreeMap::new(),
+        };
+        // A role's trust policy is the resource-based policy of the role's ARN.
+        for acct in store.accounts.values() {
+            for role in acct.roles() {
+                if let Some(trust) = &role.trust {
+                    let arn = role.arn(&acct.id);
+                    resources.insert(
+                        arn.clone(),
+                        Resource {
+                            arn,
+                            ty: PolicyType::RoleTrust,
+                            policy: Some(Arc::clone(trust)),
+                            tags: role.tags.clone(),
+                        },
+                    );
+                }
+            }
         }
+        store.resources = Arc::new(
+            resources
+                .into_iter()
+                .map(|(k, r)| (Arc::from(k), Arc::new(r)))
+                .collect(),
+        );
         let mut unattached: Vec<(&String, &Named)> = self
             .named
             .iter()
@@ -471,6 +492,7 @@ const ALL_TYPES: &[PolicyType] = &[
     PolicyType::Rcp,
     PolicyType::Resource,
     PolicyType::KinesisResource,
+    PolicyType::RoleTrust,
 ];
 
 fn types_help() -> String {

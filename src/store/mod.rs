@@ -36,7 +36,7 @@
 //!       "groups": { "devs": { "policies": ["KinesisRead"], "inline": {} } },
 //!       "roles": {
 //!         "kcl-app": { "path": "/teams/", "id": "AROAEXAMPLE", "policies": [], "inline": {},
-//!                      "boundary": null, "tags": {} }
+//!                      "boundary": null, "tags": {}, "trust": { "file": "policies/trust.json" } }
 //!       }
 //!     }
 //!   },
@@ -56,12 +56,12 @@
 //! | --- | --- |
 //! | `version` | Required, the number `1`. |
 //! | `$schema` | Optional string, ignored (for editors). |
-//! | `policies` | Named (managed) policies: `name -> {"type", "document" \| "file"}`. `type` is one of `identity`, `boundary`, `session`, `scp`, `rcp`, `resource`, `kinesis-resource`; exactly one of `document` (the IAM JSON) or `file` (a path relative to the store's folder). |
+//! | `policies` | Named (managed) policies: `name -> {"type", "document" \| "file"}`. `type` is one of `identity`, `boundary`, `session`, `scp`, `rcp`, `resource`, `kinesis-resource`, `role-trust`; exactly one of `document` (the IAM JSON) or `file` (a path relative to the store's folder). |
 //! | `organization` | Optional. `management_account`: a 12-digit id; SCPs do not apply to its principals, RCPs not to its resources. `accounts`: `account id -> {"scps": LEVELS, "rcps": LEVELS}`, where LEVELS is an array of levels, root first, each a non-empty array of policies (of type `scp` resp. `rcp`). An account with no entry has no SCPs/RCPs. |
 //! | `accounts` | `account id -> {"users", "groups", "roles"}`, each `name -> entry`. |
 //! | user | `path` (default `/`), `id` (unique id, `AIDA…`), `groups` (names of groups of the same account), `policies` (managed, type `identity`), `inline` (`name -> document`, type `identity`), `boundary` (type `boundary`, or `null`), `tags` (`key -> value`). |
 //! | group | `path`, `policies`, `inline`. |
-//! | role | `path`, `id` (`AROA…`), `policies`, `inline`, `boundary`, `tags`. |
+//! | role | `path`, `id` (`AROA…`), `policies`, `inline`, `boundary`, `tags`, `trust` (the trust policy, type `role-trust`, or `null`: it becomes the resource-based policy of the role's ARN `arn:aws:iam::ACCOUNT:role/PATH/NAME` for the `sts:` actions, with the role's tags as its resource tags; a `resources` entry for a role ARN is refused). |
 //! | `sessions` | Optional. Keyed by a role-session ARN (`arn:aws:sts::ACCOUNT:assumed-role/ROLE/SESSION`) or a federated-user ARN (`…:federated-user/NAME`): `policy` (type `session`, or `null`), `tags` (session tags; they override the role's or user's tags with the same key), and for a federated user `user`: the IAM user that called `GetFederationToken`, whose policies and boundary then apply. |
 //! | `resources` | Optional. Keyed by resource ARN: `policy` (or `null`), `tags`, and `type` (`resource` or `kinesis-resource`; the default is `kinesis-resource` for a Kinesis stream or consumer ARN, else `resource`). |
 //!
@@ -329,6 +329,17 @@ pub struct Role {
     pub boundary: Option<Arc<PolicyDoc>>,
     /// Its tags.
     pub tags: Tags,
+    /// Its trust policy (type `role-trust`): who may assume it. The store also files it as the
+    /// resource-based policy of the role's ARN ([`Role::arn`]), so `sts:AssumeRole` on that
+    /// ARN is decided like any request.
+    pub trust: Option<Arc<PolicyDoc>>,
+}
+
+impl Role {
+    /// The role's ARN in `account`: `arn:aws:iam::ACCOUNT:role/PATH/NAME`.
+    pub fn arn(&self, account: &str) -> String {
+        format!("arn:aws:iam::{account}:role{}{}", self.path, self.name)
+    }
 }
 
 /// A role session or a federated-user session.

@@ -74,6 +74,71 @@ pub(super) fn check_resource(policy: &Policy, out: &mut Vec<Diagnostic>) {
     }
 }
 
+/// The actions a role trust policy is about: assuming the role, and what the caller may set
+/// on the session it gets (lower-case).
+pub(crate) const TRUST_ACTIONS: &[&str] = &[
+    "sts:assumerole",
+    "sts:assumerolewithsaml",
+    "sts:assumerolewithwebidentity",
+    "sts:tagsession",
+    "sts:setsourceidentity",
+    "sts:setcontext",
+];
+
+/// Role trust policies (spec §1.6 table): Principal required, NotPrincipal and Resource
+/// forbidden (IAM: "Has prohibited field Resource"); actions other than the `sts:` ones of
+/// assuming a role never apply (a warning).
+pub(super) fn check_trust(policy: &Policy, out: &mut Vec<Diagnostic>) {
+    for stmt in &policy.statements {
+        require_principal(stmt, PolicyType::RoleTrust, out);
+        if stmt.principal.as_ref().is_some_and(|p| p.negated) {
+            out.push(Diagnostic::error(
+                Code::TrustNotPrincipal,
+                "a role trust policy may not use NotPrincipal",
+                at(stmt, "NotPrincipal"),
+            ));
+        }
+        if let Some(r) = &stmt.resource {
+            let name = if r.negated { "NotResource" } else { "Resource" };
+            out.push(
+                Diagnostic::error(
+                    Code::TrustResource,
+                    format!("Has prohibited field {name}: a role trust policy applies to its role"),
+                    at(stmt, name),
+                )
+                .with_help("remove the element"),
+            );
+        }
+        if stmt.action.negated {
+            continue;
+        }
+        for a in &stmt.action.patterns {
+            let lc = a.raw.to_ascii_lowercase();
+            let applies = lc == "*"
+                || TRUST_ACTIONS
+                    .iter()
+                    .any(|t| crate::glob::Glob::new(&lc).matches(t));
+            if !applies {
+                out.push(
+                    Diagnostic::new(
+                        Code::TrustAction,
+                        crate::diag::Severity::Warning,
+                        format!(
+                            "`{}` never applies in a role trust policy: it is about assuming the \
+                             role (sts:AssumeRole, sts:AssumeRoleWithWebIdentity, \
+                             sts:AssumeRoleWithSAML, sts:TagSession, sts:SetSourceIdentity, \
+                             sts:SetContext)",
+                            a.raw
+                        ),
+                        at(stmt, "Action"),
+                    )
+                    .with_help("grant other actions in the role's identity policies"),
+                );
+            }
+        }
+    }
+}
+
 /// Whether `stmt` is the AWS-managed `RCPFullAWSAccess` statement: Allow `*` on `*`.
 fn is_full_access(stmt: &Statement) -> bool {
     let all_actions = !stmt.action.negated

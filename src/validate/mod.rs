@@ -48,8 +48,11 @@
 //! | `IAM116` | error | kinesis | Kinesis resource policy: a `Resource` that is not the attached stream/consumer ARN, has a wildcard, or is not a stream/consumer ARN. |
 //! | `IAM117` | error | kinesis | Kinesis resource policy: larger than 20 KB (20,480 bytes of source; the exact AWS definition is unverified, spec §7.4). |
 //! | `IAM118` | error | kinesis | Kinesis resource policy: the ARN it is attached to is neither a stream nor a consumer ARN. |
-//! | `IAM120` | error | sizes | Larger than IAM allows for the type (spec §7.5): identity 10,240, boundary 6,144, session 2,048, SCP and RCP 5,120 characters. |
+//! | `IAM120` | error | sizes | Larger than IAM allows for the type (spec §7.5): identity 10,240, boundary 6,144, session 2,048, SCP and RCP 5,120, role trust 4,096 (2,048 unless raised) characters. |
 //! | `IAM121` | warning | sizes | An identity policy over 6,144 characters: too large for a managed policy or a user's or group's inline policies; it fits only inline in a role. |
+//! | `IAM130` | error | types | Role trust policy: `Resource` or `NotResource` (IAM: "Has prohibited field Resource"). |
+//! | `IAM131` | error | types | Role trust policy: `NotPrincipal`. |
+//! | `IAM132` | warning | types | Role trust policy: an action other than `sts:AssumeRole`, `sts:AssumeRoleWithSAML`, `sts:AssumeRoleWithWebIdentity`, `sts:TagSession`, `sts:SetSourceIdentity`, `sts:SetContext`: it never applies. |
 //! | `IAM150` | warning | actions | An action of a catalog service (Kinesis) that does not exist, with the nearest name (IAM accepts it; it never matches). |
 //! | `IAM151` | warning | actions | An unknown service prefix that is close to a known one (`kinesiss:`), with the nearest prefix. |
 //! | `IAM152` | warning | actions | An action pattern with wildcards that matches no action of its (catalog) service. |
@@ -121,6 +124,7 @@ pub fn check_policy(policy: &Policy, ty: PolicyType, attached_to: Option<&str>) 
         }
         PolicyType::Resource => iam::check_resource(policy, &mut out),
         PolicyType::Rcp => iam::check_rcp(policy, &mut out),
+        PolicyType::RoleTrust => iam::check_trust(policy, &mut out),
         PolicyType::KinesisResource => {
             kinesis::check_kinesis_resource(policy, attached_to, &mut out)
         }
@@ -307,6 +311,7 @@ fn type_phrase(ty: PolicyType) -> &'static str {
         PolicyType::Rcp => "an RCP",
         PolicyType::Resource => "a resource-based policy",
         PolicyType::KinesisResource => "a Kinesis resource policy",
+        PolicyType::RoleTrust => "a role trust policy",
     }
 }
 

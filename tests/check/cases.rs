@@ -4,7 +4,10 @@
 use super::*;
 
 pub(super) fn cases() -> Vec<Case> {
-    use PolicyType::{Identity as I, KinesisResource as K, Rcp, Resource as R, Session};
+    let trust_ok = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::111122223333:user/alice"},"Action":"sts:AssumeRole"}]}"#;
+    use PolicyType::{
+        Identity as I, KinesisResource as K, Rcp, Resource as R, RoleTrust as T, Session,
+    };
     let put = q("kinesis:PutRecord");
     let stream = q(STREAM);
     let ok = doc(&allow(&put, &stream, ""));
@@ -216,6 +219,25 @@ pub(super) fn cases() -> Vec<Case> {
             Rcp,
             rcp(rcp_ok).replace("2012-10-17", "2008-10-17"),
             rcp(rcp_ok),
+        ),
+        // Role trust policies (IAM130–IAM132).
+        case(
+            "IAM130",
+            T,
+            trust_ok.replace(r#""Action""#, r#""Resource":"*","Action""#),
+            trust_ok.to_string(),
+        ),
+        case(
+            "IAM131",
+            T,
+            trust_ok.replace("Principal", "NotPrincipal"),
+            trust_ok.to_string(),
+        ),
+        case(
+            "IAM132",
+            T,
+            trust_ok.replace("sts:AssumeRole", "kinesis:GetRecords"),
+            trust_ok.to_string(),
         ),
         // Kinesis resource policies (IAM110–IAM118).
         case(

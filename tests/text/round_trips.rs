@@ -47,7 +47,7 @@ fn examples_in_text_form_match_their_json() {
         assert_round_trip(&stem, &from_json);
         n += 1;
     }
-    assert_eq!(n, 15);
+    assert_eq!(n, 17);
 }
 
 #[test]

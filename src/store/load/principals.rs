@@ -351,7 +351,23 @@ impl Loader<'_> {
             policies: self.identity_policies(&f, &owner),
             boundary: self.boundary(&f, &owner),
             tags: self.tags(&f),
+            trust: self.trust(&f, &owner),
         })
+    }
+
+    /// A role's `trust` policy (type `role-trust`), or `null`.
+    fn trust(&mut self, f: &Fields<'_>, owner: &str) -> Option<Arc<PolicyDoc>> {
+        let (v, ptr) = f.get("trust")?;
+        if v.value == JsonValue::Null {
+            return None;
+        }
+        let slot = Slot {
+            ty: PolicyType::RoleTrust,
+            id: format!("{owner}/trust"),
+            attached_to: None,
+            names: Names::Allowed,
+        };
+        self.policy_ref(v, &ptr, &slot)
     }
 
     pub(super) fn user(

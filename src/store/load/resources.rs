@@ -122,6 +122,16 @@ impl Loader<'_> {
                 );
                 continue;
             }
+            if crate::eval::flow::is_role_arn(arn) {
+                self.w.error_help(
+                    Code::InvalidStoreArn,
+                    format!("`{arn}` is a role: its resource-based policy is its trust policy"),
+                    "write the trust policy as the role's `trust` under `accounts`",
+                    &ptr,
+                    key.span,
+                );
+                continue;
+            }
             let Some(f) = self.w.object(entry, &ptr, RESOURCE_FIELDS, "a resource") else {
                 continue;
             };
