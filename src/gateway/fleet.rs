@@ -403,9 +403,16 @@ impl Fleet {
                     };
                     if resp.compact_revision() > 0 || resp.canceled() {
                         // Compacted past the applied revision: a full snapshot, then a new watch.
+                        let from = self.applied();
                         self.reload(state).await.inspect_err(|e| {
                             self.health().broken = Some(e.clone());
                         })?;
+                        eprintln!(
+                            "iamc gateway: etcd compacted its history past revision {from} \
+                             (to {}); reloaded a snapshot at revision {}",
+                            resp.compact_revision(),
+                            self.applied()
+                        );
                         return Ok(false);
                     }
                     if resp.events().is_empty() {

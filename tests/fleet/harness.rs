@@ -14,6 +14,7 @@ use super::proc::{http_get, Proc};
 pub const ACCOUNT: &str = "111122223333";
 pub const ADMIN: &str = "AKIAADMIN00000000001";
 pub const READER: &str = "ASIAREADER0000000001";
+pub const TAGGED: &str = "AKIATAGGED0000000001";
 pub const STREAM: &str = "fleet";
 pub const STREAM_ARN: &str = "arn:aws:kinesis:us-east-1:111122223333:stream/fleet";
 pub const SHARD: &str = "shardId-000000000000";
@@ -127,6 +128,27 @@ impl Etcd {
         self.proc = Some(proc);
     }
 
+    /// Compacts etcd's history up to `revision` (etcd's JSON gateway, POST /v3/kv/compaction).
+    pub fn compact(&self, revision: u64) {
+        use std::io::Read;
+        let body = json!({"revision": revision.to_string(), "physical": true}).to_string();
+        let mut s = std::net::TcpStream::connect(&self.client).unwrap();
+        write!(
+            s,
+            "POST /v3/kv/compaction HTTP/1.0\r\nHost: {}\r\nContent-Type: application/json\r\n\
+             Content-Length: {}\r\n\r\n{body}",
+            self.client,
+            body.len()
+        )
+        .unwrap();
+        let mut answer = String::new();
+        s.read_to_string(&mut answer).unwrap();
+        assert!(
+            answer.starts_with("HTTP/1.0 200") || answer.starts_with("HTTP/1.1 200"),
+            "compaction: {answer}"
+        );
+    }
+
     /// kill -9.
     pub fn kill(&mut self) {
         if let Some(p) = self.proc.take() {
@@ -219,6 +241,17 @@ impl Fleet {
 
     /// Starts a gateway on etcd and a free port.
     pub fn gateway(&mut self, name: &str, max_staleness: u64) -> Gw {
+        let state = format!("etcd://{}/{}", self.etcd.client, self.key_prefix);
+        self.gateway_on(name, &state, max_staleness)
+    }
+
+    /// Starts a gateway on its own SQLite database (to compare).
+    pub fn sqlite_gateway(&mut self, name: &str) -> Gw {
+        let state = format!("sqlite:{}", self.dir.join(format!("{name}.db")).display());
+        self.gateway_on(name, &state, 30)
+    }
+
+    fn gateway_on(&mut self, name: &str, state: &str, max_staleness: u64) -> Gw {
         let fixtures = root().join("tests/gateway");
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_iamc"));
         cmd.arg("gateway")
@@ -229,7 +262,7 @@ impl Fleet {
             .arg("--upstream")
             .arg(&self.upstream)
             .arg("--state")
-            .arg(format!("etcd://{}/{}", self.etcd.client, self.key_prefix))
+            .arg(state)
             .arg("--max-staleness")
             .arg(max_staleness.to_string())
             .args(["--account", ACCOUNT, "--listen", "127.0.0.1:0"]);
