@@ -31,14 +31,14 @@
 //! the API (`InvalidArgumentException`), so the two never disagree.
 //!
 //! The state the API writes (resource policies, mirrored tags, the shard-iterator key) lives
-//! behind one seam ([`state`]): a SQLite file for one gateway (`--db`, `--state sqlite:PATH`),
+//! behind one seam (`state`): a SQLite file for one gateway (`--db`, `--state sqlite:PATH`),
 //! or, with the feature `fleet`, an etcd cluster that a fleet of gateways behind a load
 //! balancer shares (`--state etcd://HOST:PORT[,…][/PREFIX]`): writes are etcd transactions that
 //! compare the key's revision, acknowledged once committed and applied here; every gateway
 //! watches the prefix and applies each change incrementally; without etcd, decisions use the
 //! applied state for at most [`Config::max_staleness`] and then fail closed (HTTP 503), and
 //! writes fail with HTTP 503 `ServiceUnavailable`, which SDKs retry. Shard iterators are
-//! stateless ([`iterator`]): sealed with a MAC under the shared key, so any gateway, or the
+//! stateless (`iterator`): sealed with a MAC under the shared key, so any gateway, or the
 //! same one after a restart, takes the iterator another handed out.
 //!
 //! `GET /-/status` answers `{"store_version", "revision", "policies", "credentials",

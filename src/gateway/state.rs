@@ -120,7 +120,8 @@ pub(super) enum Update {
 pub(super) enum WriteError {
     /// `DeleteResourcePolicy` of a resource without one.
     NoPolicy,
-    /// The shared state cannot be reached now: retry (HTTP 503).
+    /// The shared state cannot be reached now: retry (HTTP 503). Only etcd is ever unreachable.
+    #[cfg_attr(not(feature = "fleet"), allow(dead_code))]
     Unavailable(String),
     /// Anything else (HTTP 500).
     Failed(String),
@@ -304,11 +305,11 @@ impl Shared {
     }
 
     /// What `/-/status` says of the shared state.
-    pub(super) fn status(&self, max: Duration) -> serde_json::Value {
+    pub(super) fn status(&self, _max: Duration) -> serde_json::Value {
         match self {
             Shared::Sqlite => serde_json::json!({"backend": "sqlite"}),
             #[cfg(feature = "fleet")]
-            Shared::Etcd(fleet) => fleet.status(max),
+            Shared::Etcd(fleet) => fleet.status(_max),
         }
     }
 }
