@@ -420,6 +420,38 @@ fn fleet_of_gateways_on_one_etcd() {
         status["state"]
     );
 
+    // 8. A policy written into etcd by hand that fails the Kinesis checks is not skipped (that
+    // could drop a Deny): decisions fail closed until etcd holds a good one.
+    let key = format!("/{}/policy/{STREAM_ARN}", f.key_prefix);
+    let bad = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/gateway/policies/invalid-principal-star.json"),
+    )
+    .unwrap();
+    f.etcd.put(&key, &bad);
+    wait_for(
+        || reader_allowed(&mut d, &b).is_err_and(|r| r["status"] == 503),
+        "decisions refused after a bad policy in etcd",
+        &b,
+    );
+    let r = reader_allowed(&mut d, &c).unwrap_err();
+    assert!(
+        r["message"]
+            .as_str()
+            .unwrap()
+            .contains("could not be applied"),
+        "{r}"
+    );
+    f.etcd.put(&key, &policy("fixed"));
+    for gw in [&a, &b, &c] {
+        wait_for(
+            || try_sid(&mut d, gw).is_ok_and(|s| s == "fixed"),
+            "recovery after the bad policy was fixed",
+            gw,
+        );
+    }
+    assert_eq!(reader_allowed(&mut d, &b), Ok(true));
+
     // The same writes on one gateway with SQLite, to compare.
     let s = f.sqlite_gateway("S");
     let mut writes = Vec::new();

@@ -356,7 +356,23 @@ impl Fleet {
             if *shutdown.borrow() {
                 return;
             }
-            let ended = self.watch_once(&state, &mut shutdown).await;
+            // A change that could not be applied: decisions stay refused until a snapshot that
+            // applies whole (the bad value fixed in etcd) is loaded.
+            let broken = self.health().broken.is_some();
+            let ended = if broken {
+                match self.reload(&state).await {
+                    Ok(()) => {
+                        eprintln!(
+                            "iamc gateway: the shared state applies again at etcd revision {}",
+                            self.applied()
+                        );
+                        Ok(false)
+                    }
+                    Err(e) => Err(e),
+                }
+            } else {
+                self.watch_once(&state, &mut shutdown).await
+            };
             match ended {
                 Ok(true) => return,
                 Ok(false) => backoff = Duration::from_millis(50),
@@ -432,13 +448,19 @@ impl Fleet {
                         }
                         continue;
                     }
-                    self.apply_events(state, &resp).await;
+                    self.apply_events(state, &resp).await?;
                 }
             }
         }
     }
 
-    async fn apply_events(&self, state: &State, resp: &etcd_client::WatchResponse) {
+    /// Applies one watch response's events; on error decisions are refused (fail closed) and
+    /// the error is returned, so that the watch reloads.
+    async fn apply_events(
+        &self,
+        state: &State,
+        resp: &etcd_client::WatchResponse,
+    ) -> Result<(), String> {
         let mut updates = Vec::new();
         let mut last = self.applied();
         let mut failed = None;
@@ -464,11 +486,13 @@ impl Fleet {
         drop(writer);
         if let Some(e) = failed {
             // Fail closed: this change is not in the engine, so no decision may be made until a
-            // reload (the next compaction, or a restart) takes it.
+            // reload takes the state whole.
             eprintln!("iamc gateway: error: etcd revision {last}: {e}; decisions are refused");
-            self.health().broken = Some(e);
+            self.health().broken = Some(e.clone());
+            return Err(e);
         }
         self.applied.send_replace(last);
+        Ok(())
     }
 }
 

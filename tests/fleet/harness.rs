@@ -128,14 +128,21 @@ impl Etcd {
         self.proc = Some(proc);
     }
 
-    /// Compacts etcd's history up to `revision` (etcd's JSON gateway, POST /v3/kv/compaction).
-    pub fn compact(&self, revision: u64) {
+    /// Puts `value` at `key` directly (etcd's JSON gateway, POST /v3/kv/put), as an operator
+    /// with etcdctl would.
+    pub fn put(&self, key: &str, value: &str) {
+        use base64::Engine as _;
+        let b64 = |s: &str| base64::engine::general_purpose::STANDARD.encode(s);
+        let body = json!({"key": b64(key), "value": b64(value)}).to_string();
+        self.post("/v3/kv/put", &body);
+    }
+
+    fn post(&self, path: &str, body: &str) {
         use std::io::Read;
-        let body = json!({"revision": revision.to_string(), "physical": true}).to_string();
         let mut s = std::net::TcpStream::connect(&self.client).unwrap();
         write!(
             s,
-            "POST /v3/kv/compaction HTTP/1.0\r\nHost: {}\r\nContent-Type: application/json\r\n\
+            "POST {path} HTTP/1.0\r\nHost: {}\r\nContent-Type: application/json\r\n\
              Content-Length: {}\r\n\r\n{body}",
             self.client,
             body.len()
@@ -145,8 +152,14 @@ impl Etcd {
         s.read_to_string(&mut answer).unwrap();
         assert!(
             answer.starts_with("HTTP/1.0 200") || answer.starts_with("HTTP/1.1 200"),
-            "compaction: {answer}"
+            "POST {path}: {answer}"
         );
+    }
+
+    /// Compacts etcd's history up to `revision` (etcd's JSON gateway, POST /v3/kv/compaction).
+    pub fn compact(&self, revision: u64) {
+        let body = json!({"revision": revision.to_string(), "physical": true}).to_string();
+        self.post("/v3/kv/compaction", &body);
     }
 
     /// kill -9.
@@ -196,7 +209,7 @@ pub struct Fleet {
     pub etcd: Etcd,
     _kinesalite: Proc,
     upstream: String,
-    key_prefix: String,
+    pub key_prefix: String,
 }
 
 impl Fleet {
