@@ -472,5 +472,22 @@ fn fleet_of_gateways_on_one_etcd() {
         percentile(&writes, 0.99)
     );
     assert_eq!(sid_on(&mut d, &s), "s19");
+    // Its iterators are sealed with its own --iterator-key: they read there, and the fleet's
+    // are refused there.
+    let own = d.ok(
+        &s,
+        READER,
+        "get_shard_iterator",
+        json!({"StreamARN": STREAM_ARN, "ShardId": SHARD, "ShardIteratorType": "TRIM_HORIZON"}),
+    )["result"]["ShardIterator"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    d.ok(&s, READER, "get_records", json!({"ShardIterator": own}));
+    let r = d.call(&s, READER, "get_records", json!({"ShardIterator": it}));
+    assert_eq!(
+        r["code"], "InvalidArgumentException",
+        "the fleet's iterator on S: {r}"
+    );
     assert_eq!(s.status()["state"]["backend"], "sqlite");
 }

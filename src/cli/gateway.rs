@@ -31,6 +31,14 @@ use crate::gateway::{Config, Gateway};
 /// existence checks, itself. In front of real Kinesis use --sign-upstream.
 /// GET /-/status reports the store version, the database revision and counters.
 ///
+/// A fleet of gateways behind a load balancer shares its state in etcd: --state
+/// etcd://HOST:PORT[,HOST:PORT...][/PREFIX] instead of --db. A write is acknowledged once etcd
+/// committed it and this gateway applied it; every gateway watches etcd and applies each
+/// change. Shard iterators are sealed with a key the fleet shares (kept in etcd, or
+/// --iterator-key FILE), so any gateway takes an iterator another one handed out. Without
+/// etcd, writes get HTTP 503 ServiceUnavailable (retryable) and decisions use the last applied
+/// state for --max-staleness seconds, then fail closed with HTTP 503 until etcd is back.
+///
 /// The first line on standard output is `listening on ADDRESS`. SIGHUP reloads the store and
 /// the credentials file (a file that fails validation is refused and the old one keeps
 /// serving). SIGINT or SIGTERM stop the gateway gracefully (exit 0). Exit 1: it could not

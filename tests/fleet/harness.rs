@@ -258,13 +258,19 @@ impl Fleet {
         self.gateway_on(name, &state, max_staleness)
     }
 
-    /// Starts a gateway on its own SQLite database (to compare).
+    /// Starts a gateway on its own SQLite database (to compare), with `--iterator-key FILE`.
     pub fn sqlite_gateway(&mut self, name: &str) -> Gw {
         let state = format!("sqlite:{}", self.dir.join(format!("{name}.db")).display());
-        self.gateway_on(name, &state, 30)
+        let key = self.dir.join(format!("{name}.key"));
+        fs::write(&key, "a key of this test, 32 bytes or more, not secret\n").unwrap();
+        self.gateway_with(name, &state, 30, &["--iterator-key", key.to_str().unwrap()])
     }
 
     fn gateway_on(&mut self, name: &str, state: &str, max_staleness: u64) -> Gw {
+        self.gateway_with(name, state, max_staleness, &[])
+    }
+
+    fn gateway_with(&mut self, name: &str, state: &str, max_staleness: u64, extra: &[&str]) -> Gw {
         let fixtures = root().join("tests/gateway");
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_iamc"));
         cmd.arg("gateway")
@@ -278,7 +284,8 @@ impl Fleet {
             .arg(state)
             .arg("--max-staleness")
             .arg(max_staleness.to_string())
-            .args(["--account", ACCOUNT, "--listen", "127.0.0.1:0"]);
+            .args(["--account", ACCOUNT, "--listen", "127.0.0.1:0"])
+            .args(extra);
         let log = self.dir.join(format!("gateway-{name}.log"));
         let (proc, first) = Proc::start(&format!("gateway {name}"), cmd, &log);
         let addr = first
