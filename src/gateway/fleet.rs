@@ -549,3 +549,51 @@ fn next_value(change: &Change, old: Option<&[u8]>) -> Result<Option<String>, Wri
         Change::Forget { .. } => Ok(None),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    const ARN: &str = "arn:aws:kinesis:us-east-1:111122223333:stream/s";
+
+    fn tags(pairs: &[(&str, &str)]) -> Tags {
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    }
+
+    #[test]
+    fn tag_writes_merge_with_what_etcd_holds() {
+        let add = Change::AddTags {
+            arn: ARN.into(),
+            tags: tags(&[("env", "dev"), ("team", "a")]),
+        };
+        let first = next_value(&add, None).unwrap().unwrap();
+        let held = br#"{"env":"prod","owner":"x"}"#;
+        let merged: Tags =
+            serde_json::from_str(&next_value(&add, Some(held)).unwrap().unwrap()).unwrap();
+        assert_eq!(
+            merged,
+            tags(&[("env", "dev"), ("owner", "x"), ("team", "a")])
+        );
+        let remove = Change::RemoveTags {
+            arn: ARN.into(),
+            keys: vec!["env".into(), "team".into()],
+        };
+        // Removing the last tags deletes the key.
+        assert_eq!(next_value(&remove, Some(first.as_bytes())).unwrap(), None);
+        assert!(matches!(
+            next_value(&add, Some(b"not json")),
+            Err(WriteError::Failed(_))
+        ));
+    }
+
+    #[test]
+    fn deleting_an_absent_policy_is_not_found() {
+        let del = Change::DeletePolicy { arn: ARN.into() };
+        assert!(matches!(next_value(&del, None), Err(WriteError::NoPolicy)));
+        assert_eq!(next_value(&del, Some(b"{}")).unwrap(), None);
+    }
+}
