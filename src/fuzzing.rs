@@ -47,7 +47,7 @@ mod gateway {
 
     use crate::diag::Diagnostic;
     use crate::gateway::credentials::Credentials;
-    use crate::gateway::ops::{self, IteratorCache, Place};
+    use crate::gateway::ops::{self, Place};
     use crate::gateway::sigv4::{self, Auth, VerifyOptions};
 
     pub use crate::gateway::ops::{Check, Plan};
@@ -136,12 +136,12 @@ mod gateway {
             region: "us-east-1".into(),
             account: "111122223333".into(),
         };
-        let mut iterators = IteratorCache::default();
-        iterators.remember(
-            "known-iterator",
-            "arn:aws:kinesis:us-east-1:111122223333:stream/known",
-        );
-        ops::plan(operation, body, caller_account, &place, &iterators)
+        let known = (body
+            .get("ShardIterator")
+            .and_then(serde_json::Value::as_str)
+            == Some("known-iterator"))
+        .then_some("arn:aws:kinesis:us-east-1:111122223333:stream/known");
+        ops::plan(operation, body, caller_account, &place, known)
             .map_err(|e| format!("{}: {}", e.code, e.message))
     }
 }

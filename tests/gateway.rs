@@ -193,8 +193,10 @@ async fn the_gateway_refuses_what_it_cannot_serve_and_never_forwards_it() {
         (
             "Kinesis_20131202.GetRecords",
             JSON,
+            // Not an iterator the gateway sealed (src/gateway/iterator.rs): refused as Kinesis
+            // refuses a malformed one.
             r#"{"ShardIterator": "never-seen"}"#,
-            "ExpiredIteratorException",
+            "InvalidArgumentException",
         ),
     ];
     for (target, ct, body, want) in cases {

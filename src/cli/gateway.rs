@@ -31,6 +31,14 @@ use crate::gateway::{Config, Gateway};
 /// existence checks, itself. In front of real Kinesis use --sign-upstream.
 /// GET /-/status reports the store version, the database revision and counters.
 ///
+/// A fleet of gateways behind a load balancer shares its state in etcd: --state
+/// etcd://HOST:PORT[,HOST:PORT...][/PREFIX] instead of --db. A write is acknowledged once etcd
+/// committed it and this gateway applied it; every gateway watches etcd and applies each
+/// change. Shard iterators are sealed with a key the fleet shares (kept in etcd, or
+/// --iterator-key FILE), so any gateway takes an iterator another one handed out. Without
+/// etcd, writes get HTTP 503 ServiceUnavailable (retryable) and decisions use the last applied
+/// state for --max-staleness seconds, then fail closed with HTTP 503 until etcd is back.
+///
 /// The first line on standard output is `listening on ADDRESS`. SIGHUP reloads the store and
 /// the credentials file (a file that fails validation is refused and the old one keeps
 /// serving). SIGINT or SIGTERM stop the gateway gracefully (exit 0). Exit 1: it could not
@@ -52,9 +60,15 @@ pub struct Args {
     /// The Kinesis endpoint to forward allowed requests to, e.g. http://127.0.0.1:4567.
     #[arg(long, value_name = "URL")]
     upstream: String,
-    /// The SQLite database of resource policies and mirrored tags (created if missing).
-    #[arg(long, value_name = "FILE")]
-    db: PathBuf,
+    /// The SQLite database of resource policies and mirrored tags (created if missing); the
+    /// same as --state sqlite:FILE.
+    #[arg(
+        long,
+        value_name = "FILE",
+        required_unless_present = "state",
+        conflicts_with = "state"
+    )]
+    db: Option<PathBuf>,
     /// The account that owns the streams behind the gateway.
     #[arg(long, value_name = "ACCOUNT")]
     account: String,
@@ -84,6 +98,21 @@ pub struct Args {
     /// Worker threads (default: one per core).
     #[arg(long, value_name = "N")]
     threads: Option<usize>,
+    /// Where resource policies, mirrored tags and the shard-iterator key live: sqlite:PATH
+    /// (one gateway), or etcd://HOST:PORT[,HOST:PORT...][/PREFIX] for a fleet of gateways
+    /// sharing one etcd cluster (default prefix /iamc/gateway/).
+    #[arg(long, value_name = "URL")]
+    state: Option<String>,
+    /// With --state etcd://: seconds decisions may use the last applied state when etcd cannot
+    /// confirm it is current; past it, requests fail closed with HTTP 503 ServiceUnavailable
+    /// until etcd is back.
+    #[arg(long, value_name = "SECS", default_value_t = 30)]
+    max_staleness: u64,
+    /// The key (at least 32 bytes) that seals the shard iterators handed to clients; every
+    /// gateway of a fleet needs the same. Default: stored in etcd, or in DB.iterator-key
+    /// beside the SQLite database (made when missing).
+    #[arg(long, value_name = "FILE")]
+    iterator_key: Option<PathBuf>,
 }
 
 fn account_id(flag: &str, v: &str) -> Result<String, String> {
@@ -109,7 +138,7 @@ fn config(args: &Args) -> Result<Config, super::ConfigError> {
     let mut c = Config::new(
         args.store.clone(),
         args.credentials.clone(),
-        args.db.clone(),
+        args.db.clone().unwrap_or_default(),
         upstream,
         account_id("account", &args.account).map_err(Usage)?,
     );
@@ -131,6 +160,15 @@ fn config(args: &Args) -> Result<Config, super::ConfigError> {
     c.max_body_bytes = args.max_body.max(1);
     c.max_skew = Duration::from_secs(args.max_skew);
     c.upstream_timeout = Duration::from_secs(args.upstream_timeout.max(1));
+    if let Some(url) = &args.state {
+        let url = crate::gateway::StateUrl::parse(url).map_err(Usage)?;
+        if let crate::gateway::StateUrl::Sqlite(path) = &url {
+            c.db = path.clone();
+        }
+        c.state = Some(url);
+    }
+    c.max_staleness = Duration::from_secs(args.max_staleness);
+    c.iterator_key = args.iterator_key.clone();
     if args.sign_upstream {
         c.upstream_signer = Some(
             crate::gateway::upstream_sign::UpstreamSigner::from_env().map_err(|e| e.to_string())?,

@@ -30,8 +30,21 @@
 //! live in the database; a resource whose policy the store file sets cannot be changed through
 //! the API (`InvalidArgumentException`), so the two never disagree.
 //!
+//! The state the API writes (resource policies, mirrored tags, the shard-iterator key) lives
+//! behind one seam (`state`): a SQLite file for one gateway (`--db`, `--state sqlite:PATH`),
+//! or, with the feature `fleet`, an etcd cluster that a fleet of gateways behind a load
+//! balancer shares (`--state etcd://HOST:PORT[,…][/PREFIX]`): writes are etcd transactions that
+//! compare the key's revision, acknowledged once committed and applied here; every gateway
+//! watches the prefix and applies each change incrementally; without etcd, decisions use the
+//! applied state for at most [`Config::max_staleness`] and then fail closed (HTTP 503), and
+//! writes fail with HTTP 503 `ServiceUnavailable`, which SDKs retry. Shard iterators are
+//! stateless (`iterator`): sealed with a MAC under the shared key, so any gateway, or the
+//! same one after a restart, takes the iterator another handed out.
+//!
 //! `GET /-/status` answers `{"store_version", "revision", "policies", "credentials",
-//! "requests", "allowed", "denied", "forwarded", "upstream_errors"}`; `GET /-/metrics` answers
+//! "requests", "allowed", "denied", "forwarded", "upstream_errors", "state"}` (`state`: the
+//! backend, and with etcd the applied revision, the staleness and whether it is within the
+//! bound); `GET /-/metrics` answers
 //! Prometheus metrics, with the same names as `iamc serve`'s `/metrics` where they mean the
 //! same (`gateway::metrics`).
 //!
@@ -55,13 +68,18 @@
 
 pub(crate) mod credentials;
 pub(crate) mod db;
+#[cfg(feature = "fleet")]
+mod fleet;
+pub(crate) mod iterator;
 mod metrics;
 pub(crate) mod ops;
 mod proxy;
 pub(crate) mod sigv4;
+pub(crate) mod state;
 pub(crate) mod upstream_sign;
 
 pub use ops::Place;
+pub use state::StateUrl;
 pub use upstream_sign::{NoEnvCredentials, UpstreamSigner};
 
 use std::collections::BTreeMap;
@@ -83,7 +101,7 @@ use crate::{Authorizer, BuildError, EngineBuilder};
 
 use credentials::Credentials;
 use db::PolicyDb;
-use ops::IteratorCache;
+use iterator::IteratorKey;
 
 /// How the gateway runs.
 #[derive(Clone, Debug)]
@@ -126,6 +144,15 @@ pub struct Config {
     /// Reload the store and credentials files on `SIGHUP` (Unix), as [`Gateway::reload`] does;
     /// each reload is reported on standard error.
     pub reload_on_sighup: bool,
+    /// Where resource policies, mirrored tags and the shard-iterator key live; `None` is
+    /// `sqlite:` at [`Config::db`]. `etcd://…` needs the feature `fleet`.
+    pub state: Option<StateUrl>,
+    /// With etcd: how long decisions may use the last applied state when etcd cannot confirm
+    /// it is current; past it, requests fail closed (HTTP 503).
+    pub max_staleness: Duration,
+    /// The shard-iterator key file; `None`: the key stored in etcd, or the file `DB.iterator-key`
+    /// beside the SQLite database, made when missing.
+    pub iterator_key: Option<PathBuf>,
 }
 
 impl Config {
@@ -161,6 +188,9 @@ impl Config {
             semantics: Semantics::default(),
             upstream_signer: None,
             reload_on_sighup: false,
+            state: None,
+            max_staleness: Duration::from_secs(30),
+            iterator_key: None,
         }
     }
 }
@@ -217,7 +247,8 @@ impl Live {
 
 /// The part of the state that writes: one writer at a time.
 struct Writer {
-    db: PolicyDb,
+    /// The SQLite database; `None` when the state is in etcd ([`state::Shared::Etcd`]).
+    db: Option<PolicyDb>,
     overlay: Overlay,
 }
 
@@ -231,7 +262,10 @@ struct State {
         hyper_util::client::legacy::connect::HttpConnector,
         http_body_util::Full<bytes::Bytes>,
     >,
-    iterators: std::sync::Mutex<IteratorCache>,
+    /// Where the policies and tags are shared.
+    shared: state::Shared,
+    /// Seals the shard iterators handed to clients ([`iterator`]).
+    iterator_key: IteratorKey,
     metrics: metrics::Metrics,
 }
 
@@ -376,6 +410,76 @@ fn read_overlay(db: &PolicyDb) -> Result<Overlay, GatewayError> {
     Ok(overlay)
 }
 
+/// The shared state as the gateway opened it.
+struct Opened {
+    db: Option<PolicyDb>,
+    overlay: Overlay,
+    shared: state::Shared,
+    iterator_key: IteratorKey,
+}
+
+/// Opens the shared state of `config` and reads what it holds.
+async fn open_state(config: &Config) -> Result<Opened, GatewayError> {
+    let given_key = match &config.iterator_key {
+        Some(path) => Some(state::file_iterator_key(path).map_err(GatewayError)?),
+        None => None,
+    };
+    let url = config
+        .state
+        .clone()
+        .unwrap_or_else(|| StateUrl::Sqlite(config.db.clone()));
+    match url {
+        StateUrl::Sqlite(path) => {
+            let db = PolicyDb::open(&path).map_err(|e| GatewayError(e.to_string()))?;
+            let overlay = read_overlay(&db)?;
+            let iterator_key = match given_key {
+                Some(k) => k,
+                None => state::local_iterator_key(&path).map_err(GatewayError)?,
+            };
+            Ok(Opened {
+                db: Some(db),
+                overlay,
+                shared: state::Shared::Sqlite,
+                iterator_key,
+            })
+        }
+        #[cfg(feature = "fleet")]
+        StateUrl::Etcd { endpoints, prefix } => {
+            let fleet = fleet::Fleet::connect(&endpoints, &prefix)
+                .await
+                .map_err(GatewayError)?;
+            let (revision, updates) = fleet.snapshot().await.map_err(GatewayError)?;
+            let mut overlay = Overlay::default();
+            for u in updates {
+                match u {
+                    state::Update::Policy(arn, Some(p)) => {
+                        overlay.policies.insert(arn, p);
+                    }
+                    state::Update::Tags(arn, Some(t)) => {
+                        overlay.tags.insert(arn, t);
+                    }
+                    _ => {}
+                }
+            }
+            fleet.set_applied(revision);
+            let iterator_key = match given_key {
+                Some(k) => k,
+                None => fleet.iterator_key().await.map_err(GatewayError)?,
+            };
+            Ok(Opened {
+                db: None,
+                overlay,
+                shared: state::Shared::Etcd(Arc::new(fleet)),
+                iterator_key,
+            })
+        }
+        #[cfg(not(feature = "fleet"))]
+        StateUrl::Etcd { .. } => Err(GatewayError(
+            "--state etcd://… needs iamc built with the feature `fleet`".into(),
+        )),
+    }
+}
+
 /// A running gateway.
 pub struct Gateway {
     running: Running,
@@ -399,13 +503,12 @@ impl Gateway {
     /// multi-threaded Tokio runtime.
     pub async fn start(config: Config) -> Result<Gateway, GatewayError> {
         let (store, creds) = load_files(&config)?;
-        let db = PolicyDb::open(&config.db).map_err(|e| GatewayError(e.to_string()))?;
-        let overlay = read_overlay(&db)?;
+        let opened = open_state(&config).await?;
         let live = build_live(
             1,
             Arc::new(store),
             Arc::new(creds),
-            &overlay,
+            &opened.overlay,
             config.semantics.clone(),
             None,
         )?;
@@ -427,9 +530,16 @@ impl Gateway {
         let state = Arc::new(State {
             config,
             verify,
-            live: Engine::new(Arc::new(live), Writer { db, overlay }),
+            live: Engine::new(
+                Arc::new(live),
+                Writer {
+                    db: opened.db,
+                    overlay: opened.overlay,
+                },
+            ),
             client,
-            iterators: std::sync::Mutex::new(IteratorCache::default()),
+            shared: opened.shared,
+            iterator_key: opened.iterator_key,
             metrics: metrics::Metrics::new(),
         });
         let limits = ConnLimits {
@@ -441,6 +551,11 @@ impl Gateway {
         if state.config.reload_on_sighup {
             let st = Arc::clone(&state);
             running.spawn(|shutdown| reload_on_sighup(st, sighup, shutdown));
+        }
+        #[cfg(feature = "fleet")]
+        if let state::Shared::Etcd(fleet) = &state.shared {
+            let (fleet, st) = (Arc::clone(fleet), Arc::clone(&state));
+            running.spawn(|shutdown| fleet.watch(st, shutdown));
         }
         Ok(Gateway { running, state })
     }

@@ -4,7 +4,7 @@
 //! | Operation | Action(s) | Resource |
 //! | --- | --- | --- |
 //! | stream operations (`PutRecord`, `GetShardIterator`, `DescribeStreamSummary`, `AddTagsToStream`, …) | `kinesis:<Operation>` | `StreamARN`, or `StreamName` in the caller's account |
-//! | `GetRecords` | `kinesis:GetRecords` | `StreamARN`, else the stream whose `GetShardIterator` (or earlier `GetRecords`) answer carried the iterator ([`IteratorCache`]) |
+//! | `GetRecords` | `kinesis:GetRecords` | the stream sealed in the gateway's shard iterator ([`crate::gateway::iterator`]); a `StreamARN` must name the same stream |
 //! | `DescribeStreamConsumer`, `DeregisterStreamConsumer`, `SubscribeToShard` | `kinesis:<Operation>` | `ConsumerARN`, else `StreamARN/consumer/ConsumerName:*` |
 //! | `RegisterStreamConsumer`, `ListStreamConsumers` | `kinesis:<Operation>` | `StreamARN` |
 //! | `PutResourcePolicy`, `GetResourcePolicy`, `DeleteResourcePolicy`, `TagResource`, `UntagResource`, `ListTagsForResource` | `kinesis:<Operation>` | `ResourceARN` |
@@ -26,9 +26,7 @@
 //! An operation this table does not list is refused (`UnknownOperationException`): the gateway
 //! cannot authorize what it cannot map, so it never forwards it.
 
-use std::collections::{BTreeMap, HashMap};
-use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::collections::BTreeMap;
 
 use serde_json::Value;
 
@@ -176,50 +174,6 @@ pub fn takes_stream_name(operation: &str) -> bool {
                 | "UpdateStreamMode"
                 | "UpdateMaxRecordSize"
         )
-}
-
-/// Remembers which stream a shard iterator belongs to, from the answers of
-/// `GetShardIterator` and `GetRecords` that passed through, so that a `GetRecords` call that
-/// gives only its `ShardIterator` (as SDKs send it) is authorized on the right stream.
-/// Iterators expire after [`IteratorCache::TTL`] (AWS's live 5 minutes, with margin); the
-/// cache holds at most [`IteratorCache::MAX`] and drops the oldest half when full.
-#[derive(Debug, Default)]
-pub struct IteratorCache {
-    map: HashMap<String, (Arc<str>, Instant)>,
-}
-
-impl IteratorCache {
-    /// How long an iterator is remembered.
-    pub const TTL: Duration = Duration::from_secs(10 * 60);
-    /// Most iterators remembered.
-    pub const MAX: usize = 200_000;
-
-    /// Records that `iterator` reads `stream_arn`.
-    pub fn remember(&mut self, iterator: &str, stream_arn: &str) {
-        if self.map.len() >= Self::MAX {
-            let now = Instant::now();
-            self.map
-                .retain(|_, (_, at)| now.duration_since(*at) < Self::TTL);
-            if self.map.len() >= Self::MAX {
-                let mut ages: Vec<Instant> = self.map.values().map(|(_, at)| *at).collect();
-                ages.sort_unstable();
-                let cut = ages[ages.len() / 2];
-                self.map.retain(|_, (_, at)| *at > cut);
-            }
-        }
-        self.map.insert(
-            iterator.to_string(),
-            (Arc::from(stream_arn), Instant::now()),
-        );
-    }
-
-    /// The stream of `iterator`, when known and not expired.
-    pub fn stream_of(&self, iterator: &str) -> Option<Arc<str>> {
-        self.map
-            .get(iterator)
-            .filter(|(_, at)| at.elapsed() < Self::TTL)
-            .map(|(s, _)| Arc::clone(s))
-    }
 }
 
 fn str_field<'a>(body: &'a Value, name: &str) -> Result<Option<&'a str>, OpError> {
@@ -405,14 +359,15 @@ fn kms_arn(key: &str, stream: &str, place: &Place) -> Result<String, OpError> {
     })
 }
 
-/// Maps one request: its operation (from `X-Amz-Target`), its JSON body, and the caller's
-/// account (`None` for anonymous callers).
+/// Maps one request: its operation (from `X-Amz-Target`), its JSON body, the caller's
+/// account (`None` for anonymous callers), and for `GetRecords` the stream its shard iterator
+/// was sealed for (the gateway checked the iterator's MAC).
 pub fn plan(
     operation: &str,
     body: &Value,
     caller_account: Option<&str>,
     place: &Place,
-    iterators: &IteratorCache,
+    iterator_stream: Option<&str>,
 ) -> Result<Plan, OpError> {
     let Some(&(name, takes)) = OPERATIONS.iter().find(|(n, _)| *n == operation) else {
         return Err(OpError {
@@ -483,24 +438,17 @@ pub fn plan(
             (stream != "*").then_some(stream)
         }
         Takes::Iterator => {
-            let stream =
-                match stream_arn(body, caller_account, place)? {
-                    Some(s) => s,
-                    None => {
-                        let it = str_field(body, "ShardIterator")?
-                            .ok_or_else(|| missing("ShardIterator"))?;
-                        match iterators.stream_of(it) {
-                            Some(s) => s.to_string(),
-                            None => return Err(OpError {
-                                code: "ExpiredIteratorException",
-                                message:
-                                    "the shard iterator is unknown to the gateway or has expired; \
-                                          get a new one with GetShardIterator (or pass StreamARN)"
-                                        .into(),
-                            }),
-                        }
-                    }
-                };
+            let given = stream_arn(body, caller_account, place)?;
+            let stream = match (given, iterator_stream) {
+                (Some(g), Some(s)) if g != s => {
+                    return Err(OpError::invalid(format!(
+                        "StreamARN {g} is not the stream of the ShardIterator ({s})"
+                    )))
+                }
+                (_, Some(s)) => s.to_string(),
+                (Some(g), None) => g,
+                (None, None) => return Err(missing("ShardIterator")),
+            };
             checks.push(one(stream.clone()));
             Some(stream)
         }

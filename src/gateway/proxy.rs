@@ -14,7 +14,7 @@ use serde_json::{json, Value};
 use super::metrics::{Gauges, Route};
 use super::ops::{self, Check, Handling, Plan};
 use super::sigv4::{self, Auth};
-use super::{build_live, parse_resource_policy, Live, State};
+use super::{parse_resource_policy, Live, State};
 use crate::arn::ArnPattern;
 use crate::ast::{Instant, PolicyType};
 use crate::eval::flow::wildcard_only_reason;
@@ -113,7 +113,16 @@ async fn serve(
     req: HttpRequest<Incoming>,
 ) -> Answer {
     match route {
-        Route::Status => json_answer(&state.metrics.status(gauges(&state).await)),
+        Route::Status => {
+            let mut status = state.metrics.status(gauges(&state).await);
+            if let Some(o) = status.as_object_mut() {
+                o.insert(
+                    "state".into(),
+                    state.shared.status(state.config.max_staleness),
+                );
+            }
+            json_answer(&status)
+        }
         Route::Metrics => {
             let mut r = Response::new(Full::new(Bytes::from(
                 state.metrics.render(gauges(&state).await),
@@ -145,7 +154,10 @@ async fn gauges(state: &State) -> Gauges {
     let w = state.live.lock().await;
     Gauges {
         store_version: live.version,
-        revision: w.db.revision().unwrap_or_default(),
+        revision: match &w.db {
+            Some(db) => db.revision().unwrap_or_default(),
+            None => state.shared.revision(),
+        },
         policies: w.overlay.policies.len(),
         credentials: live.credentials.len(),
     }
@@ -256,21 +268,50 @@ async fn kinesis(state: &State, peer: SocketAddr, req: HttpRequest<Incoming>) ->
         }
     };
     let account = caller.account();
-    let plan = if operation == "GetRecords" {
-        // Only GetRecords reads the iterator cache: other requests do not take its lock.
-        let iterators = match state.iterators.lock() {
-            Ok(g) => g,
-            Err(p) => p.into_inner(),
-        };
-        ops::plan(operation, &value, account, &state.config.place, &iterators)
-    } else {
-        let none = ops::IteratorCache::default();
-        ops::plan(operation, &value, account, &state.config.place, &none)
-    };
+    // GetRecords: the stream is the one sealed in the gateway's iterator, and the upstream gets
+    // the upstream's iterator back.
+    let mut value = value;
+    let mut body = body;
+    let mut iterator_stream = None;
+    if operation == "GetRecords" {
+        if let Some(token) = value.get("ShardIterator").and_then(Value::as_str) {
+            match state.iterator_key.open(token) {
+                Ok((stream, upstream)) => {
+                    iterator_stream = Some(stream);
+                    if let Some(o) = value.as_object_mut() {
+                        o.insert("ShardIterator".into(), Value::String(upstream));
+                    }
+                    body = Bytes::from(value.to_string());
+                }
+                Err(_) => {
+                    return aws_error(
+                        StatusCode::BAD_REQUEST,
+                        "InvalidArgumentException",
+                        "Invalid ShardIterator: it was not handed out by this gateway (or its \
+                         fleet), or it was changed; get a new one with GetShardIterator",
+                    )
+                }
+            }
+        }
+    }
+    let plan = ops::plan(
+        operation,
+        &value,
+        account,
+        &state.config.place,
+        iterator_stream.as_deref(),
+    );
     let plan = match plan {
         Ok(p) => p,
         Err(e) => return aws_error(StatusCode::BAD_REQUEST, e.code, &e.message),
     };
+    // A decision about a resource depends on the shared state (its policy, its tags): when
+    // that state cannot be trusted to be current, no decision is made (fail closed).
+    if plan.resource.is_some() {
+        if let Some(why) = state.shared.refuse_decisions(state.config.max_staleness) {
+            return aws_error(StatusCode::SERVICE_UNAVAILABLE, "ServiceUnavailable", &why);
+        }
+    }
     // 3. Is it allowed.
     for check in &plan.checks {
         let mut request =

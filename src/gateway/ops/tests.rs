@@ -13,7 +13,7 @@ fn place() -> Place {
 }
 
 fn plan_of(op: &str, body: Value, caller: Option<&str>) -> Result<Plan, OpError> {
-    plan(op, &body, caller, &place(), &IteratorCache::default())
+    plan(op, &body, caller, &place(), None)
 }
 
 #[test]
@@ -64,28 +64,36 @@ fn stream_arn_wins_and_must_agree_with_the_name() {
 }
 
 #[test]
-fn get_records_takes_the_stream_of_a_known_iterator() {
-    let mut cache = IteratorCache::default();
+fn get_records_takes_the_stream_of_its_iterator() {
     let arn = "arn:aws:kinesis:us-east-1:111122223333:stream/orders";
-    cache.remember("it-1", arn);
     let p = plan(
         "GetRecords",
-        &json!({"ShardIterator": "it-1"}),
+        &json!({"ShardIterator": "i1.x.y"}),
         Some("111122223333"),
         &place(),
-        &cache,
+        Some(arn),
     )
     .unwrap();
     assert_eq!(p.checks[0].resource, arn);
+    // A StreamARN that names another stream than the iterator's is refused.
     let e = plan(
         "GetRecords",
-        &json!({"ShardIterator": "it-2"}),
+        &json!({"ShardIterator": "i1.x.y", "StreamARN": arn.replace("orders", "other")}),
         Some("111122223333"),
         &place(),
-        &cache,
+        Some(arn),
     )
     .unwrap_err();
-    assert_eq!(e.code, "ExpiredIteratorException");
+    assert_eq!(e.code, "InvalidArgumentException");
+    let e = plan(
+        "GetRecords",
+        &json!({}),
+        Some("111122223333"),
+        &place(),
+        None,
+    )
+    .unwrap_err();
+    assert_eq!(e.code, "InvalidArgumentException");
 }
 
 #[test]
@@ -219,16 +227,4 @@ fn every_mapped_operation_is_a_catalog_action() {
             "{op}"
         );
     }
-}
-
-#[test]
-fn the_iterator_cache_is_bounded() {
-    let mut c = IteratorCache::default();
-    for i in 0..(IteratorCache::MAX + 10) {
-        c.remember(&format!("it-{i}"), "arn");
-    }
-    assert!(c.map.len() <= IteratorCache::MAX);
-    assert!(c
-        .stream_of(&format!("it-{}", IteratorCache::MAX + 9))
-        .is_some());
 }

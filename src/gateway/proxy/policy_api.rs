@@ -2,6 +2,7 @@
 //! the existence of the resource upstream, the database, and the incremental engine swap.
 
 use super::*;
+use crate::gateway::state::{Change, WriteError};
 
 pub(super) fn invalid(message: &str) -> Answer {
     aws_error(StatusCode::BAD_REQUEST, "InvalidArgumentException", message)
@@ -31,7 +32,6 @@ pub(super) async fn put_policy(
             ))
         }
     };
-    let mut writer = state.live.lock().await;
     let live = state.live.load_full();
     if live.base.resource(&arn).is_some_and(|r| r.policy.is_some()) {
         return invalid(&format!(
@@ -39,28 +39,43 @@ pub(super) async fn put_policy(
             state.config.store.display()
         ));
     }
-    // Compile with the new policy first, then commit, then swap: a policy is effective for the
-    // next request once it is acknowledged, and never acknowledged before it is on disk.
-    let mut overlay = writer.overlay.clone();
-    overlay
-        .policies
-        .insert(arn.clone(), (text.to_string(), Arc::clone(&doc)));
-    // Only the new policy is compiled: every other set is shared with the live engine.
-    let next = match live.with_resource_policy(&arn, Some(doc)) {
-        Ok(next) => next,
-        Err(e) => return invalid(&format!("the policy was not applied: {e}")),
+    // Compiled first: a policy the engine cannot take is refused before it is stored (and
+    // every replica, which compiles it again, takes it).
+    if let Err(e) = live.with_resource_policy(&arn, Some(Arc::clone(&doc))) {
+        return invalid(&format!("the policy was not applied: {e}"));
+    }
+    // Acknowledged once it is stored and this gateway decides with it.
+    let change = Change::PutPolicy {
+        arn,
+        text: text.to_string(),
+        doc,
     };
-    let w = &mut *writer;
-    if let Err(e) = tokio::task::block_in_place(|| w.db.put_policy(&arn, text)) {
-        return aws_error(
+    match crate::gateway::state::write(state, change).await {
+        Ok(()) => json_answer(&json!({})),
+        Err(e) => write_refused(e, "stored"),
+    }
+}
+
+/// The answer for a write that was not done (or not acknowledged).
+pub(super) fn write_refused(e: WriteError, what: &str) -> Answer {
+    match e {
+        WriteError::NoPolicy => aws_error(
+            StatusCode::BAD_REQUEST,
+            "ResourceNotFoundException",
+            "no resource policy is attached to the resource",
+        ),
+        // Retryable: SDKs retry HTTP 503 by themselves.
+        WriteError::Unavailable(m) => aws_error(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "ServiceUnavailable",
+            &format!("the policy was not {what}, retry: {m}"),
+        ),
+        WriteError::Failed(m) => aws_error(
             StatusCode::INTERNAL_SERVER_ERROR,
             "InternalFailure",
-            &format!("the policy was not stored: {e}"),
-        );
+            &format!("the policy was not {what}: {m}"),
+        ),
     }
-    w.overlay = overlay;
-    writer.publish(Arc::new(next));
-    json_answer(&json!({}))
 }
 
 pub(super) async fn get_policy(state: &State, live: &Live, plan: &Plan) -> Answer {
@@ -86,32 +101,25 @@ pub(super) async fn delete_policy(state: &State, live: &Live, plan: &Plan) -> An
             state.config.store.display()
         ));
     }
-    let mut writer = state.live.lock().await;
-    if !writer.overlay.policies.contains_key(&arn) {
-        return aws_error(
+    if !state.live.lock().await.overlay.policies.contains_key(&arn) {
+        // With etcd another replica may have set it a moment ago: etcd decides.
+        if matches!(state.shared, crate::gateway::state::Shared::Sqlite) {
+            return aws_error(
+                StatusCode::BAD_REQUEST,
+                "ResourceNotFoundException",
+                &format!("no resource policy is attached to {arn}"),
+            );
+        }
+    }
+    match crate::gateway::state::write(state, Change::DeletePolicy { arn: arn.clone() }).await {
+        Ok(()) => json_answer(&json!({})),
+        Err(WriteError::NoPolicy) => aws_error(
             StatusCode::BAD_REQUEST,
             "ResourceNotFoundException",
             &format!("no resource policy is attached to {arn}"),
-        );
+        ),
+        Err(e) => write_refused(e, "deleted"),
     }
-    let live = state.live.load_full();
-    let mut overlay = writer.overlay.clone();
-    overlay.policies.remove(&arn);
-    let next = match live.with_resource_policy(&arn, None) {
-        Ok(next) => next,
-        Err(e) => return invalid(&format!("the policy was not applied: {e}")),
-    };
-    let w = &mut *writer;
-    if let Err(e) = tokio::task::block_in_place(|| w.db.delete_policy(&arn)) {
-        return aws_error(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "InternalFailure",
-            &format!("the policy was not deleted: {e}"),
-        );
-    }
-    w.overlay = overlay;
-    writer.publish(Arc::new(next));
-    json_answer(&json!({}))
 }
 
 /// What the upstream said to a describe call made to learn whether a resource exists.

@@ -3,27 +3,7 @@
 //! forgotten policies).
 
 use super::*;
-
-/// A new [`Live`] with the same files and another overlay.
-pub(super) fn rebuild(
-    state: &State,
-    live: &Live,
-    overlay: &crate::gateway::Overlay,
-) -> Result<Live, Refusal> {
-    build_live(
-        live.version,
-        Arc::clone(&live.base),
-        Arc::clone(&live.credentials),
-        overlay,
-        state.config.semantics.clone(),
-        Some(&live.authorizer),
-    )
-    .map_err(|e| Refusal {
-        status: StatusCode::INTERNAL_SERVER_ERROR,
-        code: "InternalFailure",
-        message: e.0,
-    })
-}
+use crate::gateway::state::Change;
 
 /// Replaces `:{from}:stream/` by `:{to}:stream/` (ARNs of one account to the other's); a body
 /// with none is passed on as is, without a copy.
@@ -124,6 +104,9 @@ pub(super) async fn forward(
         rbody = rewrite_error_message(rbody, &cfg.upstream_account, &cfg.place.account);
     }
     if rparts.status.is_success() {
+        if matches!(plan.operation.as_str(), "GetShardIterator" | "GetRecords") {
+            rbody = seal_iterators(state, plan, rbody);
+        }
         after_success(state, plan, value, &rbody).await;
     }
     let mut out = Response::new(Full::new(rbody));
@@ -213,40 +196,46 @@ pub(super) async fn send_upstream(
     }
 }
 
-/// What a successful upstream answer changes in the gateway: shard iterators to remember, tags
-/// to mirror, a deleted stream's policies and tags to forget.
+/// The answer of `GetShardIterator` or `GetRecords` with the upstream's iterator replaced by
+/// the gateway's sealed one ([`crate::gateway::iterator`]), which names the stream.
+pub(super) fn seal_iterators(state: &State, plan: &Plan, answer: Bytes) -> Bytes {
+    let Some(stream) = plan.resource.as_deref() else {
+        return answer;
+    };
+    let Ok(mut v) = serde_json::from_slice::<Value>(&answer) else {
+        return answer;
+    };
+    let mut changed = false;
+    for field in ["ShardIterator", "NextShardIterator"] {
+        if let Some(Value::String(it)) = v.get_mut(field) {
+            *it = state.iterator_key.seal(stream, it);
+            changed = true;
+        }
+    }
+    if changed {
+        Bytes::from(v.to_string())
+    } else {
+        answer
+    }
+}
+
+/// What a successful upstream answer changes in the gateway: tags to mirror, a deleted
+/// stream's policies and tags to forget.
 pub(super) async fn after_success(state: &State, plan: &Plan, request: &Value, answer: &[u8]) {
     let Some(resource) = plan.resource.clone() else {
         return;
     };
     match plan.operation.as_str() {
-        "GetShardIterator" | "GetRecords" => {
-            let field = if plan.operation == "GetRecords" {
-                "NextShardIterator"
-            } else {
-                "ShardIterator"
-            };
-            if let Ok(v) = serde_json::from_slice::<Value>(answer) {
-                if let Some(it) = v.get(field).and_then(Value::as_str) {
-                    let mut cache = match state.iterators.lock() {
-                        Ok(g) => g,
-                        Err(p) => p.into_inner(),
-                    };
-                    cache.remember(it, &resource);
-                }
-            }
-        }
         "AddTagsToStream" | "TagResource" | "CreateStream" => {
             let tags = ops::tags_of(request);
             if !tags.is_empty() {
-                mirror(state, &resource, |db, ov| {
-                    db.add_tags(&resource, &tags)?;
-                    let t = ov.tags.entry(resource.clone()).or_default();
-                    for (k, v) in &tags {
-                        t.insert(k.clone(), v.clone());
-                    }
-                    Ok(())
-                })
+                mirror(
+                    state,
+                    Change::AddTags {
+                        arn: resource,
+                        tags,
+                    },
+                )
                 .await;
             }
         }
@@ -259,71 +248,39 @@ pub(super) async fn after_success(state: &State, plan: &Plan, request: &Value, a
                     .map(str::to_string)
             });
             if let (Some(consumer), false) = (consumer, tags.is_empty()) {
-                mirror(state, &consumer, |db, ov| {
-                    db.add_tags(&consumer, &tags)?;
-                    let t = ov.tags.entry(consumer.clone()).or_default();
-                    for (k, v) in &tags {
-                        t.insert(k.clone(), v.clone());
-                    }
-                    Ok(())
-                })
+                mirror(
+                    state,
+                    Change::AddTags {
+                        arn: consumer,
+                        tags,
+                    },
+                )
                 .await;
             }
         }
         "RemoveTagsFromStream" | "UntagResource" => {
             let keys = ops::tag_keys_of(request);
-            mirror(state, &resource, |db, ov| {
-                db.remove_tags(&resource, &keys)?;
-                if let Some(t) = ov.tags.get_mut(&resource) {
-                    for k in &keys {
-                        t.remove(k);
-                    }
-                }
-                Ok(())
-            })
+            mirror(
+                state,
+                Change::RemoveTags {
+                    arn: resource,
+                    keys,
+                },
+            )
             .await;
         }
-        "DeleteStream" => {
-            mirror(state, &resource, |db, ov| {
-                db.forget_resource(&resource)?;
-                let consumers = format!("{resource}/consumer/");
-                ov.policies
-                    .retain(|a, _| a != &resource && !a.starts_with(&consumers));
-                ov.tags
-                    .retain(|a, _| a != &resource && !a.starts_with(&consumers));
-                Ok(())
-            })
-            .await;
-        }
+        "DeleteStream" => mirror(state, Change::Forget { arn: resource }).await,
         _ => {}
     }
 }
 
-/// Applies a change to the database and the overlay, then swaps in a rebuilt engine. A failure
-/// is reported on standard error: the upstream has already done the change.
-pub(super) async fn mirror(
-    state: &State,
-    resource: &str,
-    change: impl FnOnce(
-        &mut crate::gateway::db::PolicyDb,
-        &mut crate::gateway::Overlay,
-    ) -> Result<(), crate::gateway::db::DbError>,
-) {
-    let mut writer = state.live.lock().await;
-    let w = &mut *writer;
-    let mut overlay = w.overlay.clone();
-    if let Err(e) = tokio::task::block_in_place(|| change(&mut w.db, &mut overlay)) {
-        eprintln!("iamc gateway: error: cannot mirror the change of {resource}: {e}");
-        return;
-    }
-    // The database has the change: the overlay follows it whatever happens next.
-    w.overlay = overlay;
-    let live = state.live.load_full();
-    match rebuild(state, &live, &w.overlay) {
-        Ok(next) => writer.publish(Arc::new(next)),
-        Err(r) => eprintln!(
-            "iamc gateway: error: after the change of {resource}: {}",
-            r.message
-        ),
+/// Writes a mirrored change to the shared state (and the engine). A failure is reported on
+/// standard error: the upstream has already done the change.
+pub(super) async fn mirror(state: &State, change: Change) {
+    if let Err(e) = crate::gateway::state::write(state, change.clone()).await {
+        eprintln!(
+            "iamc gateway: error: cannot mirror the change of {}: {e:?}",
+            change.arn()
+        );
     }
 }
