@@ -49,9 +49,23 @@ pub struct Args {
     /// The credentials file: access key id -> secret, principal, tags, session policy.
     #[arg(long, value_name = "FILE")]
     credentials: PathBuf,
-    /// The Kinesis endpoint to forward allowed requests to, e.g. http://127.0.0.1:4567.
+    /// The Kinesis endpoint to forward allowed requests to, e.g. http://127.0.0.1:4567 or
+    /// https://kinesis.us-east-1.amazonaws.com (checked against the platform's roots and
+    /// --upstream-ca).
     #[arg(long, value_name = "URL")]
     upstream: String,
+    /// A PEM file of CA certificates to trust for an https:// --upstream, beside the
+    /// platform's roots (a private CA; a test's own).
+    #[arg(long, value_name = "FILE")]
+    upstream_ca: Option<PathBuf>,
+    /// Serve TLS with this certificate chain (PEM, the leaf first): HTTP/2 and HTTP/1.1 by
+    /// ALPN, and requests carry aws:SecureTransport = true. Needs --tls-key. SIGHUP reads the
+    /// certificate and key again.
+    #[arg(long, value_name = "FILE", requires = "tls_key")]
+    tls_cert: Option<PathBuf>,
+    /// The private key of --tls-cert (PEM: PKCS#8, PKCS#1 or SEC1).
+    #[arg(long, value_name = "FILE", requires = "tls_cert")]
+    tls_key: Option<PathBuf>,
     /// The SQLite database of resource policies and mirrored tags (created if missing).
     #[arg(long, value_name = "FILE")]
     db: PathBuf,
@@ -100,9 +114,9 @@ fn config(args: &Args) -> Result<Config, super::ConfigError> {
         .upstream
         .parse()
         .map_err(|e| Usage(format!("--upstream `{}`: {e}", args.upstream)))?;
-    if upstream.scheme_str() != Some("http") || upstream.host().is_none() {
+    if !matches!(upstream.scheme_str(), Some("http" | "https")) || upstream.host().is_none() {
         return Err(Usage(format!(
-            "--upstream `{}`: expected http://HOST:PORT (the gateway forwards over plain HTTP)",
+            "--upstream `{}`: expected http://HOST:PORT or https://HOST[:PORT]",
             args.upstream
         )));
     }
@@ -113,6 +127,13 @@ fn config(args: &Args) -> Result<Config, super::ConfigError> {
         upstream,
         account_id("account", &args.account).map_err(Usage)?,
     );
+    c.upstream_ca = args.upstream_ca.clone();
+    if let (Some(cert), Some(key)) = (&args.tls_cert, &args.tls_key) {
+        c.tls = Some(crate::gateway::TlsFiles {
+            cert: cert.clone(),
+            key: key.clone(),
+        });
+    }
     c.upstream_account = account_id("upstream-account", &args.upstream_account).map_err(Usage)?;
     if args.region.is_empty()
         || !args

@@ -53,12 +53,14 @@
 //! What is not done: `SubscribeToShard`'s event stream is buffered, not streamed; CBOR bodies are refused
 //! (`SerializationException`).
 
+mod cbor;
 pub(crate) mod credentials;
 pub(crate) mod db;
 mod metrics;
 pub(crate) mod ops;
 mod proxy;
 pub(crate) mod sigv4;
+mod upstream_client;
 pub(crate) mod upstream_sign;
 
 pub use ops::Place;
@@ -71,7 +73,6 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use hyper::Uri;
-use hyper_util::rt::TokioExecutor;
 
 use crate::ast::{PolicyDoc, PolicyType};
 use crate::diag::{Diagnostic, Listed};
@@ -94,8 +95,15 @@ pub struct Config {
     pub credentials: PathBuf,
     /// The SQLite database of resource policies and mirrored tags.
     pub db: PathBuf,
-    /// The upstream Kinesis endpoint, `http://host:port`.
+    /// The upstream Kinesis endpoint, `http://host:port` or `https://host[:port]`.
     pub upstream: Uri,
+    /// A PEM file of CA certificates trusted for an `https://` upstream, beside the
+    /// platform's roots.
+    pub upstream_ca: Option<PathBuf>,
+    /// Serve TLS with this certificate chain and key (PEM files), HTTP/2 and HTTP/1.1 by
+    /// ALPN; requests then carry `aws:SecureTransport` true. `None`: plain HTTP. The files are
+    /// read again on `SIGHUP` with [`Config::reload_on_sighup`].
+    pub tls: Option<TlsFiles>,
     /// The address to listen on.
     pub listen: SocketAddr,
     /// Partition, region and account of the streams behind the gateway.
@@ -144,6 +152,8 @@ impl Config {
             credentials: credentials.into(),
             db: db.into(),
             upstream,
+            upstream_ca: None,
+            tls: None,
             listen: SocketAddr::from(([127, 0, 0, 1], 4568)),
             place: Place {
                 partition: "aws".into(),
@@ -163,6 +173,15 @@ impl Config {
             reload_on_sighup: false,
         }
     }
+}
+
+/// The listener's certificate chain and private key, PEM files.
+#[derive(Clone, Debug)]
+pub struct TlsFiles {
+    /// The certificate chain, the leaf first.
+    pub cert: PathBuf,
+    /// Its private key (PKCS#8, PKCS#1 or SEC1).
+    pub key: PathBuf,
 }
 
 /// Why the gateway could not start or reload.
@@ -227,10 +246,9 @@ struct State {
     verify: sigv4::VerifyOptions,
     /// What decides requests now; the writer, behind its update lock, changes it.
     live: Engine<Arc<Live>, Writer>,
-    client: hyper_util::client::legacy::Client<
-        hyper_util::client::legacy::connect::HttpConnector,
-        http_body_util::Full<bytes::Bytes>,
-    >,
+    client: upstream_client::UpstreamClient,
+    /// The listener's TLS, reloaded on `SIGHUP` with the files.
+    tls: Option<crate::runtime::tls::Tls>,
     iterators: std::sync::Mutex<IteratorCache>,
     metrics: metrics::Metrics,
 }
@@ -414,12 +432,11 @@ impl Gateway {
             .await
             .map_err(GatewayError)?;
         let sighup = Sighup::install(config.reload_on_sighup).map_err(GatewayError)?;
-        let mut connector = hyper_util::client::legacy::connect::HttpConnector::new();
-        connector.set_nodelay(true);
-        connector.set_connect_timeout(Some(Duration::from_secs(5)));
-        let client = hyper_util::client::legacy::Client::builder(TokioExecutor::new())
-            .pool_idle_timeout(Duration::from_secs(30))
-            .build(connector);
+        let client = upstream_client::build(&config.upstream, config.upstream_ca.as_deref())?;
+        let tls = match &config.tls {
+            Some(f) => Some(crate::runtime::tls::Tls::load(&f.cert, &f.key).map_err(GatewayError)?),
+            None => None,
+        };
         let verify = sigv4::VerifyOptions {
             max_skew: config.max_skew,
             ..sigv4::VerifyOptions::kinesis(config.place.region.clone())
@@ -429,6 +446,7 @@ impl Gateway {
             verify,
             live: Engine::new(Arc::new(live), Writer { db, overlay }),
             client,
+            tls: tls.clone(),
             iterators: std::sync::Mutex::new(IteratorCache::default()),
             metrics: metrics::Metrics::new(),
         });
@@ -437,7 +455,10 @@ impl Gateway {
             max_connections: state.config.max_connections,
             shutdown_grace: SHUTDOWN_GRACE,
         };
-        let mut running = Running::start(listener, addr, Plain, limits, Arc::clone(&state));
+        let mut running = match tls {
+            Some(tls) => Running::start(listener, addr, tls, limits, Arc::clone(&state)),
+            None => Running::start(listener, addr, Plain, limits, Arc::clone(&state)),
+        };
         if state.config.reload_on_sighup {
             let st = Arc::clone(&state);
             running.spawn(|shutdown| reload_on_sighup(st, sighup, shutdown));
@@ -498,10 +519,20 @@ async fn reload_on_sighup(
     loop {
         tokio::select! {
             _ = shutdown.changed() => return,
-            _ = sighup.recv() => match reload(&state).await {
-                Ok(v) => eprintln!("iamc gateway: store version {v} live (sighup)"),
-                Err(e) => eprintln!("iamc gateway: reload refused; the old store keeps serving: {e}"),
-            },
+            _ = sighup.recv() => {
+                match reload(&state).await {
+                    Ok(v) => eprintln!("iamc gateway: store version {v} live (sighup)"),
+                    Err(e) => eprintln!("iamc gateway: reload refused; the old store keeps serving: {e}"),
+                }
+                // The certificate on its own: a bad store does not keep a renewed certificate
+                // out, nor the other way round.
+                if let Some(tls) = &state.tls {
+                    match tls.reload() {
+                        Ok(()) => eprintln!("iamc gateway: TLS certificate reloaded (sighup)"),
+                        Err(e) => eprintln!("iamc gateway: TLS certificate refused; the old one keeps serving: {e}"),
+                    }
+                }
+            }
         }
     }
 }

@@ -38,14 +38,20 @@ pub(super) fn rewrite_accounts(body: Bytes, from: &str, to: &str) -> Bytes {
     }
 }
 
-/// The body with `StreamName` added from `StreamARN`, when the operation takes a name and the
-/// client gave only the ARN ([`ops::takes_stream_name`]); `None` when nothing changes.
-pub(super) fn with_stream_name(operation: &str, value: &Value) -> Option<Bytes> {
+/// The stream name to add from `StreamARN`, when the operation takes a name and the client
+/// gave only the ARN ([`ops::takes_stream_name`]).
+fn stream_name_of<'v>(operation: &str, value: &'v Value) -> Option<&'v str> {
     if !ops::takes_stream_name(operation) || value.get("StreamName").is_some() {
         return None;
     }
     let arn = value.get("StreamARN")?.as_str()?;
-    let name = arn.split_once(":stream/")?.1;
+    Some(arn.split_once(":stream/")?.1)
+}
+
+/// The body with `StreamName` added from `StreamARN` ([`stream_name_of`]); `None` when
+/// nothing changes.
+pub(super) fn with_stream_name(operation: &str, value: &Value) -> Option<Bytes> {
+    let name = stream_name_of(operation, value)?;
     let mut v = value.clone();
     v.as_object_mut()?
         .insert("StreamName".into(), Value::String(name.to_string()));
@@ -93,20 +99,41 @@ pub(super) fn skip_header(name: &HeaderName) -> bool {
     )
 }
 
+/// A request to forward, as the client sent it.
+pub(super) struct Forwarded<'a> {
+    pub(super) uri: &'a Uri,
+    pub(super) headers: &'a HeaderMap,
+    pub(super) body: Bytes,
+    /// Its body is CBOR ([`crate::gateway::cbor`]), not JSON.
+    pub(super) cbor: bool,
+}
+
 pub(super) async fn forward(
     state: &State,
-    uri: &Uri,
-    headers: &HeaderMap,
-    body: Bytes,
+    req: Forwarded<'_>,
     plan: &Plan,
     value: &Value,
 ) -> Answer {
     let cfg = &state.config;
-    let body = match with_stream_name(&plan.operation, value) {
-        Some(b) => b,
-        None => body,
+    let Forwarded {
+        uri,
+        headers,
+        body,
+        cbor,
+    } = req;
+    let (from, to) = (&cfg.place.account, &cfg.upstream_account);
+    let up_body = if cbor {
+        let body = stream_name_of(&plan.operation, value)
+            .and_then(|name| cbor::with_stream_name(&body, name))
+            .unwrap_or(body);
+        cbor::rewrite_accounts(body, from, to)
+    } else {
+        let body = match with_stream_name(&plan.operation, value) {
+            Some(b) => b,
+            None => body,
+        };
+        rewrite_accounts(body, from, to)
     };
-    let up_body = rewrite_accounts(body, &cfg.place.account, &cfg.upstream_account);
     let pq = uri.path_and_query().map(|p| p.as_str()).unwrap_or("/");
     let mut out_headers = HeaderMap::new();
     for (k, v) in headers {
@@ -119,12 +146,35 @@ pub(super) async fn forward(
         Ok(r) => r,
         Err(a) => return a,
     };
-    let mut rbody = rewrite_accounts(rbody, &cfg.upstream_account, &cfg.place.account);
+    // The answer's protocol is the one it says (an upstream may answer a CBOR request's
+    // error in JSON).
+    let cbor_answer = rparts
+        .headers
+        .get(CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|ct| ct.trim().eq_ignore_ascii_case(CBOR_11));
+    let mut rbody = if cbor_answer {
+        cbor::rewrite_accounts(rbody, to, from)
+    } else {
+        rewrite_accounts(rbody, to, from)
+    };
     if !rparts.status.is_success() {
-        rbody = rewrite_error_message(rbody, &cfg.upstream_account, &cfg.place.account);
+        rbody = if cbor_answer {
+            cbor::rewrite_error_message(rbody, to, from)
+        } else {
+            rewrite_error_message(rbody, to, from)
+        };
     }
     if rparts.status.is_success() {
-        after_success(state, plan, value, &rbody).await;
+        if cbor_answer {
+            // What the gateway remembers of an answer it reads as JSON.
+            let json = cbor::decode(&rbody)
+                .map(|v| Bytes::from(v.to_string()))
+                .unwrap_or_default();
+            after_success(state, plan, value, &json).await;
+        } else {
+            after_success(state, plan, value, &rbody).await;
+        }
     }
     let mut out = Response::new(Full::new(rbody));
     *out.status_mut() = rparts.status;
