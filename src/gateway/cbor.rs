@@ -4,8 +4,8 @@
 //!
 //! - A request body is decoded whole into the JSON value the operation mapping reads
 //!   ([`decode`]): text, numbers, booleans, arrays and maps with text keys; a blob (`Data`)
-//!   becomes an empty string (authorization never reads it); a timestamp (tag 1, epoch seconds)
-//!   becomes its number. A body that is not exactly one well-formed CBOR item, or has a map key
+//!   becomes an empty string (authorization never reads it); a timestamp (tag 1 over epoch
+//!   seconds, or over epoch milliseconds as the AWS SDKs write it) becomes its number. A body that is not exactly one well-formed CBOR item, or has a map key
 //!   that is not text, or a key twice, is refused (`SerializationException`): the gateway
 //!   never forwards a request it did not read as the upstream will.
 //! - The body is forwarded as the client sent it; only where the gateway's account differs
@@ -22,7 +22,9 @@ use serde_json::{Map, Number, Value};
 /// The content type of the protocol.
 pub(super) const CBOR_11: &str = "application/x-amz-cbor-1.1";
 
-/// CBOR's tag of a date-time as seconds since the epoch (AWS sends a float with milliseconds).
+/// CBOR's tag of an epoch date-time (RFC 8949: seconds; the AWS SDKs put epoch milliseconds
+/// under it). The gateway reads through it and, when it re-encodes an item, keeps the tag and
+/// the number as they were.
 const EPOCH_TAG: u64 = 1;
 
 /// Reads one CBOR item from the whole of `body`.
@@ -44,7 +46,10 @@ fn encode(v: &Cbor) -> Option<Bytes> {
 /// The JSON value of a CBOR request body (see the module's documentation); the error says why
 /// it cannot be read.
 pub(super) fn decode(body: &[u8]) -> Result<Value, String> {
-    to_json(&item(body)?)
+    match to_json(&item(body)?)? {
+        v @ Value::Object(_) => Ok(v),
+        _ => Err("the body is not a CBOR map".into()),
+    }
 }
 
 fn to_json(v: &Cbor) -> Result<Value, String> {

@@ -243,7 +243,7 @@ pub(super) async fn send_upstream(
             .client
             .request(up)
             .await
-            .map_err(|e| format!("the upstream {} failed: {e}", cfg.upstream))?;
+            .map_err(|e| format!("the upstream {} failed: {}", cfg.upstream, chain(&e)))?;
         let (rparts, rbody) = resp.into_parts();
         match Limited::new(rbody, cfg.max_upstream_bytes).collect().await {
             Ok(b) => Ok((rparts, b.to_bytes())),
@@ -261,6 +261,19 @@ pub(super) async fn send_upstream(
             cfg.upstream, cfg.upstream_timeout
         ))),
     }
+}
+
+/// An error with its causes ("client error (Connect): invalid peer certificate: …"): hyper's
+/// own says only which step failed.
+fn chain(e: &dyn std::error::Error) -> String {
+    let mut out = e.to_string();
+    let mut cause = e.source();
+    while let Some(c) = cause {
+        out.push_str(": ");
+        out.push_str(&c.to_string());
+        cause = c.source();
+    }
+    out
 }
 
 /// What a successful upstream answer changes in the gateway: shard iterators to remember, tags
