@@ -28,7 +28,13 @@ use crate::gateway::{Config, Gateway};
 /// ARNs of --account are rewritten to --upstream-account (kinesalite's 000000000000) on the
 /// way up and back on the way down. The client's signature is passed through (kinesalite does
 /// not check it); with --sign-upstream the gateway signs forwarded requests, and its own
-/// existence checks, itself. In front of real Kinesis use --sign-upstream.
+/// existence checks, itself. In front of real Kinesis use --sign-upstream, e.g.
+/// --upstream https://kinesis.us-east-1.amazonaws.com --sign-upstream.
+///
+/// TLS: an https:// --upstream is checked against the platform's roots and --upstream-ca.
+/// With --tls-cert and --tls-key the gateway listens with TLS (HTTP/2 and HTTP/1.1 by ALPN;
+/// aws:SecureTransport is true for its requests); SIGHUP reloads the certificate too. The JSON
+/// (application/x-amz-json-1.1) and CBOR (application/x-amz-cbor-1.1) protocols are spoken.
 /// GET /-/status reports the store version, the database revision and counters.
 ///
 /// The first line on standard output is `listening on ADDRESS`. SIGHUP reloads the store and

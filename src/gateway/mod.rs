@@ -2,9 +2,10 @@
 //! `gateway`).
 //!
 //! Clients that speak the Kinesis JSON protocol (`POST /`, `X-Amz-Target:
-//! Kinesis_20131202.<Operation>`, `Content-Type: application/x-amz-json-1.1`: boto3 and every
-//! AWS SDK that does not use CBOR) point their endpoint at the gateway and change nothing
-//! else. For each request the gateway
+//! Kinesis_20131202.<Operation>`, `Content-Type: application/x-amz-json-1.1`: boto3, the AWS
+//! CLI, the JavaScript SDK) or its CBOR protocol (`application/x-amz-cbor-1.1`: the Java SDK
+//! v2 and the KCL, `cbor`) point their endpoint at the gateway and change nothing else (and
+//! trust its CA when it serves TLS, [`Config::tls`]). For each request the gateway
 //!
 //! 1. verifies its AWS Signature Version 4 against the credentials file (`sigv4`,
 //!    `credentials`); an unsigned request is anonymous;
@@ -50,8 +51,12 @@
 //! cleartext HTTP/2, a bound on open connections, a graceful shutdown, and a panic in a request
 //! answered 500 `InternalFailure` with the connection kept.
 //!
-//! What is not done: `SubscribeToShard`'s event stream is buffered, not streamed; CBOR bodies are refused
-//! (`SerializationException`).
+//! TLS: an `https://` upstream is reached with rustls, trusting the platform's roots and
+//! [`Config::upstream_ca`] (`upstream_client`); with [`Config::tls`] the gateway listens with
+//! TLS (the runtime's `tls` transport, HTTP/2 and HTTP/1.1 by ALPN) and its requests carry
+//! `aws:SecureTransport` true.
+//!
+//! What is not done: `SubscribeToShard`'s event stream is buffered, not streamed.
 
 mod cbor;
 pub(crate) mod credentials;
