@@ -47,7 +47,11 @@
 //! ## Host
 //!
 //! `host` must be signed, and its value is the `Host` header as received (with its port, if
-//! the client sent one). hyper leaves HTTP/1.1's `Host` in the header map, but an HTTP/2
+//! the client sent one). An HTTP/2 client may sign the `:authority` pseudo-header instead (the
+//! AWS SDK for JavaScript v3 does, and AWS accepts it); its value is the request's authority.
+//! aws-sigv4's request signer takes no pseudo-header, so such a signature is recomputed from a
+//! canonical request built here (for `POST /` without a query, as every Kinesis request is)
+//! with aws-sigv4's key derivation and HMAC. hyper leaves HTTP/1.1's `Host` in the header map, but an HTTP/2
 //! request carries `:authority`, which hyper puts in the URI instead: the integrator must copy
 //! the URI's authority into a `Host` header before calling [`verify`] (a request whose `Host`
 //! is missing is refused). The gateway never substitutes its own host name: a client signs the
