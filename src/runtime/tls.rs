@@ -118,3 +118,6 @@ impl Transport for Tls {
         }
     }
 }
+
+#[cfg(test)]
+mod tests;
