@@ -9,7 +9,9 @@
 //! The store is the fixture's, with one statement added for the producer: a Deny of
 //! `kinesis:PutRecord` when `aws:SecureTransport` is false. Over TLS the producer writes; the
 //! same store behind a cleartext listener refuses it (so the key is true over TLS, and false in
-//! the clear). The certificate is replaced and reloaded with SIGHUP at the end.
+//! the clear). A front gateway with `--sign-upstream` in front of the TLS gateway shows the
+//! re-signing works against an https upstream. The certificate is replaced and reloaded with
+//! SIGHUP at the end.
 //!
 //! `IAMC_SKIP_E2E=1` skips it (offline development only; CI does not set it).
 #![cfg(feature = "cli")]
@@ -367,6 +369,62 @@ fn gateway_tls_with_real_clients() {
         .arg(&url)
         .arg(fixtures().join("credentials.json"));
     run.expect_ok("AWS SDK for JavaScript v3", js, &gw);
+
+    // --sign-upstream against an https upstream: a front gateway (TLS too) signs what it
+    // forwards with the admin's key for the inner gateway's host. Its client's key is one only
+    // the front knows, so the inner gateway lets the request through only because the front
+    // signed it again, over TLS, validly.
+    let mut creds: Value =
+        serde_json::from_str(&fs::read_to_string(fixtures().join("credentials.json")).unwrap())
+            .unwrap();
+    let admin_secret = creds["keys"]["AKIAADMIN00000000001"]["secret"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let mut front_key = creds["keys"]["AKIAPRODUCER00000001"].clone();
+    front_key["secret"] = Value::from("frontOnlySecretKey00000000000000000000001");
+    creds["keys"]["AKIAFRONTONLY0000001"] = front_key;
+    let front_creds = dir.join("front-credentials.json");
+    fs::write(&front_creds, creds.to_string()).unwrap();
+    let (front_cert, front_key) = run.pki.server("front");
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_iamc"));
+    cmd.arg("gateway")
+        .arg("--store")
+        .arg(dir.join("store.json"))
+        .arg("--credentials")
+        .arg(&front_creds)
+        .arg("--upstream")
+        .arg(&url)
+        .arg("--upstream-ca")
+        .arg(run.pki.ca_file())
+        .arg("--db")
+        .arg(dir.join("front.db"))
+        .args(["--account", ACCOUNT, "--upstream-account", ACCOUNT])
+        .args(["--listen", "127.0.0.1:0", "--sign-upstream"])
+        .arg("--tls-cert")
+        .arg(&front_cert)
+        .arg("--tls-key")
+        .arg(&front_key)
+        .env("AWS_ACCESS_KEY_ID", "AKIAADMIN00000000001")
+        .env("AWS_SECRET_ACCESS_KEY", &admin_secret)
+        .env_remove("AWS_SESSION_TOKEN");
+    let (front, first) = Proc::start("front gateway", cmd, &dir.join("front.log"));
+    let front_url = format!(
+        "https://{}",
+        first
+            .strip_prefix("listening on ")
+            .unwrap_or_else(|| panic!("the front gateway's first line is {first:?}"))
+            .trim()
+    );
+    let mut signed = run.scenario(&front_url, "signed-upstream");
+    // The last --credentials wins: the front gateway's file.
+    signed.arg("--credentials").arg(&front_creds);
+    run.expect_ok(
+        "boto3 through a re-signing gateway over https",
+        signed,
+        &front,
+    );
+    drop(front);
 
     // The same store behind a cleartext listener: aws:SecureTransport is false there, so the
     // producer's PutRecord meets the Deny. Without --upstream-ca the https upstream is not
