@@ -27,6 +27,7 @@ import http.client
 import json
 import os
 import platform
+import ssl
 import statistics
 import subprocess
 import sys
@@ -76,12 +77,18 @@ class Path:
         self.name = name
         u = urllib.parse.urlsplit(url)
         self.host, self.port = u.hostname, u.port
+        # https (run.sh --tls): one TLS session per connection, trusting AWS_CA_BUNDLE.
+        self.tls = u.scheme == "https"
         self.conn = None
         self.lat = {op: [] for op in OPS}
         self.by_index = {}
 
     def connect(self):
-        self.conn = http.client.HTTPConnection(self.host, self.port, timeout=30)
+        if self.tls:
+            ctx = ssl.create_default_context(cafile=os.environ.get("AWS_CA_BUNDLE"))
+            self.conn = http.client.HTTPSConnection(self.host, self.port, timeout=30, context=ctx)
+        else:
+            self.conn = http.client.HTTPConnection(self.host, self.port, timeout=30)
         self.conn.connect()
 
     def send(self, op, body, headers, index=None):

@@ -28,7 +28,13 @@ use crate::gateway::{Config, Gateway};
 /// ARNs of --account are rewritten to --upstream-account (kinesalite's 000000000000) on the
 /// way up and back on the way down. The client's signature is passed through (kinesalite does
 /// not check it); with --sign-upstream the gateway signs forwarded requests, and its own
-/// existence checks, itself. In front of real Kinesis use --sign-upstream.
+/// existence checks, itself. In front of real Kinesis use --sign-upstream, e.g.
+/// --upstream https://kinesis.us-east-1.amazonaws.com --sign-upstream.
+///
+/// TLS: an https:// --upstream is checked against the platform's roots and --upstream-ca.
+/// With --tls-cert and --tls-key the gateway listens with TLS (HTTP/2 and HTTP/1.1 by ALPN;
+/// aws:SecureTransport is true for its requests); SIGHUP reloads the certificate too. The JSON
+/// (application/x-amz-json-1.1) and CBOR (application/x-amz-cbor-1.1) protocols are spoken.
 /// GET /-/status reports the store version, the database revision and counters.
 ///
 /// A fleet of gateways behind a load balancer shares its state in etcd: --state
@@ -57,9 +63,23 @@ pub struct Args {
     /// The credentials file: access key id -> secret, principal, tags, session policy.
     #[arg(long, value_name = "FILE")]
     credentials: PathBuf,
-    /// The Kinesis endpoint to forward allowed requests to, e.g. http://127.0.0.1:4567.
+    /// The Kinesis endpoint to forward allowed requests to, e.g. http://127.0.0.1:4567 or
+    /// https://kinesis.us-east-1.amazonaws.com (checked against the platform's roots and
+    /// --upstream-ca).
     #[arg(long, value_name = "URL")]
     upstream: String,
+    /// A PEM file of CA certificates to trust for an https:// --upstream, beside the
+    /// platform's roots (a private CA; a test's own).
+    #[arg(long, value_name = "FILE")]
+    upstream_ca: Option<PathBuf>,
+    /// Serve TLS with this certificate chain (PEM, the leaf first): HTTP/2 and HTTP/1.1 by
+    /// ALPN, and requests carry aws:SecureTransport = true. Needs --tls-key. SIGHUP reads the
+    /// certificate and key again.
+    #[arg(long, value_name = "FILE", requires = "tls_key")]
+    tls_cert: Option<PathBuf>,
+    /// The private key of --tls-cert (PEM: PKCS#8, PKCS#1 or SEC1).
+    #[arg(long, value_name = "FILE", requires = "tls_cert")]
+    tls_key: Option<PathBuf>,
     /// The SQLite database of resource policies and mirrored tags (created if missing); the
     /// same as --state sqlite:FILE.
     #[arg(
@@ -129,9 +149,9 @@ fn config(args: &Args) -> Result<Config, super::ConfigError> {
         .upstream
         .parse()
         .map_err(|e| Usage(format!("--upstream `{}`: {e}", args.upstream)))?;
-    if upstream.scheme_str() != Some("http") || upstream.host().is_none() {
+    if !matches!(upstream.scheme_str(), Some("http" | "https")) || upstream.host().is_none() {
         return Err(Usage(format!(
-            "--upstream `{}`: expected http://HOST:PORT (the gateway forwards over plain HTTP)",
+            "--upstream `{}`: expected http://HOST:PORT or https://HOST[:PORT]",
             args.upstream
         )));
     }
@@ -142,6 +162,13 @@ fn config(args: &Args) -> Result<Config, super::ConfigError> {
         upstream,
         account_id("account", &args.account).map_err(Usage)?,
     );
+    c.upstream_ca = args.upstream_ca.clone();
+    if let (Some(cert), Some(key)) = (&args.tls_cert, &args.tls_key) {
+        c.tls = Some(crate::gateway::TlsFiles {
+            cert: cert.clone(),
+            key: key.clone(),
+        });
+    }
     c.upstream_account = account_id("upstream-account", &args.upstream_account).map_err(Usage)?;
     if args.region.is_empty()
         || !args

@@ -2,9 +2,10 @@
 //! `gateway`).
 //!
 //! Clients that speak the Kinesis JSON protocol (`POST /`, `X-Amz-Target:
-//! Kinesis_20131202.<Operation>`, `Content-Type: application/x-amz-json-1.1`: boto3 and every
-//! AWS SDK that does not use CBOR) point their endpoint at the gateway and change nothing
-//! else. For each request the gateway
+//! Kinesis_20131202.<Operation>`, `Content-Type: application/x-amz-json-1.1`: boto3, the AWS
+//! CLI, the JavaScript SDK) or its CBOR protocol (`application/x-amz-cbor-1.1`: the Java SDK
+//! v2 and the KCL, `cbor`) point their endpoint at the gateway and change nothing else (and
+//! trust its CA when it serves TLS, [`Config::tls`]). For each request the gateway
 //!
 //! 1. verifies its AWS Signature Version 4 against the credentials file (`sigv4`,
 //!    `credentials`); an unsigned request is anonymous;
@@ -63,9 +64,14 @@
 //! cleartext HTTP/2, a bound on open connections, a graceful shutdown, and a panic in a request
 //! answered 500 `InternalFailure` with the connection kept.
 //!
-//! What is not done: `SubscribeToShard`'s event stream is buffered, not streamed; CBOR bodies are refused
-//! (`SerializationException`).
+//! TLS: an `https://` upstream is reached with rustls, trusting the platform's roots and
+//! [`Config::upstream_ca`] (`upstream_client`); with [`Config::tls`] the gateway listens with
+//! TLS (the runtime's `tls` transport, HTTP/2 and HTTP/1.1 by ALPN) and its requests carry
+//! `aws:SecureTransport` true.
+//!
+//! What is not done: `SubscribeToShard`'s event stream is buffered, not streamed.
 
+mod cbor;
 pub(crate) mod credentials;
 pub(crate) mod db;
 #[cfg(feature = "fleet")]
@@ -76,6 +82,7 @@ pub(crate) mod ops;
 mod proxy;
 pub(crate) mod sigv4;
 pub(crate) mod state;
+mod upstream_client;
 pub(crate) mod upstream_sign;
 
 pub use ops::Place;
@@ -89,7 +96,6 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use hyper::Uri;
-use hyper_util::rt::TokioExecutor;
 
 use crate::ast::{PolicyDoc, PolicyType};
 use crate::diag::{Diagnostic, Listed};
@@ -112,8 +118,15 @@ pub struct Config {
     pub credentials: PathBuf,
     /// The SQLite database of resource policies and mirrored tags.
     pub db: PathBuf,
-    /// The upstream Kinesis endpoint, `http://host:port`.
+    /// The upstream Kinesis endpoint, `http://host:port` or `https://host[:port]`.
     pub upstream: Uri,
+    /// A PEM file of CA certificates trusted for an `https://` upstream, beside the
+    /// platform's roots.
+    pub upstream_ca: Option<PathBuf>,
+    /// Serve TLS with this certificate chain and key (PEM files), HTTP/2 and HTTP/1.1 by
+    /// ALPN; requests then carry `aws:SecureTransport` true. `None`: plain HTTP. The files are
+    /// read again on `SIGHUP` with [`Config::reload_on_sighup`].
+    pub tls: Option<TlsFiles>,
     /// The address to listen on.
     pub listen: SocketAddr,
     /// Partition, region and account of the streams behind the gateway.
@@ -171,6 +184,8 @@ impl Config {
             credentials: credentials.into(),
             db: db.into(),
             upstream,
+            upstream_ca: None,
+            tls: None,
             listen: SocketAddr::from(([127, 0, 0, 1], 4568)),
             place: Place {
                 partition: "aws".into(),
@@ -193,6 +208,15 @@ impl Config {
             iterator_key: None,
         }
     }
+}
+
+/// The listener's certificate chain and private key, PEM files.
+#[derive(Clone, Debug)]
+pub struct TlsFiles {
+    /// The certificate chain, the leaf first.
+    pub cert: PathBuf,
+    /// Its private key (PKCS#8, PKCS#1 or SEC1).
+    pub key: PathBuf,
 }
 
 /// Why the gateway could not start or reload.
@@ -258,14 +282,13 @@ struct State {
     verify: sigv4::VerifyOptions,
     /// What decides requests now; the writer, behind its update lock, changes it.
     live: Engine<Arc<Live>, Writer>,
-    client: hyper_util::client::legacy::Client<
-        hyper_util::client::legacy::connect::HttpConnector,
-        http_body_util::Full<bytes::Bytes>,
-    >,
+    client: upstream_client::UpstreamClient,
     /// Where the policies and tags are shared.
     shared: state::Shared,
     /// Seals the shard iterators handed to clients ([`iterator`]).
     iterator_key: IteratorKey,
+    /// The listener's TLS, reloaded on `SIGHUP` with the files.
+    tls: Option<crate::runtime::tls::Tls>,
     metrics: metrics::Metrics,
 }
 
@@ -517,12 +540,11 @@ impl Gateway {
             .await
             .map_err(GatewayError)?;
         let sighup = Sighup::install(config.reload_on_sighup).map_err(GatewayError)?;
-        let mut connector = hyper_util::client::legacy::connect::HttpConnector::new();
-        connector.set_nodelay(true);
-        connector.set_connect_timeout(Some(Duration::from_secs(5)));
-        let client = hyper_util::client::legacy::Client::builder(TokioExecutor::new())
-            .pool_idle_timeout(Duration::from_secs(30))
-            .build(connector);
+        let client = upstream_client::build(&config.upstream, config.upstream_ca.as_deref())?;
+        let tls = match &config.tls {
+            Some(f) => Some(crate::runtime::tls::Tls::load(&f.cert, &f.key).map_err(GatewayError)?),
+            None => None,
+        };
         let verify = sigv4::VerifyOptions {
             max_skew: config.max_skew,
             ..sigv4::VerifyOptions::kinesis(config.place.region.clone())
@@ -540,6 +562,7 @@ impl Gateway {
             client,
             shared: opened.shared,
             iterator_key: opened.iterator_key,
+            tls: tls.clone(),
             metrics: metrics::Metrics::new(),
         });
         let limits = ConnLimits {
@@ -547,7 +570,10 @@ impl Gateway {
             max_connections: state.config.max_connections,
             shutdown_grace: SHUTDOWN_GRACE,
         };
-        let mut running = Running::start(listener, addr, Plain, limits, Arc::clone(&state));
+        let mut running = match tls {
+            Some(tls) => Running::start(listener, addr, tls, limits, Arc::clone(&state)),
+            None => Running::start(listener, addr, Plain, limits, Arc::clone(&state)),
+        };
         if state.config.reload_on_sighup {
             let st = Arc::clone(&state);
             running.spawn(|shutdown| reload_on_sighup(st, sighup, shutdown));
@@ -613,10 +639,20 @@ async fn reload_on_sighup(
     loop {
         tokio::select! {
             _ = shutdown.changed() => return,
-            _ = sighup.recv() => match reload(&state).await {
-                Ok(v) => eprintln!("iamc gateway: store version {v} live (sighup)"),
-                Err(e) => eprintln!("iamc gateway: reload refused; the old store keeps serving: {e}"),
-            },
+            _ = sighup.recv() => {
+                match reload(&state).await {
+                    Ok(v) => eprintln!("iamc gateway: store version {v} live (sighup)"),
+                    Err(e) => eprintln!("iamc gateway: reload refused; the old store keeps serving: {e}"),
+                }
+                // The certificate on its own: a bad store does not keep a renewed certificate
+                // out, nor the other way round.
+                if let Some(tls) = &state.tls {
+                    match tls.reload() {
+                        Ok(()) => eprintln!("iamc gateway: TLS certificate reloaded (sighup)"),
+                        Err(e) => eprintln!("iamc gateway: TLS certificate refused; the old one keeps serving: {e}"),
+                    }
+                }
+            }
         }
     }
 }

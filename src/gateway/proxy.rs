@@ -11,6 +11,7 @@ use hyper::header::{HeaderName, HeaderValue, CONTENT_TYPE};
 use hyper::{HeaderMap, Method, Request as HttpRequest, Response, StatusCode, Uri};
 use serde_json::{json, Value};
 
+use super::cbor::{self, CBOR_11};
 use super::metrics::{Gauges, Route};
 use super::ops::{self, Check, Handling, Plan};
 use super::sigv4::{self, Auth};
@@ -133,7 +134,15 @@ async fn serve(
             );
             r
         }
-        Route::Kinesis => kinesis(&state, peer, req).await,
+        Route::Kinesis => {
+            let cbor = is_cbor(req.headers());
+            let answer = kinesis(&state, peer, req, cbor).await;
+            if cbor {
+                in_cbor(answer).await
+            } else {
+                answer
+            }
+        }
         Route::Other if req.uri().path() == "/" => aws_error(
             StatusCode::METHOD_NOT_ALLOWED,
             "UnknownOperationException",
@@ -169,7 +178,52 @@ fn arn_account(arn: &str) -> Option<&str> {
     ArnPattern::parse(arn).account().filter(|a| !a.is_empty())
 }
 
-async fn kinesis(state: &State, peer: SocketAddr, req: HttpRequest<Incoming>) -> Answer {
+/// Whether the request speaks the CBOR protocol (its `Content-Type`).
+fn is_cbor(headers: &HeaderMap) -> bool {
+    content_type(headers).eq_ignore_ascii_case(CBOR_11)
+}
+
+/// The media type of `Content-Type`, without its parameters.
+fn content_type(headers: &HeaderMap) -> &str {
+    headers
+        .get(CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+}
+
+/// The answer to a CBOR request: one the gateway made in JSON (an error, a resource policy)
+/// re-encoded in CBOR as Kinesis answers such a client; the upstream's (already CBOR) as is.
+async fn in_cbor(answer: Answer) -> Answer {
+    if !content_type(answer.headers()).eq_ignore_ascii_case(JSON_11) {
+        return answer;
+    }
+    let (mut parts, body) = answer.into_parts();
+    let Ok(collected) = body.collect().await;
+    let json = collected.to_bytes();
+    let encoded = serde_json::from_slice::<Value>(&json)
+        .ok()
+        .and_then(|v| cbor::to_cbor(&v));
+    match encoded {
+        Some(b) => {
+            parts
+                .headers
+                .insert(CONTENT_TYPE, HeaderValue::from_static(CBOR_11));
+            Response::from_parts(parts, Full::new(b))
+        }
+        None => Response::from_parts(parts, Full::new(json)),
+    }
+}
+
+async fn kinesis(
+    state: &State,
+    peer: SocketAddr,
+    req: HttpRequest<Incoming>,
+    cbor: bool,
+) -> Answer {
     let (mut parts, body) = req.into_parts();
     // HTTP/2 carries the host as `:authority`, which hyper keeps in the URI: SigV4 signs it as
     // `host`.
@@ -182,6 +236,11 @@ async fn kinesis(state: &State, peer: SocketAddr, req: HttpRequest<Incoming>) ->
             parts.headers.insert(hyper::header::HOST, v);
         }
     }
+    // Set by the runtime on a request that came over TLS.
+    let secure = parts
+        .extensions
+        .get::<crate::runtime::SecureTransport>()
+        .is_some();
     let cfg = &state.config;
     let read = read_body(
         &parts.headers,
@@ -255,6 +314,18 @@ async fn kinesis(state: &State, peer: SocketAddr, req: HttpRequest<Incoming>) ->
     };
     let value: Value = if body.is_empty() {
         json!({})
+    } else if cbor {
+        // Refused when it cannot be read whole and one way only: never forwarded unread.
+        match cbor::decode(&body) {
+            Ok(v) => v,
+            Err(e) => {
+                return aws_error(
+                    StatusCode::BAD_REQUEST,
+                    "SerializationException",
+                    &format!("the body is not valid CBOR for Kinesis: {e}"),
+                )
+            }
+        }
     } else {
         match serde_json::from_slice(&body) {
             Ok(v) => v,
@@ -278,10 +349,26 @@ async fn kinesis(state: &State, peer: SocketAddr, req: HttpRequest<Incoming>) ->
             match state.iterator_key.open(token) {
                 Ok((stream, upstream)) => {
                     iterator_stream = Some(stream);
+                    // The upstream gets its own iterator back, in the body's own protocol.
                     if let Some(o) = value.as_object_mut() {
-                        o.insert("ShardIterator".into(), Value::String(upstream));
+                        o.insert("ShardIterator".into(), Value::String(upstream.clone()));
                     }
-                    body = Bytes::from(value.to_string());
+                    body = if cbor {
+                        match cbor::replace_text_fields(&body, &["ShardIterator"], |_| {
+                            upstream.clone()
+                        }) {
+                            Some(b) => b,
+                            None => {
+                                return aws_error(
+                                    StatusCode::BAD_REQUEST,
+                                    "SerializationException",
+                                    "ShardIterator is not a text string",
+                                )
+                            }
+                        }
+                    } else {
+                        Bytes::from(value.to_string())
+                    };
                 }
                 Err(_) => {
                     return aws_error(
@@ -317,7 +404,14 @@ async fn kinesis(state: &State, peer: SocketAddr, req: HttpRequest<Incoming>) ->
         let mut request =
             Request::new(caller.clone(), check.action.clone(), check.resource.clone());
         request.extra_resources = check.extra_resources.clone();
-        add_context(&mut request, peer, &plan, tags, &state.config.place.region);
+        add_context(
+            &mut request,
+            peer,
+            secure,
+            &plan,
+            tags,
+            &state.config.place.region,
+        );
         // The request is ours: prepared in place, not copied.
         let request = live.authorizer.prepare(request);
         let decision = live
@@ -389,24 +483,33 @@ async fn kinesis(state: &State, peer: SocketAddr, req: HttpRequest<Incoming>) ->
         Handling::PutResourcePolicy => put_policy(state, &parts.headers, &plan, &value).await,
         Handling::GetResourcePolicy => get_policy(state, &live, &plan).await,
         Handling::DeleteResourcePolicy => delete_policy(state, &live, &plan).await,
-        Handling::Forward => forward(state, &parts.uri, &parts.headers, body, &plan, &value).await,
+        Handling::Forward => {
+            let request = Forwarded {
+                uri: &parts.uri,
+                headers: &parts.headers,
+                body,
+                cbor,
+            };
+            forward(state, request, &plan, &value).await
+        }
     }
 }
 
 /// The operation of `X-Amz-Target`, after checking the content type.
 fn target(headers: &HeaderMap) -> Result<&str, Refusal> {
-    let ct = headers
-        .get(CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("");
-    let ct_main = ct.split(';').next().unwrap_or("").trim();
-    if !ct_main.eq_ignore_ascii_case(JSON_11) && !ct_main.eq_ignore_ascii_case("application/json") {
+    let ct_main = content_type(headers);
+    let known = [JSON_11, "application/json", CBOR_11];
+    if !known.iter().any(|k| ct_main.eq_ignore_ascii_case(k)) {
+        let ct = headers
+            .get(CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("");
         return Err(Refusal {
             status: StatusCode::BAD_REQUEST,
             code: "SerializationException",
             message: format!(
                 "Content-Type `{ct}` is not supported: the gateway speaks the JSON protocol \
-                 ({JSON_11}); turn CBOR off in the client (e.g. AWS_CBOR_DISABLE=1)"
+                 ({JSON_11}) and the CBOR protocol ({CBOR_11})"
             ),
         });
     }
@@ -430,6 +533,7 @@ fn target(headers: &HeaderMap) -> Result<&str, Refusal> {
 fn add_context(
     request: &mut Request,
     peer: SocketAddr,
+    secure: bool,
     plan: &Plan,
     tags: Option<&std::collections::BTreeMap<String, String>>,
     region: &str,
@@ -437,8 +541,8 @@ fn add_context(
     let ctx = &mut request.context;
     let one = |s: Scalar| ContextValue::One(s);
     ctx.insert("aws:SourceIp", one(Scalar::ip(peer.ip())));
-    // The listener is plain HTTP.
-    ctx.insert("aws:SecureTransport", one(Scalar::bool(false)));
+    // True only for a request that came to the gateway over TLS (`--tls-cert`).
+    ctx.insert("aws:SecureTransport", one(Scalar::bool(secure)));
     // The gateway's clock, always: a client cannot give these keys.
     for (k, v) in time_keys(Instant::from_system_time(SystemTime::now())) {
         ctx.insert(k, v);

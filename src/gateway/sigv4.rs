@@ -47,7 +47,11 @@
 //! ## Host
 //!
 //! `host` must be signed, and its value is the `Host` header as received (with its port, if
-//! the client sent one). hyper leaves HTTP/1.1's `Host` in the header map, but an HTTP/2
+//! the client sent one). An HTTP/2 client may sign the `:authority` pseudo-header instead (the
+//! AWS SDK for JavaScript v3 does, and AWS accepts it); its value is the request's authority.
+//! aws-sigv4's request signer takes no pseudo-header, so such a signature is recomputed from a
+//! canonical request built here (for `POST /` without a query, as every Kinesis request is)
+//! with aws-sigv4's key derivation and HMAC. hyper leaves HTTP/1.1's `Host` in the header map, but an HTTP/2
 //! request carries `:authority`, which hyper puts in the URI instead: the integrator must copy
 //! the URI's authority into a `Host` header before calling [`verify`] (a request whose `Host`
 //! is missing is refused). The gateway never substitutes its own host name: a client signs the
@@ -113,6 +117,8 @@ pub const MISMATCH_MESSAGE: &str = "The request signature we calculated does not
 const X_AMZ_DATE: &str = "x-amz-date";
 const X_AMZ_SECURITY_TOKEN: &str = "x-amz-security-token";
 const X_AMZ_TARGET: &str = "x-amz-target";
+/// HTTP/2's authority pseudo-header, as a signed header name.
+const AUTHORITY: &str = ":authority";
 
 /// What [`verify`] checks requests against.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -280,7 +286,11 @@ pub fn verify<'c>(
 
     // The signed headers must include host and x-amz-date.
     let signed: Vec<&str> = auth.signed_headers.split(';').collect();
-    if !signed.contains(&"host") {
+    // HTTP/2 clients may sign the `:authority` pseudo-header instead (the AWS SDK for
+    // JavaScript v3 does); its value is the request's authority, which the gateway keeps as
+    // `Host` (see the module's documentation).
+    let authority = signed.contains(&AUTHORITY);
+    if !signed.contains(&"host") && !authority {
         return Err(AuthError::incomplete(
             "'Host' or ':authority' must be a 'SignedHeader' in the AWS Authorization.",
         ));
@@ -346,17 +356,30 @@ pub fn verify<'c>(
     let Some(time) = system_time(date_secs) else {
         return Err(AuthError::mismatch());
     };
-    let (computed_signed, signature) = resign(
-        method,
-        path_and_query,
-        headers,
-        &signed,
-        body,
-        time,
-        credential,
-        &auth,
-    )
-    .ok_or_else(AuthError::mismatch)?;
+    let resigned = if authority {
+        resign_authority(
+            method,
+            path_and_query,
+            headers,
+            &signed,
+            body,
+            (amz_date, time),
+            credential,
+            &auth,
+        )
+    } else {
+        resign(
+            method,
+            path_and_query,
+            headers,
+            &signed,
+            body,
+            time,
+            credential,
+            &auth,
+        )
+    };
+    let (computed_signed, signature) = resigned.ok_or_else(AuthError::mismatch)?;
     if computed_signed != auth.signed_headers {
         return Err(AuthError::mismatch());
     }
@@ -364,6 +387,72 @@ pub fn verify<'c>(
         return Err(AuthError::mismatch());
     }
     Ok(Auth::Signed { credential })
+}
+
+/// The signature of a request that signs `:authority` (an HTTP/2 pseudo-header, which
+/// aws-sigv4's request signer cannot take as a header name): the canonical request built here,
+/// with SigV4's rules for a `POST /` without a query (every Kinesis request; others are
+/// refused), then signed with aws-sigv4's own key derivation and HMAC. `:authority` is the
+/// request's authority (the gateway's `Host`). Returns the signed header list and signature.
+#[allow(clippy::too_many_arguments)]
+fn resign_authority(
+    method: &str,
+    path_and_query: &str,
+    headers: &HeaderMap,
+    signed: &[&str],
+    body: &[u8],
+    (amz_date, time): (&str, SystemTime),
+    credential: &Credential,
+    auth: &Authorization<'_>,
+) -> Option<(String, String)> {
+    use sha2::{Digest, Sha256};
+    let hex = |bytes: &[u8]| bytes.iter().map(|b| format!("{b:02x}")).collect::<String>();
+    if path_and_query != "/" {
+        return None;
+    }
+    let mut names: Vec<&str> = signed.to_vec();
+    names.sort_unstable();
+    names.dedup();
+    let mut canonical_headers = String::new();
+    for &name in &names {
+        let values: Vec<&str> = if name == AUTHORITY {
+            vec![std::str::from_utf8(headers.get(HOST)?.as_bytes()).ok()?]
+        } else {
+            let header = HeaderName::from_bytes(name.as_bytes()).ok()?;
+            headers
+                .get_all(&header)
+                .iter()
+                .map(|v| std::str::from_utf8(v.as_bytes()).ok())
+                .collect::<Option<_>>()?
+        };
+        if values.is_empty() {
+            return None;
+        }
+        let values: Vec<String> = values
+            .iter()
+            .map(|v| v.split_whitespace().collect::<Vec<_>>().join(" "))
+            .collect();
+        canonical_headers.push_str(name);
+        canonical_headers.push(':');
+        canonical_headers.push_str(&values.join(","));
+        canonical_headers.push('\n');
+    }
+    let signed_headers = names.join(";");
+    let canonical = format!(
+        "{method}\n/\n\n{canonical_headers}\n{signed_headers}\n{}",
+        hex(&Sha256::digest(body))
+    );
+    let scope = format!(
+        "{}/{}/{}/aws4_request",
+        auth.scope_date, auth.region, auth.service
+    );
+    let to_sign = format!(
+        "{ALGORITHM}\n{amz_date}\n{scope}\n{}",
+        hex(&Sha256::digest(canonical.as_bytes()))
+    );
+    let key = v4::generate_signing_key(credential.secret(), time, auth.region, auth.service);
+    let signature = v4::calculate_signature(key, to_sign.as_bytes());
+    Some((signed_headers, signature))
 }
 
 /// Whether the query has SigV4 presigning parameters.

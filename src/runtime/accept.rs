@@ -36,9 +36,17 @@ pub(crate) trait Transport: Send + Sync + 'static {
     /// The stream HTTP is served on.
     type Stream: AsyncRead + AsyncWrite + Unpin + Send + 'static;
 
+    /// Whether the stream is encrypted (TLS): each request served on it then carries the
+    /// [`SecureTransport`] extension.
+    const SECURE: bool = false;
+
     /// Wraps an accepted stream.
     fn wrap(&self, tcp: TcpStream) -> impl Future<Output = std::io::Result<Self::Stream>> + Send;
 }
+
+/// The request extension of a request that came over TLS (`aws:SecureTransport`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct SecureTransport;
 
 /// Plain TCP: HTTP/1.1 and cleartext HTTP/2 (prior knowledge).
 #[derive(Clone, Copy, Debug, Default)]
@@ -123,7 +131,10 @@ pub(crate) async fn serve_connections<H: Handler, T: Transport>(
             };
             let in_flight = Arc::new(AtomicUsize::new(0));
             let counted = Arc::clone(&in_flight);
-            let svc = hyper::service::service_fn(move |req| {
+            let svc = hyper::service::service_fn(move |mut req: hyper::Request<_>| {
+                if T::SECURE {
+                    req.extensions_mut().insert(SecureTransport);
+                }
                 let guard = InFlight::new(&counted);
                 let answer = respond(Arc::clone(&h), peer, req);
                 async move {

@@ -5,7 +5,8 @@
 //! - [`accept`]: the listener and the accept loop, with a bound on open connections, the
 //!   HTTP/1 header timeout, HTTP/1.1 and cleartext HTTP/2 on one port, and a graceful shutdown.
 //!   The [`Transport`] turns each accepted TCP stream into the one HTTP is served on: plain TCP
-//!   today, the place where a TLS acceptor plugs in.
+//!   or TLS ([`tls`], feature `tls`: rustls, HTTP/2 and HTTP/1.1 by ALPN, the certificate
+//!   reloadable); a request that came over TLS carries the [`SecureTransport`] extension.
 //! - [`respond`]: one request through a [`Handler`], with a panic of the handler turned into
 //!   the front end's 500 ([`unwind`]) and the answer reported for its metrics.
 //! - [`engine`]: the live engine, swapped whole; updates run one at a time, and a bad update
@@ -21,6 +22,8 @@ pub(crate) mod body;
 pub(crate) mod engine;
 pub(crate) mod metrics;
 pub(crate) mod signal;
+#[cfg(feature = "tls")]
+pub(crate) mod tls;
 pub(crate) mod unwind;
 
 use std::convert::Infallible;
@@ -36,7 +39,7 @@ use hyper::{Request, Response, StatusCode};
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 
-pub(crate) use accept::{bind, ConnLimits, Plain, Transport};
+pub(crate) use accept::{bind, ConnLimits, Plain, SecureTransport, Transport};
 pub(crate) use engine::Engine;
 pub(crate) use unwind::CatchUnwind;
 

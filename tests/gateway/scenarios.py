@@ -16,6 +16,7 @@ import datetime
 import http.client
 import json
 import os
+import ssl
 import sys
 import time
 import types
@@ -481,7 +482,12 @@ def clock_offset(seconds):
 
 def raw_post(url, target, body, headers):
     u = urllib.parse.urlsplit(url)
-    conn = http.client.HTTPConnection(u.hostname, u.port, timeout=10)
+    if u.scheme == "https":
+        # The gateway's certificate: trusted through the CA the client is given (AWS_CA_BUNDLE).
+        ctx = ssl.create_default_context(cafile=os.environ.get("AWS_CA_BUNDLE"))
+        conn = http.client.HTTPSConnection(u.hostname, u.port, timeout=10, context=ctx)
+    else:
+        conn = http.client.HTTPConnection(u.hostname, u.port, timeout=10)
     try:
         h = {"Content-Type": "application/x-amz-json-1.1", "X-Amz-Target": TARGET_PREFIX + target}
         h.update(headers)
@@ -887,7 +893,58 @@ def scenario_signed_upstream(env):
     log("front-only key GetShardIterator: denied by the front gateway (the producer's policies)")
 
 
+# --- TLS (tests/gateway_tls.rs) --------------------------------------------------------------
+
+
+def scenario_cleartext_untrusted(env):
+    """A cleartext listener in front of an https upstream it has no CA for: aws:SecureTransport
+    is false (the store's Deny of the producer's PutRecord outside TLS applies), and an allowed
+    call gets 503 because the upstream's certificate is not trusted."""
+    check(env.gateway.startswith("http://"), f"expected a cleartext gateway, got {env.gateway}")
+    expect_error(
+        "producer PutRecord over cleartext",
+        "AccessDeniedException",
+        env.client(PRODUCER).put_record,
+        contains=[env.principal(PRODUCER), "kinesis:PutRecord", "with an explicit deny"],
+        StreamName="orders",
+        Data=b"clear",
+        PartitionKey="k1",
+    )
+    try:
+        r = env.client(ADMIN).describe_stream_summary(StreamName="orders")
+        raise Fail(f"admin DescribeStreamSummary through an untrusted upstream succeeded: {short(r)}")
+    except ClientError as e:
+        err, status = e.response["Error"], e.response["ResponseMetadata"]["HTTPStatusCode"]
+        check(err.get("Code") == "ServiceUnavailable" and status == 503, f"expected 503 ServiceUnavailable, got {status} {err}")
+        check("certificate" in (err.get("Message") or "").lower(), f"the 503 does not say why: {err}")
+        log(f"admin DescribeStreamSummary, upstream certificate not trusted: HTTP 503 {err['Code']}: {err['Message']}")
+
+
+def scenario_renewed_certificate(env):
+    """After SIGHUP the gateway serves the renewed certificate (CN gateway-renewed), and clients
+    that trust the CA keep working."""
+    u = urllib.parse.urlsplit(env.gateway)
+    ctx = ssl.create_default_context(cafile=os.environ.get("AWS_CA_BUNDLE"))
+    with ctx.wrap_socket(__import__("socket").create_connection((u.hostname, u.port), timeout=10), server_hostname=u.hostname) as tls:
+        subject = dict(x[0] for x in tls.getpeercert()["subject"])
+        alpn = tls.selected_alpn_protocol()
+    check(subject.get("commonName") == "gateway-renewed", f"the gateway still serves {subject}")
+    log(f"TLS handshake after SIGHUP: certificate CN {subject['commonName']}")
+    ctx = ssl.create_default_context(cafile=os.environ.get("AWS_CA_BUNDLE"))
+    ctx.set_alpn_protocols(["h2", "http/1.1"])
+    with ctx.wrap_socket(__import__("socket").create_connection((u.hostname, u.port), timeout=10), server_hostname=u.hostname) as tls:
+        alpn = tls.selected_alpn_protocol()
+    check(alpn == "h2", f"ALPN offered h2 and http/1.1, the gateway chose {alpn!r}")
+    log(f"ALPN h2 + http/1.1 offered: the gateway chose {alpn}")
+    s = call("producer DescribeStreamSummary", env.client(PRODUCER).describe_stream_summary, StreamName="orders")
+    check(s["StreamDescriptionSummary"]["StreamARN"] == ORDERS, "producer DescribeStreamSummary after the reload")
+    r = call("producer PutRecord over TLS", env.client(PRODUCER).put_record, StreamName="orders", Data=b"renewed", PartitionKey="k1")
+    log(f"producer PutRecord over TLS after the reload: allowed ({r['SequenceNumber']})")
+
+
 SCENARIOS = {
+    "cleartext-untrusted": scenario_cleartext_untrusted,
+    "renewed-certificate": scenario_renewed_certificate,
     "signed-upstream": scenario_signed_upstream,
     "a": scenario_a,
     "b": scenario_b,

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Installs what the gateway end-to-end tests (tests/gateway_e2e.rs) and the load run
 # (benches/gateway/run.sh) need, pinned:
-#   - kinesalite 3.3.3 (package.json + package-lock.json) into DIR/node, with `npm ci`;
-#   - boto3/botocore (requirements.txt) into the venv DIR/venv.
+#   - kinesalite 3.3.3 and the AWS SDK for JavaScript v3's Kinesis client (package.json +
+#     package-lock.json) into DIR/node, with `npm ci`;
+#   - boto3/botocore, the AWS CLI v1 and cbor2 (requirements.txt) into the venv DIR/venv.
 # DIR is the first argument, by default target/e2e of this repository.
 # Idempotent: DIR/.installed holds a hash of package-lock.json and requirements.txt, and
 # nothing is installed again while it matches (and the installed entry points exist).
@@ -29,7 +30,10 @@ want="$(cat "$here/package-lock.json" "$here/requirements.txt" | sha256sum | cut
 marker="$dir/.installed"
 kinesalite="$dir/node/node_modules/kinesalite/cli.js"
 python="$dir/venv/bin/python"
-if [ -f "$marker" ] && [ "$(cat "$marker")" = "$want" ] && [ -f "$kinesalite" ] && [ -x "$python" ]; then
+jssdk="$dir/node/node_modules/@aws-sdk/client-kinesis/package.json"
+awscli="$dir/venv/bin/aws"
+if [ -f "$marker" ] && [ "$(cat "$marker")" = "$want" ] && [ -f "$kinesalite" ] && [ -x "$python" ] \
+  && [ -f "$jssdk" ] && [ -x "$awscli" ]; then
   echo "setup.sh: up to date in $dir"
   exit 0
 fi
@@ -47,7 +51,8 @@ if [ ! -x "$python" ]; then
   python3 -m venv "$dir/venv"
 fi
 "$python" -m pip install --quiet --disable-pip-version-check --no-input -r "$here/requirements.txt"
-"$python" -c 'import boto3, botocore; print("setup.sh: boto3", boto3.__version__, "botocore", botocore.__version__)'
+"$python" -c 'import boto3, botocore, cbor2, awscli; print("setup.sh: boto3", boto3.__version__, "botocore", botocore.__version__, "awscli", awscli.__version__)'
+node -e 'console.log("setup.sh: @aws-sdk/client-kinesis", require(process.argv[1]).version)' "$jssdk"
 node -e 'console.log("setup.sh: kinesalite", require(process.argv[1]).version, "on node", process.version)' "$dir/node/node_modules/kinesalite/package.json"
 
 echo "$want" > "$marker"

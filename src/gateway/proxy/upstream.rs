@@ -18,14 +18,20 @@ pub(super) fn rewrite_accounts(body: Bytes, from: &str, to: &str) -> Bytes {
     }
 }
 
-/// The body with `StreamName` added from `StreamARN`, when the operation takes a name and the
-/// client gave only the ARN ([`ops::takes_stream_name`]); `None` when nothing changes.
-pub(super) fn with_stream_name(operation: &str, value: &Value) -> Option<Bytes> {
+/// The stream name to add from `StreamARN`, when the operation takes a name and the client
+/// gave only the ARN ([`ops::takes_stream_name`]).
+fn stream_name_of<'v>(operation: &str, value: &'v Value) -> Option<&'v str> {
     if !ops::takes_stream_name(operation) || value.get("StreamName").is_some() {
         return None;
     }
     let arn = value.get("StreamARN")?.as_str()?;
-    let name = arn.split_once(":stream/")?.1;
+    Some(arn.split_once(":stream/")?.1)
+}
+
+/// The body with `StreamName` added from `StreamARN` ([`stream_name_of`]); `None` when
+/// nothing changes.
+pub(super) fn with_stream_name(operation: &str, value: &Value) -> Option<Bytes> {
+    let name = stream_name_of(operation, value)?;
     let mut v = value.clone();
     v.as_object_mut()?
         .insert("StreamName".into(), Value::String(name.to_string()));
@@ -73,20 +79,41 @@ pub(super) fn skip_header(name: &HeaderName) -> bool {
     )
 }
 
+/// A request to forward, as the client sent it.
+pub(super) struct Forwarded<'a> {
+    pub(super) uri: &'a Uri,
+    pub(super) headers: &'a HeaderMap,
+    pub(super) body: Bytes,
+    /// Its body is CBOR ([`crate::gateway::cbor`]), not JSON.
+    pub(super) cbor: bool,
+}
+
 pub(super) async fn forward(
     state: &State,
-    uri: &Uri,
-    headers: &HeaderMap,
-    body: Bytes,
+    req: Forwarded<'_>,
     plan: &Plan,
     value: &Value,
 ) -> Answer {
     let cfg = &state.config;
-    let body = match with_stream_name(&plan.operation, value) {
-        Some(b) => b,
-        None => body,
+    let Forwarded {
+        uri,
+        headers,
+        body,
+        cbor,
+    } = req;
+    let (from, to) = (&cfg.place.account, &cfg.upstream_account);
+    let up_body = if cbor {
+        let body = stream_name_of(&plan.operation, value)
+            .and_then(|name| cbor::with_stream_name(&body, name))
+            .unwrap_or(body);
+        cbor::rewrite_accounts(body, from, to)
+    } else {
+        let body = match with_stream_name(&plan.operation, value) {
+            Some(b) => b,
+            None => body,
+        };
+        rewrite_accounts(body, from, to)
     };
-    let up_body = rewrite_accounts(body, &cfg.place.account, &cfg.upstream_account);
     let pq = uri.path_and_query().map(|p| p.as_str()).unwrap_or("/");
     let mut out_headers = HeaderMap::new();
     for (k, v) in headers {
@@ -99,15 +126,38 @@ pub(super) async fn forward(
         Ok(r) => r,
         Err(a) => return a,
     };
-    let mut rbody = rewrite_accounts(rbody, &cfg.upstream_account, &cfg.place.account);
+    // The answer's protocol is the one it says (an upstream may answer a CBOR request's
+    // error in JSON).
+    let cbor_answer = rparts
+        .headers
+        .get(CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|ct| ct.trim().eq_ignore_ascii_case(CBOR_11));
+    let mut rbody = if cbor_answer {
+        cbor::rewrite_accounts(rbody, to, from)
+    } else {
+        rewrite_accounts(rbody, to, from)
+    };
     if !rparts.status.is_success() {
-        rbody = rewrite_error_message(rbody, &cfg.upstream_account, &cfg.place.account);
+        rbody = if cbor_answer {
+            cbor::rewrite_error_message(rbody, to, from)
+        } else {
+            rewrite_error_message(rbody, to, from)
+        };
     }
     if rparts.status.is_success() {
         if matches!(plan.operation.as_str(), "GetShardIterator" | "GetRecords") {
-            rbody = seal_iterators(state, plan, rbody);
+            rbody = seal_iterators(state, plan, rbody, cbor_answer);
         }
-        after_success(state, plan, value, &rbody).await;
+        if cbor_answer {
+            // What the gateway remembers of an answer it reads as JSON.
+            let json = cbor::decode(&rbody)
+                .map(|v| Bytes::from(v.to_string()))
+                .unwrap_or_default();
+            after_success(state, plan, value, &json).await;
+        } else {
+            after_success(state, plan, value, &rbody).await;
+        }
     }
     let mut out = Response::new(Full::new(rbody));
     *out.status_mut() = rparts.status;
@@ -176,7 +226,7 @@ pub(super) async fn send_upstream(
             .client
             .request(up)
             .await
-            .map_err(|e| format!("the upstream {} failed: {e}", cfg.upstream))?;
+            .map_err(|e| format!("the upstream {} failed: {}", cfg.upstream, chain(&e)))?;
         let (rparts, rbody) = resp.into_parts();
         match Limited::new(rbody, cfg.max_upstream_bytes).collect().await {
             Ok(b) => Ok((rparts, b.to_bytes())),
@@ -198,10 +248,17 @@ pub(super) async fn send_upstream(
 
 /// The answer of `GetShardIterator` or `GetRecords` with the upstream's iterator replaced by
 /// the gateway's sealed one ([`crate::gateway::iterator`]), which names the stream.
-pub(super) fn seal_iterators(state: &State, plan: &Plan, answer: Bytes) -> Bytes {
+pub(super) fn seal_iterators(state: &State, plan: &Plan, answer: Bytes, cbor: bool) -> Bytes {
     let Some(stream) = plan.resource.as_deref() else {
         return answer;
     };
+    if cbor {
+        let fields = ["ShardIterator", "NextShardIterator"];
+        return cbor::replace_text_fields(&answer, &fields, |it| {
+            state.iterator_key.seal(stream, it)
+        })
+        .unwrap_or(answer);
+    }
     let Ok(mut v) = serde_json::from_slice::<Value>(&answer) else {
         return answer;
     };
@@ -221,6 +278,21 @@ pub(super) fn seal_iterators(state: &State, plan: &Plan, answer: Bytes) -> Bytes
 
 /// What a successful upstream answer changes in the gateway: tags to mirror, a deleted
 /// stream's policies and tags to forget.
+/// An error with its causes ("client error (Connect): invalid peer certificate: …"): hyper's
+/// own says only which step failed.
+fn chain(e: &dyn std::error::Error) -> String {
+    let mut out = e.to_string();
+    let mut cause = e.source();
+    while let Some(c) = cause {
+        out.push_str(": ");
+        out.push_str(&c.to_string());
+        cause = c.source();
+    }
+    out
+}
+
+/// What a successful upstream answer changes in the gateway: shard iterators to remember, tags
+/// to mirror, a deleted stream's policies and tags to forget.
 pub(super) async fn after_success(state: &State, plan: &Plan, request: &Value, answer: &[u8]) {
     let Some(resource) = plan.resource.clone() else {
         return;

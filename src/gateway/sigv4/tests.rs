@@ -681,3 +681,46 @@ fn errors_display_their_code() {
     assert_eq!(VerifyOptions::kinesis("eu-west-1").service, "kinesis");
     assert_eq!(VerifyOptions::default().max_skew, Duration::from_secs(300));
 }
+
+/// A PutRecord as the AWS SDK for JavaScript v3 signs it over HTTP/2: `:authority` signed
+/// instead of `host` (src/gateway/testdata/sigv4_golden_h2.js). The gateway keeps the authority
+/// as `Host`.
+fn js_h2_request() -> HeaderMap {
+    header_map(&[
+        ("Host", "127.0.0.1:4568"),
+        ("Content-Type", "application/x-amz-json-1.1"),
+        ("X-Amz-Target", "Kinesis_20131202.PutRecord"),
+        ("amz-sdk-invocation-id", "6f1c2d3e-0000-4000-8000-000000000001"),
+        ("content-length", "61"),
+        ("X-Amz-Date", NOW),
+        (
+            "x-amz-content-sha256",
+            "7bbefee2a78b3e91821c6e5511e1d8fcd71e1c6c27fbbe739b7bed73e80e4995",
+        ),
+        ("Authorization", "AWS4-HMAC-SHA256 Credential=AKIAPRODUCER00000001/20261126/us-east-1/kinesis/aws4_request, SignedHeaders=:authority;amz-sdk-invocation-id;content-length;content-type;x-amz-content-sha256;x-amz-date;x-amz-target, Signature=9e4f35c77a3a2bcd6f44b3f5038beb4bcd0673d54945e7ff1a104c93a40b0595"),
+    ])
+}
+
+#[test]
+fn golden_js_sdk_v3_http2_authority() {
+    let body = r#"{"StreamName":"orders","Data":"aGVsbG8=","PartitionKey":"p1"}"#;
+    assert_eq!(
+        check(&js_h2_request(), body),
+        Ok("AKIAPRODUCER00000001".into())
+    );
+    // The authority, the body and a signed header each count.
+    let other_host = with(js_h2_request(), "host", "127.0.0.1:4569");
+    assert_eq!(code(check(&other_host, body)), "InvalidSignatureException");
+    assert_eq!(
+        code(check(&js_h2_request(), &body.replace("p1", "p2"))),
+        "InvalidSignatureException"
+    );
+    let target = with(
+        js_h2_request(),
+        "x-amz-target",
+        "Kinesis_20131202.DeleteStream",
+    );
+    assert_eq!(code(check(&target, body)), "InvalidSignatureException");
+    let missing = without(js_h2_request(), "amz-sdk-invocation-id");
+    assert_eq!(code(check(&missing, body)), "InvalidSignatureException");
+}
