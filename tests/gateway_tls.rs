@@ -18,10 +18,8 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::fs;
-use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::sync::mpsc;
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use rcgen::{
@@ -33,6 +31,10 @@ use serde_json::{json, Value};
 const ACCOUNT: &str = "111122223333";
 const WAIT: Duration = Duration::from_secs(30);
 
+#[path = "common/proc.rs"]
+mod proc;
+use proc::Proc;
+
 fn fixtures() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/gateway")
 }
@@ -42,73 +44,6 @@ fn e2e_dir() -> PathBuf {
         .parent()
         .expect("CARGO_TARGET_TMPDIR has a parent")
         .join("e2e")
-}
-
-/// A child process, killed and reaped when dropped (on panic too).
-struct Proc {
-    name: String,
-    child: Child,
-    log: PathBuf,
-}
-
-impl Proc {
-    /// Starts `cmd` with its stderr and later stdout lines into `log`; returns with its first
-    /// stdout line.
-    fn start(name: &str, mut cmd: Command, log: &Path) -> (Proc, String) {
-        let err = fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(log)
-            .unwrap();
-        cmd.stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::from(err));
-        let mut child = cmd
-            .spawn()
-            .unwrap_or_else(|e| panic!("cannot start {name}: {e}"));
-        let stdout = child.stdout.take().unwrap();
-        let proc = Proc {
-            name: name.to_string(),
-            child,
-            log: log.to_path_buf(),
-        };
-        let (tx, rx) = mpsc::channel();
-        let log_path = log.to_path_buf();
-        std::thread::spawn(move || {
-            let mut lines = BufReader::new(stdout).lines();
-            if let Some(Ok(first)) = lines.next() {
-                let _ = tx.send(first);
-            }
-            let mut out = fs::OpenOptions::new().append(true).open(log_path).ok();
-            for line in lines.map_while(Result::ok) {
-                if let Some(out) = out.as_mut() {
-                    let _ = writeln!(out, "{line}");
-                }
-            }
-        });
-        match rx.recv_timeout(WAIT) {
-            Ok(first) => (proc, first),
-            Err(_) => panic!("{name} printed no first line\n{}", proc.log_tail()),
-        }
-    }
-
-    fn log_tail(&self) -> String {
-        let text = fs::read_to_string(&self.log).unwrap_or_default();
-        let lines: Vec<&str> = text.lines().collect();
-        format!(
-            "--- last lines of {} ({}) ---\n{}\n---",
-            self.log.display(),
-            self.name,
-            lines[lines.len().saturating_sub(40)..].join("\n")
-        )
-    }
-}
-
-impl Drop for Proc {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
 }
 
 /// The test's CA and the certificates it signs (PEM files in `dir`).

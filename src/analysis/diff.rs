@@ -330,7 +330,7 @@ pub(super) fn decide(
     sem: &Semantics,
 ) -> crate::Decision {
     let mut inputs = Inputs::default();
-    let all = ALLOW_ALL.get_or_init(allow_all).clone();
+    let all = allow_all();
     match ty {
         PolicyType::Identity => inputs.identity = vec![Arc::clone(doc)],
         PolicyType::Boundary => {
@@ -368,12 +368,18 @@ pub(super) fn decide(
 
 static ALLOW_ALL: std::sync::OnceLock<Vec<Arc<PolicyDoc>>> = std::sync::OnceLock::new();
 
-fn allow_all() -> Vec<Arc<PolicyDoc>> {
-    let text =
-        r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]}"#;
-    crate::parse::parse_policy(text, &crate::parse::Limits::default())
-        .map(|p| vec![PolicyDoc::new("allow-all", PolicyType::Identity, p)])
-        .unwrap_or_default()
+/// An identity policy that allows everything (parsed once): the stand-in for the policies
+/// around the one under study (a boundary's identity policy, a resource-side policy's caller,
+/// the own policies of a principal outside the store).
+pub(super) fn allow_all() -> Vec<Arc<PolicyDoc>> {
+    ALLOW_ALL
+        .get_or_init(|| {
+            let text = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]}"#;
+            crate::parse::parse_policy(text, &crate::parse::Limits::default())
+                .map(|p| vec![PolicyDoc::new("allow-all", PolicyType::Identity, p)])
+                .unwrap_or_default()
+        })
+        .clone()
 }
 
 pub(super) fn request(

@@ -2,13 +2,11 @@
 //! or through a chain of role assumptions, and the principals outside the store that the
 //! resource's policy lets in.
 
-use std::sync::Arc;
-
 use serde::Serialize;
 
 use super::graph::{account_of, Hop, PrincipalGraph};
 use super::{Analyzer, PrincipalKind};
-use crate::ast::{Effect, PolicyDoc, PolicyType, PrincipalValue};
+use crate::ast::{Effect, PrincipalValue};
 use crate::compile::Scratch;
 use crate::eval::{reference, Outcome, StatementRef};
 use crate::request::Caller;
@@ -130,19 +128,6 @@ pub fn who_can(an: &Analyzer<'_>, graph: &PrincipalGraph, action: &str, resource
     }
 }
 
-/// An identity policy that allows everything: the stand-in for the own policies of a principal
-/// outside the store, so that a decision shows what the resource side alone lets in.
-fn allow_all() -> Option<Arc<PolicyDoc>> {
-    let text =
-        r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]}"#;
-    let policy = crate::parse::parse_policy(text, &crate::parse::Limits::default()).ok()?;
-    Some(PolicyDoc::new(
-        "(their own policies, assumed to allow)",
-        PolicyType::Identity,
-        policy,
-    ))
-}
-
 /// The principals outside the store that `resource`'s policy lets in for `action`.
 fn outside(an: &Analyzer<'_>, scratch: &mut Scratch, action: &str, resource: &str) -> Vec<Outside> {
     let_in(an, scratch, action, resource, false)
@@ -213,7 +198,7 @@ pub(crate) fn let_in(
             }
         }
     }
-    let everything = allow_all();
+    let everything = super::diff::allow_all();
     let mut out: Vec<Outside> = Vec::new();
     for (who, caller, as_is, requires) in asks {
         if out.iter().any(|o| o.who == who) {
@@ -224,7 +209,7 @@ pub(crate) fn let_in(
             an.authorizer().authorize_with(scratch, &req)
         } else {
             let mut inputs = store.inputs_for(&req);
-            inputs.identity = everything.iter().cloned().collect();
+            inputs.identity = everything.clone();
             inputs.boundary = None;
             inputs.session = None;
             inputs.scps.clear();
