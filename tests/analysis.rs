@@ -71,13 +71,17 @@ fn the_efo_role_through_both_policies_and_the_analyst_through_the_role() {
 #[test]
 fn assume_role_needs_the_trust_policy_and_cross_account_the_identity_policy() {
     let auth = example();
+    // Both engines: the compiled one through the store, and the reference evaluator over the
+    // policies the store gathers for the request.
     let decide = |p: &str, r: &str| {
-        auth.authorize(&Request::new(
-            Caller::parse(p).unwrap(),
-            "sts:AssumeRole",
-            r,
-        ))
-        .decision
+        let mut req = Request::new(Caller::parse(p).unwrap(), "sts:AssumeRole", r);
+        auth.store().prepare(&mut req);
+        let compiled = auth.authorize(&req);
+        let inputs = auth.store().inputs_for(&req);
+        let reference = reference::evaluate(&inputs, &req, &Semantics::default());
+        assert_eq!(compiled.decision, reference.decision, "{p} on {r}");
+        assert_eq!(compiled.determining, reference.determining, "{p} on {r}");
+        compiled.decision
     };
     let role = "arn:aws:iam::210987654321:role/role-name";
     // Same account, named by ARN in the trust policy: no identity Allow needed.
