@@ -16,5 +16,7 @@ if [ "${#need[@]}" -gt 0 ]; then
   # The package's service is not started (policy-rc.d or no systemd): the tests start etcd.
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${need[@]}" >/dev/null
 fi
-/usr/bin/etcd --version | head -n 1
+# The first line only, without `| head` (under pipefail, etcd's SIGPIPE would fail the script).
+version="$(/usr/bin/etcd --version)"
+echo "${version%%$'\n'*}"
 bash "$here/../gateway/setup.sh" "$@"
